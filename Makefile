@@ -1,0 +1,37 @@
+# convo — one command to run, one to test. `make help` lists them all.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+PY := .venv/bin/python
+export UV_PYTHON ?= 3.11
+
+.PHONY: help install run test lint format eval studio bench clean
+
+help: ## list the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	@$(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv") sync --frozen
+	@touch $@
+
+install: .venv/.installed ## install the locked dependencies into .venv (uv)
+
+run: install ## start the service: embedded Redis + SQLite, no keys needed, orchestration on
+	ENABLE_ORCHESTRATION=$${ENABLE_ORCHESTRATION:-true} .venv/bin/convo serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+test: install ## run the whole test suite (embedded Redis; PostgreSQL too when TEST_DATABASE_URL is set)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install ## ruff (lint + format check) and mypy
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+format: install ## apply ruff's fixes and formatting
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+clean: ## remove the virtualenv and local data
+	rm -rf .venv .data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,98 @@
+"""Transport-neutral messages: what a turn receives and what it answers.
+
+The webhook translates WhatsApp payloads into an :class:`InboundTurn`; the graph answers
+with :data:`OutboundMessage` values; the sender translates those into Graph API calls.
+Nothing here knows about HTTP, queues or WhatsApp's JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class InboundTurn(BaseModel):
+    """One user message that starts a turn of the conversation graph."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    """The business phone number id (`metadata.phone_number_id`)."""
+    wa_id: str
+    """The customer's WhatsApp id (personal data: log it masked)."""
+    msg_id: str
+    """The inbound message id (`wamid...`): the turn's idempotency key."""
+    text: str
+    """What the user said: the text body, or the title of the button/list row they chose."""
+    message_type: Literal["text", "button", "interactive"] = "text"
+    choice_id: str | None = None
+    """The id of the reply button or list row chosen, when the message is one."""
+    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    profile_name: str | None = None
+
+    @property
+    def thread_id(self) -> str:
+        return f"{self.tenant_id}:{self.wa_id}"
+
+
+class Button(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    """At most 20 characters (WhatsApp limit, checked by the sender)."""
+
+
+class ListRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    """At most 24 characters."""
+    description: str | None = None
+    """At most 72 characters."""
+
+
+class ListSection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    rows: tuple[ListRow, ...]
+
+
+class TextMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["text"] = "text"
+    body: str
+
+
+class ButtonsMessage(BaseModel):
+    """Interactive reply buttons (1 to 3)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["buttons"] = "buttons"
+    body: str
+    buttons: tuple[Button, ...]
+    header: str | None = None
+    footer: str | None = None
+
+
+class ListMessage(BaseModel):
+    """An interactive list (at most 10 rows in all sections)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["list"] = "list"
+    body: str
+    button: str
+    """The label of the button that opens the list (at most 20 characters)."""
+    sections: tuple[ListSection, ...]
+    header: str | None = None
+    footer: str | None = None
+
+
+OutboundMessage = Annotated[TextMessage | ButtonsMessage | ListMessage, Field(discriminator="kind")]

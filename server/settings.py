@@ -1,0 +1,107 @@
+"""Settings, read from the environment (and `.env`) and validated once at start-up.
+
+Every variable is documented in the README's configuration table. Nothing here opens
+a connection: call :func:`get_settings` where a setting is needed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_APP_SECRET = "dev-app-secret"
+DEFAULT_VERIFY_TOKEN = "dev-verify-token"
+
+Environment = Literal["development", "test", "production"]
+RouterMode = Literal["offline", "llm", "hybrid"]
+
+
+class SettingsError(ValueError):
+    """The configuration cannot be used; the message says which variable to fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    environment: Environment = Field(default="development", alias="CONVO_ENV")
+    """`development` allows the default secrets; `production` refuses them."""
+
+    redis_url: str | None = None
+    """Redis 8 / Redis Stack (RedisJSON + RediSearch). Unset: start the embedded Redis."""
+
+    data_dir: str = Field(default=".data", alias="CONVO_DATA_DIR")
+    """Folder for the embedded Redis' AOF files and the default SQLite database."""
+
+    database_url: str | None = None
+    """SQLAlchemy async URL. Unset: SQLite at `{data_dir}/convo.db`."""
+
+    enable_orchestration: bool = False
+    """Run a turn of the conversation graph for each inbound text/button/interactive message."""
+
+    whatsapp_app_secret: SecretStr = SecretStr(DEFAULT_APP_SECRET)
+    whatsapp_verify_token: SecretStr = SecretStr(DEFAULT_VERIFY_TOKEN)
+    whatsapp_access_token: SecretStr | None = None
+    """Unset: replies are logged and kept in the outbox, not sent (Phase 1 behaviour)."""
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_api_base_url: str = "https://graph.facebook.com"
+    whatsapp_max_request_bytes: int = 3 * 1024 * 1024
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    router_model: str = "gpt-4o-mini"
+    router_mode: RouterMode | None = None
+    """Unset: `hybrid` when an LLM is configured (key or base URL), else `offline`."""
+    llm_timeout_seconds: float = 10.0
+
+    tenants_dir: str | None = Field(default=None, alias="CONVO_TENANTS_DIR")
+    """Folder of tenant YAML profiles. Unset: the demo tenants shipped with the package."""
+
+    log_level: str = "INFO"
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.openai_api_key is not None or bool(self.openai_base_url)
+
+    @property
+    def effective_router_mode(self) -> RouterMode:
+        if self.router_mode is not None:
+            return self.router_mode
+        return "hybrid" if self.llm_configured else "offline"
+
+    @property
+    def sending_enabled(self) -> bool:
+        token = self.whatsapp_access_token
+        return token is not None and bool(token.get_secret_value())
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir}/convo.db"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_outside_development(self) -> Settings:
+        if self.environment == "production":
+            secret = self.whatsapp_app_secret.get_secret_value()
+            if not secret or secret == DEFAULT_APP_SECRET:
+                raise SettingsError(
+                    "WHATSAPP_APP_SECRET is missing or still the development default; "
+                    "set it to your Meta app secret (App Dashboard -> Basic settings) "
+                    "or run with CONVO_ENV=development."
+                )
+            token = self.whatsapp_verify_token.get_secret_value()
+            if not token or token == DEFAULT_VERIFY_TOKEN:
+                raise SettingsError(
+                    "WHATSAPP_VERIFY_TOKEN is missing or still the development default; "
+                    "choose a random string and enter the same one in Meta's webhook settings."
+                )
+        if self.router_mode == "llm" and not self.llm_configured:
+            raise SettingsError("ROUTER_MODE=llm needs OPENAI_API_KEY or OPENAI_BASE_URL.")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, validated on first use (call `cache_clear()` in tests)."""
+    return Settings()
