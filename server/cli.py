@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import sys
 
+from pydantic import ValidationError
+
 from server.logging import configure_logging, get_logger
-from server.settings import SettingsError, get_settings
+from server.settings import describe_settings_error, get_settings
 
 log = get_logger("convo")
 
@@ -57,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = get_settings()
-    except (SettingsError, ValueError) as exc:
-        print(f"convo: configuration error: {exc}", file=sys.stderr)
+    except ValidationError as exc:
+        print(f"convo: configuration error:\n{describe_settings_error(exc)}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
     with contextlib.suppress(KeyboardInterrupt):

@@ -47,10 +47,12 @@ async def redis_server(settings: Settings) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def open_resources(settings: Settings, redis_url: str | None = None) -> AsyncIterator[Resources]:
+async def open_resources(
+    settings: Settings, redis_url: str | None = None
+) -> AsyncIterator[Resources]:
     """Open Redis and the store; with `redis_url`, use that server instead of resolving one."""
     async with contextlib.AsyncExitStack() as stack:
-        url = redis_url or await stack.enter_async_context(redis_server(settings))
+        url: str = redis_url or await stack.enter_async_context(redis_server(settings))
         client = aioredis.Redis.from_url(url)
         stack.push_async_callback(client.aclose)
         await client.ping()

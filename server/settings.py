@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_APP_SECRET = "dev-app-secret"
@@ -20,7 +20,21 @@ RouterMode = Literal["offline", "llm", "hybrid"]
 
 
 class SettingsError(ValueError):
-    """The configuration cannot be used; the message says which variable to fix."""
+    """The configuration cannot be used; the message says which variable to fix.
+
+    Raised inside validation, so pydantic reports it wrapped in a `ValidationError`;
+    :func:`describe_settings_error` turns that into lines that name the variables.
+    """
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One line per problem, naming the environment variable (e.g. `ENABLE_ORCHESTRATION`)."""
+    lines = []
+    for item in error.errors():
+        variable = "_".join(str(part) for part in item["loc"]).upper()
+        message = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"{variable}: {message}" if variable else message)
+    return "\n".join(lines)
 
 
 class Settings(BaseSettings):

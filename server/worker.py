@@ -13,7 +13,9 @@ JOB_FUNCTIONS: list[Any] = []
 """Coroutine functions `async def job(ctx, ...)`; `ctx["resources"]` is the :class:`Resources`."""
 
 
-def build_worker(resources: Resources, *, burst: bool = False, handle_signals: bool = True) -> Worker:
+def build_worker(
+    resources: Resources, *, burst: bool = False, handle_signals: bool = True
+) -> Worker:
     """A worker on the resources' Redis; `burst=True` drains the queue and returns (tests)."""
 
     async def on_startup(ctx: dict[str, Any]) -> None:

@@ -40,7 +40,7 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", url)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # configparser syntax
     config.attributes["configure_logger"] = False
     return config
 

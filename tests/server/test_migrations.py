@@ -1,0 +1,86 @@
+"""The store's migrations apply (and re-apply) on SQLite, and on PostgreSQL when configured."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from server.store import create_engine, migrate
+
+EXPECTED_COLUMNS = {"direction", "wamid", "idempotency_key", "tenant_id", "wa_id", "status"}
+
+
+async def _tables_and_columns(url: str) -> tuple[set[str], set[str]]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+            columns = await conn.run_sync(lambda c: inspect(c).get_columns("wa_messages"))
+            return tables, {col["name"] for col in columns}
+    finally:
+        await engine.dispose()
+
+
+async def test_migrations_apply_on_sqlite_and_are_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/store.db"
+    await migrate(url)
+    await migrate(url)  # a second start must not fail
+    tables, columns = await _tables_and_columns(url)
+    assert {"wa_messages", "alembic_version"} <= tables
+    assert columns >= EXPECTED_COLUMNS
+
+
+async def test_migrations_downgrade_to_base_on_sqlite(tmp_path: Path) -> None:
+    from alembic import command
+
+    from server.store.db import alembic_config
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/store.db"
+    await migrate(url)
+    import asyncio
+
+    await asyncio.to_thread(command.downgrade, alembic_config(url), "base")
+    tables, _ = await _tables_and_columns_or_empty(url)
+    assert "wa_messages" not in tables
+
+
+async def _tables_and_columns_or_empty(url: str) -> tuple[set[str], set[str]]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return set(await conn.run_sync(lambda c: inspect(c).get_table_names())), set()
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database per test, when TEST_DATABASE_URL is set."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run the store tests on it")
+    url = make_url(base)
+    name = f"convo_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+async def test_migrations_apply_on_postgresql(postgres_url: str) -> None:
+    await migrate(postgres_url)
+    await migrate(postgres_url)
+    tables, columns = await _tables_and_columns(postgres_url)
+    assert {"wa_messages", "alembic_version"} <= tables
+    assert columns >= EXPECTED_COLUMNS

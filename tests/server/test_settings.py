@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from server.settings import DEFAULT_APP_SECRET, Settings, describe_settings_error, get_settings
+
+
+def test_development_defaults_need_no_keys() -> None:
+    settings = Settings(CONVO_ENV="development")
+    assert settings.enable_orchestration is False  # as in the original system
+    assert settings.sending_enabled is False
+    assert settings.effective_router_mode == "offline"
+    assert settings.sqlalchemy_url.startswith("sqlite+aiosqlite:///")
+
+
+def test_production_refuses_the_default_app_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONVO_ENV", "production")
+    monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", "a-real-verify-token")
+    with pytest.raises(ValidationError, match="WHATSAPP_APP_SECRET"):
+        Settings()
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", DEFAULT_APP_SECRET)
+    with pytest.raises(ValidationError, match="WHATSAPP_APP_SECRET"):
+        Settings()
+
+
+def test_production_refuses_the_default_verify_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONVO_ENV", "production")
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", "0123456789abcdef")
+    with pytest.raises(ValidationError, match="WHATSAPP_VERIFY_TOKEN"):
+        Settings()
+
+
+def test_production_starts_with_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONVO_ENV", "production")
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", "0123456789abcdef")
+    monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", "verify-me")
+    monkeypatch.setenv("ENABLE_ORCHESTRATION", "true")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u@db/convo")
+    settings = Settings()
+    assert settings.enable_orchestration is True
+    assert settings.sqlalchemy_url == "postgresql+asyncpg://u@db/convo"
+    assert "0123456789abcdef" not in repr(settings)  # secrets never printed
+
+
+def test_router_mode_follows_the_llm_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    assert Settings().effective_router_mode == "hybrid"
+    monkeypatch.setenv("ROUTER_MODE", "offline")
+    assert Settings().effective_router_mode == "offline"
+
+
+def test_llm_router_mode_without_an_llm_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROUTER_MODE", "llm")
+    with pytest.raises(ValidationError, match="OPENAI_API_KEY"):
+        Settings()
+
+
+def test_invalid_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENABLE_ORCHESTRATION", "perhaps")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert describe_settings_error(caught.value).startswith("ENABLE_ORCHESTRATION:")
+
+
+def test_get_settings_is_cached() -> None:
+    assert get_settings() is get_settings()
