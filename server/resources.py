@@ -52,7 +52,7 @@ async def open_resources(
 ) -> AsyncIterator[Resources]:
     """Open Redis and the store; with `redis_url`, use that server instead of resolving one."""
     async with contextlib.AsyncExitStack() as stack:
-        url: str = redis_url or await stack.enter_async_context(redis_server(settings))
+        url = redis_url if redis_url else await stack.enter_async_context(redis_server(settings))
         client = aioredis.Redis.from_url(url)
         stack.push_async_callback(client.aclose)
         await client.ping()
