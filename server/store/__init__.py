@@ -1,6 +1,14 @@
 """The SQL message store: every inbound and outbound WhatsApp message, in `wa_messages`."""
 
 from server.store.db import create_engine, migrate, session_factory
-from server.store.models import Base, Direction, WaMessage
+from server.store.models import Base, Direction, WaMessage, WaStatusEvent
 
-__all__ = ["Base", "Direction", "WaMessage", "create_engine", "migrate", "session_factory"]
+__all__ = [
+    "Base",
+    "Direction",
+    "WaMessage",
+    "WaStatusEvent",
+    "create_engine",
+    "migrate",
+    "session_factory",
+]

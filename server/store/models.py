@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -62,4 +62,32 @@ class WaMessage(Base):
     __table_args__ = (
         Index("ix_wa_messages_session", "tenant_id", "wa_id", "created_at"),
         Index("ix_wa_messages_status", "direction", "status"),
+    )
+
+
+class WaStatusEvent(Base):
+    """A status webhook (sent/delivered/read/played/failed) of an outbound message.
+
+    Stored once per `(wamid, status)` when the webhook arrives, then applied to the
+    outbound row monotonically. Kept even when the wamid is not known yet (the status
+    can arrive before the send job recorded the wamid) and applied once it is.
+    """
+
+    __tablename__ = "wa_status_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    wamid: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    recipient_id: Mapped[str | None] = mapped_column(String(32))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    error_title: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    provider_timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("wamid", "status", name="uq_wa_status_events_wamid_status"),
+        Index("ix_wa_status_events_pending", "applied_at", "wamid"),
     )
