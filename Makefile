@@ -1,6 +1,7 @@
 # convo — one command to run, one to test. `make help` lists them all.
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+# uv manages the locked environment; installed with pip when missing.
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY := .venv/bin/python
 export UV_PYTHON ?= 3.11
 
@@ -9,11 +10,9 @@ export UV_PYTHON ?= 3.11
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(UV):
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
-
-.venv/.installed: pyproject.toml uv.lock | $(UV)
-	@$(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv") sync --frozen
+.venv/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
 	@touch $@
 
 install: .venv/.installed ## install the locked dependencies into .venv (uv)
