@@ -1,0 +1,125 @@
+"""Build the English source datasets from hand-written rows plus small template expansions.
+
+    python -m evals.datasets.build_en && python -m evals.split
+
+Hand-written rows live in ``raw_en/{lane}.txt`` (``# intent`` lines start an intent, every
+other non-empty line is one message). Templates add the long, polite, placeholder-heavy
+requests of intent-style support datasets and the informal noise of chat (no apostrophes,
+lowercase, typos); they stay under half of each lane's rows so the data reads like people.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+from evals.datasets import en_templates as tpl
+
+HERE = Path(__file__).resolve().parent
+RAW = HERE / "raw_en"
+SOURCE = HERE / "source"
+LANES = ("info", "commerce", "support")
+MAX_TEMPLATE_SHARE = 0.49
+
+
+def read_raw(lane: str) -> list[tuple[str, str]]:
+    """(intent, text) pairs of one lane's hand-written file."""
+    rows: list[tuple[str, str]] = []
+    intent = lane
+    for line in (RAW / f"{lane}.txt").read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("# "):
+            intent = line[2:].strip()
+        elif line:
+            rows.append((intent, line))
+    return rows
+
+
+def _typo(text: str, rng: random.Random) -> str:
+    words = text.split()
+    candidates = [i for i, w in enumerate(words) if len(w) > 4 and w.isalpha()]
+    if not candidates:
+        return text
+    i = rng.choice(candidates)
+    word = words[i]
+    j = rng.randrange(1, len(word) - 1)
+    kind = rng.random()
+    if kind < 0.4:
+        word = word[:j] + word[j + 1 :]
+    elif kind < 0.7:
+        word = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
+    else:
+        word = word[:j] + word[j] + word[j:]
+    words[i] = word
+    return " ".join(words)
+
+
+_SLANG = [
+    (r"\byou\b", "u"),
+    (r"\byour\b", "ur"),
+    (r"\bplease\b", "pls"),
+    (r"\bthanks\b", "thx"),
+    (r"\bi'm\b", "im"),
+    (r"\bdon't\b", "dont"),
+    (r"\bcan't\b", "cant"),
+    (r"\bwant to\b", "wanna"),
+    (r"\bare\b", "r"),
+    (r"\bhasn't\b", "hasnt"),
+    (r"\bwhat's\b", "whats"),
+    (r"\bi'd\b", "id"),
+]
+
+
+def noisy(text: str, rng: random.Random) -> str:
+    """A chat-style variant: lowercase, apostrophes and final punctuation dropped, slang, a typo."""
+    out = text.lower()
+    for pattern, repl in _SLANG:
+        if rng.random() < 0.6:
+            out = re.sub(pattern, repl, out)
+    out = out.replace("'", "") if rng.random() < 0.7 else out
+    out = out.rstrip("?.!") if rng.random() < 0.6 else out
+    return _typo(out, rng) if rng.random() < 0.5 else out
+
+
+def decorate(text: str, rng: random.Random) -> str:
+    """Add a greeting, a brand mention or a closing, as people do."""
+    if rng.random() < 0.5:
+        text = rng.choice(tpl.OPENERS) + (text[0].lower() + text[1:] if text else text)
+    if rng.random() < 0.5:
+        text = text.rstrip() + rng.choice(tpl.CLOSERS)
+    return text
+
+
+def build_lane(lane: str, seed: int = 7) -> list[dict[str, str]]:
+    rng = random.Random(f"{seed}:{lane}")
+    hand = read_raw(lane)
+    rows = [(intent, text, "hand") for intent, text in hand]
+    generated = [(intent, text, "template") for intent, text in tpl.expand(lane, rng)]
+    sample = rng.sample(hand, k=len(hand) // 2)
+    generated += [(i, decorate(noisy(t, rng), rng), "template") for i, t in sample]
+    budget = int(len(rows) * MAX_TEMPLATE_SHARE / (1 - MAX_TEMPLATE_SHARE))
+    rng.shuffle(generated)
+    rows += generated[:budget]
+    seen: set[str] = set()
+    out: list[dict[str, str]] = []
+    for intent, text, _origin in rows:
+        key = re.sub(r"\W+", " ", text.lower()).strip()
+        if key and key not in seen:
+            seen.add(key)
+            out.append({"text": text, "lane": lane, "lang": "en", "intent": intent})
+    return out
+
+
+def main() -> None:
+    for lane in LANES:
+        rows = build_lane(lane)
+        path = SOURCE / f"en_{lane}.jsonl"
+        lines = (json.dumps(row, ensure_ascii=False) for row in rows)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"{path.name}: {len(rows)} rows, hand-written {len(read_raw(lane))}")
+
+
+if __name__ == "__main__":
+    main()

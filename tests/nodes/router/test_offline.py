@@ -1,0 +1,106 @@
+"""The offline router routes real-looking customer messages to the right lane."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evals.split import TEST, TRAIN, dedupe_key
+from evals.tradeoff import breakdown, predict_all
+from nodes.router.offline import LabeledExample, OfflineClassifier, load_examples
+
+# Boundary cases written for this test only (not in any dataset file).
+BOUNDARY_CASES = [
+    ("what's ur refund policy??", "info"),
+    ("yo i want a refund for the broken blender", "support"),
+    ("which payment methods do you take", "info"),
+    ("my card got charged two times for one order", "support"),
+    ("i'd like to pay for my order now", "commerce"),
+    ("how can i track the order i placed monday", "commerce"),
+    ("my parcel hasnt arrived and its been 3 weeks", "support"),
+    ("what number do i call to reach customer care", "info"),
+    ("get me a real human right now", "support"),
+    ("please cancel purchase {{Order Number}}", "commerce"),
+    ("is there a fee if i cancel", "info"),
+    ("i forgot my password and cant get in", "support"),
+    ("hey there!", "info"),
+    ("do you have the black sneakers in size 42", "commerce"),
+]
+
+
+@pytest.fixture(scope="module")
+def classifier() -> OfflineClassifier:
+    return OfflineClassifier.default()
+
+
+@pytest.mark.parametrize(("text", "lane"), BOUNDARY_CASES)
+def test_boundary_cases_route_by_the_lane_policy(
+    classifier: OfflineClassifier, text: str, lane: str
+) -> None:
+    assert classifier.predict(text).lane == lane
+
+
+def test_test_split_accuracy_is_well_above_the_bar(classifier: OfflineClassifier) -> None:
+    rows = load_examples(TEST)
+    numbers = breakdown(rows, predict_all(classifier, rows))
+    assert numbers["overall"] >= 0.85
+    assert numbers["recall:support"] >= 0.80
+    for key, value in numbers.items():
+        if key.startswith("lang:"):
+            assert value >= 0.80, key
+
+
+def test_training_never_sees_a_test_row() -> None:
+    train_keys = {dedupe_key(row.text) for row in load_examples(TRAIN)}
+    test_keys = {dedupe_key(row.text) for row in load_examples(TEST)}
+    assert test_keys, "the test split is empty"
+    assert not train_keys & test_keys
+
+
+def test_default_classifier_is_trained_from_the_train_split_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from nodes.router import offline
+
+    seen: list[Path] = []
+    real = offline.load_examples
+    monkeypatch.setattr(offline, "load_examples", lambda p: seen.append(p) or real(p))
+    offline._default_classifier.cache_clear()
+    try:
+        offline.OfflineClassifier.default()
+    finally:
+        offline._default_classifier.cache_clear()
+    assert seen == [TRAIN]
+
+
+def test_prediction_is_deterministic_and_scores_are_probabilities() -> None:
+    rows = [
+        LabeledExample(text=t, lane=lane)
+        for t, lane in [
+            ("what time do you open", "info"),
+            ("when do you close", "info"),
+            ("i want to buy shoes", "commerce"),
+            ("add two to my cart", "commerce"),
+            ("my order never arrived", "support"),
+            ("i want a refund", "support"),
+        ]
+    ]
+    first = OfflineClassifier.train(rows).predict("i want to buy a hat")
+    second = OfflineClassifier.train(rows).predict("i want to buy a hat")
+    assert first == second
+    assert first.lane == "commerce"
+    assert set(first.scores) == {"info", "commerce", "support"}
+    assert abs(sum(first.scores.values()) - 1.0) < 1e-3
+    assert first.confidence == max(first.scores.values())
+
+
+def test_training_needs_more_than_one_lane() -> None:
+    with pytest.raises(ValueError, match="two lanes"):
+        OfflineClassifier.train([LabeledExample(text="hi", lane="info")])
+
+
+def test_intent_comes_from_the_predicted_lane(classifier: OfflineClassifier) -> None:
+    prediction = classifier.predict("where is my order #5521?")
+    assert prediction.lane == "commerce"
+    assert prediction.intent == "track_order"
