@@ -9,6 +9,7 @@ import sys
 
 from pydantic import ValidationError
 
+from evals.cli import add_eval_parser  # light: argparse only; the eval itself loads lazily
 from server.logging import configure_logging, get_logger
 from server.settings import describe_settings_error, get_settings
 
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("worker", help="the job worker alone (production)")
+    add_eval_parser(commands)
     return parser
 
 
@@ -68,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_serve(args.host, args.port))
         elif args.command == "worker":
             asyncio.run(_worker())
+        elif args.command == "eval":
+            from evals.cli import run_eval
+
+            return run_eval(args, settings)
     return 0
 
 

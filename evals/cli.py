@@ -1,0 +1,186 @@
+"""``convo eval``: score the router on a dataset, gate on thresholds, compare two reports.
+
+Exit status: 0 all thresholds met, 1 a threshold failed (the message says which), 2 the eval
+could not run (bad dataset, unreadable report, LLM mode without a key). This module imports
+only argparse at load time, so ``convo --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from rich.console import Console
+
+    from evals.gate import Thresholds
+    from evals.metrics import LaneScore, Prediction
+    from server.settings import Settings
+
+EXIT_OK, EXIT_THRESHOLD, EXIT_ERROR = 0, 1, 2
+MODES = ("offline", "llm", "hybrid")
+
+
+def _lane_minimum(value: str) -> tuple[str, float]:
+    from evals.gate import parse_lane_minimum
+
+    try:
+        return parse_lane_minimum(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _fraction(value: str) -> float:
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is outside 0..1")
+    return number
+
+
+def _common(parser: argparse.ArgumentParser, dataset_help: str) -> None:
+    parser.add_argument("--dataset", type=Path, help=dataset_help)
+    parser.add_argument("--router", choices=MODES, default="offline", help="default: offline")
+    parser.add_argument("--report-json", type=Path, metavar="FILE")
+    parser.add_argument("--report-html", type=Path, metavar="FILE")
+    parser.add_argument("--min-accuracy", type=_fraction, metavar="X", help="fail (exit 1) below X")
+    parser.add_argument("--limit", type=int, metavar="N", help="score only the first N rows")
+    parser.add_argument("--concurrency", type=int, default=4, metavar="N", help="default: 4")
+
+
+def add_eval_parser(commands: Any) -> None:
+    """Register ``eval routing`` and ``eval conversations`` on the ``convo`` subparsers."""
+    evaluate = commands.add_parser("eval", help="score routing accuracy on a labeled dataset")
+    kinds = evaluate.add_subparsers(dest="eval_kind", required=True)
+    routing = kinds.add_parser("routing", help="single-turn rows {text, lane, lang}")
+    _common(routing, "JSONL rows with text, lane, lang (default: the test split)")
+    routing.add_argument(
+        "--min-lane-recall",
+        type=_lane_minimum,
+        action="append",
+        default=[],
+        metavar="LANE=X",
+        help="fail (exit 1) when a lane's recall is below X; repeatable",
+    )
+    routing.add_argument(
+        "--compare",
+        nargs=2,
+        type=Path,
+        metavar=("BEFORE.json", "AFTER.json"),
+        help="show what changed between two --report-json files (runs nothing)",
+    )
+    conversations = kinds.add_parser(
+        "conversations", help="multi-turn conversations through the graph"
+    )
+    _common(conversations, "JSONL conversations (default: evals/datasets/conversations.jsonl)")
+
+
+def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Entry point from ``server.cli``; returns the process exit status."""
+    from rich.console import Console
+
+    from evals.errors import EvalError
+
+    console = Console(highlight=False)
+    try:
+        if args.eval_kind == "conversations":
+            return _conversations(args, settings, console)
+        if args.compare:
+            return _compare(args, console)
+        return _routing(args, settings, console)
+    except EvalError as exc:
+        from rich.markup import escape
+
+        Console(stderr=True, highlight=False).print(f"[red]convo eval:[/] {escape(str(exc))}")
+        return EXIT_ERROR
+
+
+def _compare(args: argparse.Namespace, console: Console) -> int:
+    from evals.compare import compare_reports
+    from evals.report import load_routing_report, write_json
+    from evals.terminal import print_comparison
+
+    before_path, after_path = args.compare
+    comparison = compare_reports(
+        load_routing_report(before_path),
+        load_routing_report(after_path),
+        before_name=str(before_path),
+        after_name=str(after_path),
+    )
+    print_comparison(console, comparison)
+    if args.report_json:
+        write_json(comparison, args.report_json)
+    return EXIT_OK
+
+
+def _routing(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    import asyncio
+
+    from evals.dataset import DEFAULT_ROUTING_DATASET, load_routing_dataset
+    from evals.gate import Thresholds
+    from evals.html import render_routing, write_html
+    from evals.report import DatasetInfo, build_routing_report, write_json
+    from evals.routers import build_eval_router
+    from evals.runner import run_routing
+    from evals.terminal import print_routing_report, progress_bar
+
+    dataset = load_routing_dataset(args.dataset or DEFAULT_ROUTING_DATASET, limit=args.limit)
+    router = build_eval_router(args.router, settings)
+    with progress_bar(console, f"routing ({args.router})", len(dataset.rows)) as progress:
+        task = progress.task_ids[0]
+        predictions = asyncio.run(
+            run_routing(
+                router,
+                dataset.rows,
+                concurrency=args.concurrency,
+                on_result=lambda _: progress.advance(task),
+            )
+        )
+    info = DatasetInfo(path=dataset.path, sha256=dataset.sha256, rows=len(dataset.rows))
+    report = build_routing_report(predictions, router=args.router, dataset=info)
+    print_routing_report(console, report)
+    if args.report_json:
+        write_json(report, args.report_json)
+    if args.report_html:
+        write_html(render_routing(report), args.report_html)
+    thresholds = Thresholds(
+        min_accuracy=args.min_accuracy, min_lane_recall=dict(args.min_lane_recall)
+    )
+    return _verdict(console, report.per_lane, report.accuracy, thresholds, report.predictions)
+
+
+def _verdict(
+    console: Console,
+    per_lane: Mapping[str, LaneScore],
+    accuracy: float,
+    thresholds: Thresholds,
+    rows: Sequence[Prediction],
+) -> int:
+    """Print router failures and threshold results; the exit status."""
+    from rich.markup import escape
+
+    from evals.gate import failed_thresholds
+    from evals.runner import errors_of
+
+    errors = errors_of(rows)
+    if errors and len(errors) == len(rows):
+        console.print(f"[red]every row failed; first error: {escape(errors[0].error or '')}")
+        return EXIT_ERROR
+    if errors:
+        console.print(f"[yellow]{len(errors)} rows failed in the router (counted as misrouted)")
+    failures = failed_thresholds(thresholds, accuracy=accuracy, per_lane=per_lane)
+    for failure in failures:
+        console.print(f"[red bold]FAIL[/] {escape(failure)}")
+    if failures:
+        return EXIT_THRESHOLD
+    if thresholds.min_accuracy is not None or thresholds.min_lane_recall:
+        console.print("[green bold]PASS[/] all thresholds met")
+    return EXIT_OK
+
+
+def _conversations(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from evals.conversations import run_conversations_command
+
+    return run_conversations_command(args, settings, console)

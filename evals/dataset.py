@@ -1,0 +1,131 @@
+"""Loading eval datasets: JSONL files whose bad rows are reported by line number.
+
+A routing row needs ``text``, ``lane`` and ``lang``; ``intent`` and ``id`` are optional and any
+other key is ignored, so any JSONL with those three keys can be scored. A conversation row is
+``{"id", "lang", "turns": [{"text", "lane"}, ...], "tags"?}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from evals.errors import DatasetError
+
+LANES: tuple[str, ...] = ("info", "commerce", "support")
+DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
+DEFAULT_ROUTING_DATASET = DATASETS_DIR / "routing_test.jsonl"
+DEFAULT_CONVERSATIONS_DATASET = DATASETS_DIR / "conversations.jsonl"
+
+Row = TypeVar("Row", bound=BaseModel)
+
+
+def _known_lane(value: str) -> str:
+    if value not in LANES:
+        raise ValueError(f"lane {value!r} is not one of {', '.join(LANES)}")
+    return value
+
+
+class RoutingExample(BaseModel):
+    """One labeled message: the lane that should answer it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    text: str = Field(min_length=1)
+    lane: str
+    lang: str = Field(min_length=1)
+    intent: str | None = None
+    id: str | None = None
+    line: int = 0
+    """1-based line number in the dataset file (set by the loader)."""
+
+    _lane = field_validator("lane")(_known_lane)
+
+
+class ExpectedTurn(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    text: str = Field(min_length=1)
+    lane: str
+
+    _lane = field_validator("lane")(_known_lane)
+
+
+class Conversation(BaseModel):
+    """A scripted conversation with the lane expected at every turn."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str = Field(min_length=1)
+    lang: str = Field(min_length=1)
+    turns: tuple[ExpectedTurn, ...] = Field(min_length=1)
+    tags: tuple[str, ...] = ()
+    line: int = 0
+
+
+class Dataset(BaseModel, Generic[Row]):
+    """Rows plus where they came from (the report records path and sha256)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    sha256: str
+    rows: tuple[Row, ...]
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "missing":
+        return f"missing required key {where!r}"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def _parse_lines(path: Path, model: type[Row], limit: int | None) -> list[Row]:
+    rows: list[Row] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            if limit is not None and len(rows) >= limit:
+                break
+            rows.append(_parse_row(path, number, line, model))
+    return rows
+
+
+def _parse_row(path: Path, number: int, line: str, model: type[Row]) -> Row:
+    try:
+        raw: Any = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(raw, dict):
+        raise DatasetError(f"{path}:{number}: expected a JSON object, got {type(raw).__name__}")
+    try:
+        return model.model_validate({**raw, "line": number})
+    except ValidationError as exc:
+        raise DatasetError(f"{path}:{number}: {_describe(exc)}") from exc
+
+
+def _load(path: Path, model: type[Row], limit: int | None) -> Dataset[Row]:
+    if not path.is_file():
+        raise DatasetError(f"{path}: dataset file not found")
+    rows = _parse_lines(path, model, limit)
+    if not rows:
+        raise DatasetError(f"{path}: the dataset has no rows")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return Dataset(path=str(path), sha256=digest, rows=tuple(rows))
+
+
+def load_routing_dataset(path: Path, *, limit: int | None = None) -> Dataset[RoutingExample]:
+    """Single-turn rows; raises :class:`DatasetError` naming the file and line of a bad row."""
+    return _load(path, RoutingExample, limit)
+
+
+def load_conversations(path: Path, *, limit: int | None = None) -> Dataset[Conversation]:
+    """Multi-turn conversations; raises :class:`DatasetError` naming the bad line."""
+    return _load(path, Conversation, limit)

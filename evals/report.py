@@ -1,0 +1,136 @@
+"""The routing report: every metric of one run, as a JSON-ready model.
+
+The JSON file is the contract for CI and for ``--compare``: top-level keys ``n``,
+``accuracy``, ``macro_f1``, ``per_lane``, ``per_language`` and ``confusion``, plus the router
+mode, the dataset's path and sha256, when and on which git commit it ran, the misrouted rows
+and every prediction (so two reports can be compared row by row).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ValidationError
+
+from evals import metrics
+from evals.errors import ReportError
+from evals.metrics import LaneScore, LanguageScore, LatencySummary, Prediction, TokenUsage
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class DatasetInfo(BaseModel):
+    path: str
+    sha256: str
+    rows: int
+
+
+class RoutingReport(BaseModel):
+    kind: Literal["routing"] = "routing"
+    router: str
+    n: int
+    accuracy: float
+    answered_accuracy: float
+    """Accuracy over the rows the router answered (clarifications left out)."""
+    clarification_rate: float
+    clarified: int
+    macro_f1: float
+    per_lane: dict[str, LaneScore]
+    per_language: dict[str, LanguageScore]
+    confusion: dict[str, dict[str, int]]
+    methods: dict[str, int]
+    """How many decisions each router method made (offline, llm, fallback, clarify...)."""
+    latency_ms: LatencySummary | None
+    latency_ms_by_method: dict[str, LatencySummary]
+    tokens: TokenUsage | None
+    dataset: DatasetInfo
+    created_at: str
+    git_commit: str | None
+    misrouted: list[Prediction]
+    predictions: list[Prediction]
+
+
+def git_commit() -> str | None:
+    """The checked-out commit (``+dirty`` when the tree has changes), or ``None`` outside git."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}+dirty" if dirty else head
+
+
+def _latency_by_method(predictions: Sequence[Prediction]) -> dict[str, LatencySummary]:
+    result: dict[str, LatencySummary] = {}
+    for method in sorted({p.method for p in predictions}):
+        summary = metrics.latency_summary([p.latency_ms for p in predictions if p.method == method])
+        if summary is not None:
+            result[method] = summary
+    return result
+
+
+def build_routing_report(
+    predictions: Sequence[Prediction], *, router: str, dataset: DatasetInfo
+) -> RoutingReport:
+    per_lane = metrics.lane_scores(predictions)
+    ordered = sorted(predictions, key=lambda p: p.line)
+    return RoutingReport(
+        router=router,
+        n=len(predictions),
+        accuracy=metrics.accuracy(predictions),
+        answered_accuracy=metrics.answered_accuracy(predictions),
+        clarification_rate=metrics.clarification_rate(predictions),
+        clarified=sum(p.clarified for p in predictions),
+        macro_f1=metrics.macro_f1(per_lane),
+        per_lane=per_lane,
+        per_language=metrics.per_language(predictions),
+        confusion=metrics.confusion(predictions),
+        methods=dict(Counter(p.method for p in predictions).most_common()),
+        latency_ms=metrics.latency_summary([p.latency_ms for p in predictions]),
+        latency_ms_by_method=_latency_by_method(predictions),
+        tokens=metrics.token_usage(predictions),
+        dataset=dataset,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        git_commit=git_commit(),
+        misrouted=[p for p in ordered if not p.correct],
+        predictions=ordered,
+    )
+
+
+def write_json(report: BaseModel, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+
+def load_routing_report(path: Path) -> RoutingReport:
+    """A report written by ``convo eval routing --report-json``."""
+    try:
+        return RoutingReport.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read the report ({exc.strerror})") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "file"
+        raise ReportError(
+            f"{path}: not a routing report from `convo eval routing --report-json` "
+            f"({where}: {first['msg']})"
+        ) from exc
