@@ -65,6 +65,10 @@ def create_app(redis_url: str | None = None, *, run_worker: bool = False) -> Fas
         report: dict[str, Any] = await check_health(resources)
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
+    from server import dev, webhook
+
+    app.include_router(webhook.router)
+    app.include_router(dev.router)
     return app
 
 

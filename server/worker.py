@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from arq.connections import RedisSettings
+from arq.cron import cron
 from arq.worker import Worker
 
+from server.jobs.orchestrate import close_controller, orchestrate_turn
+from server.jobs.process import process_message, process_status, recover_pending
 from server.resources import Resources
 
-JOB_FUNCTIONS: list[Any] = []
+JOB_FUNCTIONS: list[Any] = [process_message, process_status, orchestrate_turn]
 """Coroutine functions `async def job(ctx, ...)`; `ctx["resources"]` is the :class:`Resources`."""
+
+CRON_JOBS: list[Any] = [cron(recover_pending, second=30, run_at_startup=True, unique=True)]
+"""Periodic jobs: `recover_pending` re-enqueues work the webhook stored while Redis was down."""
 
 
 def build_worker(
@@ -21,8 +27,13 @@ def build_worker(
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["resources"] = resources
 
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        await close_controller(ctx)  # created lazily by the first orchestrate_turn
+
     return Worker(
         functions=JOB_FUNCTIONS,
+        cron_jobs=CRON_JOBS,
+        on_shutdown=on_shutdown,
         redis_settings=RedisSettings.from_dsn(resources.redis_url),
         on_startup=on_startup,
         burst=burst,

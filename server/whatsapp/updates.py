@@ -55,6 +55,7 @@ class SenderProfile:
     wa_id: str | None
     name: str | None
     user_id: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_payload(cls, data: Mapping[str, Any]) -> SenderProfile:
@@ -62,6 +63,7 @@ class SenderProfile:
             wa_id=string(data.get("wa_id")),
             name=string(obj(data.get("profile")).get("name")),
             user_id=string(data.get("user_id")),
+            raw=dict(data),
         )
 
 
@@ -190,6 +192,27 @@ class Message:
             errors=_errors(data.get("errors")),
             raw=dict(data),
         )
+
+    @classmethod
+    def from_envelope(cls, envelope: Mapping[str, Any]) -> Message:
+        """Rebuild a message from what :meth:`envelope` stored."""
+        contact = obj(envelope.get("contact"))
+        return cls.from_payload(
+            obj(envelope.get("message")),
+            Metadata.from_payload(obj(envelope.get("metadata"))),
+            (SenderProfile.from_payload(contact),) if contact else (),
+        )
+
+    def envelope(self) -> dict[str, Any]:
+        """The raw JSON to store: the message object, its sender's contact and metadata."""
+        return {
+            "message": dict(self.raw),
+            "contact": dict(self.profile.raw) if self.profile else None,
+            "metadata": {
+                "phone_number_id": self.metadata.phone_number_id,
+                "display_phone_number": self.metadata.display_phone_number,
+            },
+        }
 
     @property
     def is_partial(self) -> bool:

@@ -1,0 +1,60 @@
+"""Development-only endpoints (`CONVO_ENV=development`), used by `convo chat`.
+
+`GET /dev/outbox?tenant_id=&wa_id=&after_id=&wamid=` returns the outbox rows to one user
+newer than `after_id`, and the processing state of inbound message `wamid`, so the chat
+knows when the bot has finished answering. Outside development it answers 404: the
+outbox holds customers' conversations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from server.resources import Resources
+from server.store import repository
+from server.store.models import WaMessage
+
+router = APIRouter()
+
+DONE_STATUSES = frozenset({repository.ANSWERED, repository.TURN_FAILED})
+
+
+def _row(row: WaMessage) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.message_type,
+        "text": row.text,
+        "payload": row.payload,
+        "status": row.status,
+        "context_wamid": row.context_wamid,
+    }
+
+
+@router.get("/dev/outbox")
+async def dev_outbox(
+    request: Request, tenant_id: str, wa_id: str, after_id: int = 0, wamid: str | None = None
+) -> JSONResponse:
+    resources: Resources = request.app.state.resources
+    settings = resources.settings
+    if settings.environment != "development":
+        return JSONResponse({"error": "only available with CONVO_ENV=development"}, 404)
+    async with resources.sessions() as session:
+        rows = await repository.outbox_after(
+            session, tenant_id=tenant_id, wa_id=wa_id, after_id=after_id
+        )
+        inbound = await repository.get_by_wamid(session, wamid) if wamid else None
+    inbound_status = inbound.status if inbound is not None else None
+    done = inbound_status in DONE_STATUSES or (
+        inbound_status == repository.PROCESSED and not settings.enable_orchestration
+    )
+    return JSONResponse(
+        {
+            "messages": [_row(row) for row in rows],
+            "inbound_status": inbound_status,
+            "turn_done": done,
+            "orchestration": settings.enable_orchestration,
+        }
+    )

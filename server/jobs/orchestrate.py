@@ -1,0 +1,189 @@
+"""`orchestrate_turn`: one turn of the conversation for one stored inbound message.
+
+Builds the :class:`InboundTurn` from the stored message, runs it through the controller
+(session lock, idempotency, graph) and puts the replies in the outbox: rows of
+`wa_messages` with `idempotency_key = "{wamid}:reply:{i}"`. With sending disabled (no
+`WHATSAPP_ACCESS_TOKEN`) the replies are logged and kept with status `logged`; otherwise
+they are `queued` and a `send_message` job is enqueued per reply.
+
+Re-runs are harmless: the controller skips a turn it already completed, outbox rows are
+insert-or-ignore, and the send jobs' ids come from the rows' idempotency keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+
+from arq.worker import Retry
+
+from graph.messages import InboundTurn, OutboundMessage
+from graph.session.errors import StaleStateError
+from server.jobs import SEND_MESSAGE, enqueue_once, queue_from_ctx, send_job_id
+from server.jobs.retry import TRANSIENT_ERRORS, retry_transient
+from server.logging import get_logger
+from server.resources import Resources
+from server.store import repository
+from server.store.models import WaMessage
+from server.whatsapp.updates import Message
+
+log = get_logger(__name__)
+
+
+class TurnResultLike(Protocol):
+    status: str
+    lane: str | None
+    messages: Sequence[OutboundMessage]
+    state_version: int | None
+
+
+class ControllerLike(Protocol):
+    async def handle_turn(self, turn: InboundTurn) -> Any: ...
+
+
+def build_turn(message: Message) -> InboundTurn | None:
+    """The turn a message starts, or None (not text/button/interactive, or nothing said)."""
+    if not message.starts_turn:
+        return None
+    return InboundTurn(
+        tenant_id=message.metadata.phone_number_id,
+        wa_id=message.from_,
+        msg_id=message.id,
+        text=(message.text or "").strip(),
+        message_type=cast(Any, message.type),
+        choice_id=message.choice_id,
+        received_at=message.timestamp or datetime.now(UTC),
+        profile_name=message.profile.name if message.profile else None,
+    )
+
+
+async def make_controller(resources: Resources) -> ControllerLike:
+    """The real controller (tests replace this function or put one in `ctx`)."""
+    from server.controller import create_controller
+
+    return cast(ControllerLike, await create_controller(resources))
+
+
+async def get_controller(ctx: dict[str, Any]) -> ControllerLike:
+    """The worker's controller, created on first use and kept in `ctx`."""
+    if ctx.get("controller") is None:
+        lock = ctx.setdefault("controller_lock", asyncio.Lock())
+        async with lock:
+            if ctx.get("controller") is None:
+                ctx["controller"] = await make_controller(ctx["resources"])
+    return cast(ControllerLike, ctx["controller"])
+
+
+async def close_controller(ctx: dict[str, Any]) -> None:
+    controller = ctx.pop("controller", None)
+    close = getattr(controller, "aclose", None)
+    if close is not None:
+        await close()
+
+
+def _turn_conflicts() -> tuple[type[BaseException], ...]:
+    """Errors meaning "another turn of this session is running/ran first": retry later."""
+    try:
+        from server.locks import LockError
+    except ImportError:  # the lock module is optional for a controller (fakes in tests)
+        return (StaleStateError,)
+    return (LockError, StaleStateError)
+
+
+async def orchestrate_turn(ctx: dict[str, Any], wamid: str) -> str:
+    """Run the turn of inbound message `wamid`; returns what happened."""
+    try:
+        async with retry_transient(
+            ctx, "orchestrate_turn", extra=_turn_conflicts(), provider_message_id=wamid
+        ):
+            return await _orchestrate(ctx, wamid)
+    except Retry:
+        raise
+    except Exception:
+        log.exception("orchestrate_turn.failed", success=False, provider_message_id=wamid)
+        try:
+            await _mark(ctx["resources"], wamid, repository.TURN_FAILED)
+        except TRANSIENT_ERRORS:  # the store is down too: the original error is what matters
+            log.warning("orchestrate_turn.mark_failed_skipped", provider_message_id=wamid)
+        raise
+
+
+async def _orchestrate(ctx: dict[str, Any], wamid: str) -> str:
+    resources: Resources = ctx["resources"]
+    async with resources.sessions() as session:
+        row = await repository.get_by_wamid(session, wamid)
+    if row is None:
+        log.warning("orchestrate_turn.not_found", provider_message_id=wamid)
+        return "missing"
+    if row.status == repository.ANSWERED:
+        await _dispatch(ctx, await _replies(resources, wamid))
+        return "duplicate"
+    turn = build_turn(Message.from_envelope(row.payload))
+    if turn is None:
+        log.info("orchestrate_turn.skipped", provider_message_id=wamid, reason="no_text")
+        await _mark(resources, wamid, repository.ANSWERED)
+        return "skipped"
+    controller = await get_controller(ctx)
+    result = cast(TurnResultLike, await controller.handle_turn(turn))
+    log.info(
+        "orchestrate_turn.completed",
+        success=True,
+        provider_message_id=wamid,
+        turn_status=result.status,
+        lane=result.lane,
+        replies=len(result.messages),
+        state_version=result.state_version,
+    )
+    rows = await _store_replies(resources, wamid, result.messages)
+    await _dispatch(ctx, rows)
+    return str(result.status)
+
+
+async def _store_replies(
+    resources: Resources, wamid: str, messages: Sequence[OutboundMessage]
+) -> list[WaMessage]:
+    status = repository.QUEUED if resources.settings.sending_enabled else repository.LOGGED
+    async with resources.sessions.begin() as session:
+        inbound = await repository.get_by_wamid(session, wamid)
+        assert inbound is not None
+        rows = await repository.add_outbox(session, inbound, messages, status=status)
+        await repository.advance_inbound(
+            session,
+            wamid,
+            repository.ANSWERED,
+            from_statuses=[repository.RECEIVED, repository.PROCESSED, repository.TURN_FAILED],
+        )
+    return rows
+
+
+async def _replies(resources: Resources, wamid: str) -> list[WaMessage]:
+    async with resources.sessions() as session:
+        return await repository.replies_to(session, wamid)
+
+
+async def _dispatch(ctx: dict[str, Any], rows: Sequence[WaMessage]) -> None:
+    """Log the `logged` replies; enqueue a send job per `queued` one (ids dedupe)."""
+    for row in rows:
+        if row.status == repository.LOGGED:
+            log.info(
+                "orchestrate_turn.reply_logged",
+                outbound_id=row.id,
+                kind=row.message_type,
+                text=row.text,
+                context_message_id=row.context_wamid,
+            )
+        elif row.status == repository.QUEUED and row.idempotency_key:
+            job_id = send_job_id(row.idempotency_key)
+            await enqueue_once(queue_from_ctx(ctx), SEND_MESSAGE, row.id, job_id=job_id)
+
+
+async def _mark(resources: Resources, wamid: str, status: str) -> None:
+    async with resources.sessions.begin() as session:
+        await repository.advance_inbound(
+            session,
+            wamid,
+            status,
+            from_statuses=[repository.RECEIVED, repository.PROCESSED, repository.TURN_FAILED],
+        )

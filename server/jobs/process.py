@@ -1,0 +1,110 @@
+"""`process_message` and `process_status`: the first jobs after the webhook.
+
+The webhook already stored the raw message (status `received`) or status event before
+answering 200; these jobs do the rest, once, however often they run:
+
+- `process_message(wamid)`: re-parses the stored message, triggers a turn when it is a
+  text/button/interactive message and orchestration is on, then marks it `processed`.
+  The turn is enqueued *before* the row is marked, so a crash in between re-runs the job
+  and re-enqueues under the same job id (no double turn).
+- `process_status(wamid)`: applies the stored statuses of an outbound message monotonically.
+- `recover_pending()`: cron + start-up sweep that re-enqueues work stored by the webhook
+  whose job never got queued (Redis was down when the webhook answered).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.jobs import (
+    ORCHESTRATE_TURN,
+    PROCESS_MESSAGE,
+    PROCESS_STATUS,
+    enqueue_once,
+    orchestrate_job_id,
+    process_job_id,
+    queue_from_ctx,
+    status_job_id,
+)
+from server.jobs.retry import retry_transient
+from server.logging import get_logger
+from server.resources import Resources
+from server.store import repository
+from server.whatsapp.updates import Message
+
+log = get_logger(__name__)
+
+
+async def process_message(ctx: dict[str, Any], wamid: str) -> str:
+    """Process one stored inbound message; returns what happened (for logs and tests)."""
+    resources: Resources = ctx["resources"]
+    async with retry_transient(ctx, "process_message", provider_message_id=wamid):
+        async with resources.sessions() as session:
+            row = await repository.get_by_wamid(session, wamid)
+        if row is None:
+            log.warning("process_message.not_found", provider_message_id=wamid)
+            return "missing"
+        if row.status != repository.RECEIVED:
+            log.info("process_message.duplicate", provider_message_id=wamid, status=row.status)
+            return "duplicate"
+        message = Message.from_envelope(row.payload)
+        triggered = resources.settings.enable_orchestration and message.starts_turn
+        if triggered:
+            await _trigger_turn(ctx, row.id, message)
+        async with resources.sessions.begin() as session:
+            await repository.advance_inbound(
+                session, wamid, repository.PROCESSED, from_statuses=[repository.RECEIVED]
+            )
+        log.info(
+            "process_message.completed",
+            wa_message_id=row.id,
+            provider_message_id=wamid,
+            message_type=row.message_type,
+            partial=message.is_partial,
+            orchestration=triggered,
+        )
+        return "orchestrating" if triggered else "stored"
+
+
+async def _trigger_turn(ctx: dict[str, Any], row_id: int, message: Message) -> None:
+    log.info(
+        "process_message.orchestration_triggered",
+        wa_message_id=row_id,
+        provider_message_id=message.id,
+        message_type=message.type,
+    )
+    job_id = orchestrate_job_id(message.id)
+    await enqueue_once(queue_from_ctx(ctx), ORCHESTRATE_TURN, message.id, job_id=job_id)
+
+
+async def process_status(ctx: dict[str, Any], wamid: str) -> str | None:
+    """Apply the pending status events of an outbound message; its status after."""
+    resources: Resources = ctx["resources"]
+    async with (
+        retry_transient(ctx, "process_status", provider_message_id=wamid),
+        resources.sessions.begin() as session,
+    ):
+        status = await repository.apply_status_events(session, wamid)
+    if status is None:
+        log.info("process_status.pending", provider_message_id=wamid)
+    else:
+        log.info("process_status.applied", provider_message_id=wamid, status=status)
+    return status
+
+
+async def recover_pending(ctx: dict[str, Any]) -> int:
+    """Re-enqueue stored but unprocessed messages and unapplied statuses; how many."""
+    resources: Resources = ctx["resources"]
+    async with resources.sessions() as session:
+        wamids = await repository.unprocessed_inbound(session)
+        status_wamids = await repository.pending_status_wamids(session)
+    queue = queue_from_ctx(ctx)
+    count = 0
+    for wamid in wamids:
+        count += await enqueue_once(queue, PROCESS_MESSAGE, wamid, job_id=process_job_id(wamid))
+    for wamid in status_wamids:
+        job_id = status_job_id(wamid, "recover")
+        count += await enqueue_once(queue, PROCESS_STATUS, wamid, job_id=job_id)
+    if count:
+        log.info("recover_pending.enqueued", jobs=count)
+    return count

@@ -1,0 +1,263 @@
+"""Reads and writes of the message store, shared by the webhook and the jobs.
+
+Every write is idempotent, because Meta delivers webhooks at least once and arq runs
+jobs at least once:
+
+- inbound messages are inserted-or-ignored on their unique `wamid`;
+- status webhooks are inserted-or-ignored on `(wamid, status)` and applied to the outbound
+  row with a conditional UPDATE that only moves forward (sent < delivered < read < played;
+  failed is final), so duplicates and out-of-order deliveries cannot move a status back;
+- outbox rows are inserted-or-ignored on `idempotency_key = "{inbound wamid}:reply:{i}"`.
+
+"Insert or ignore" is `INSERT ... ON CONFLICT DO NOTHING`, which SQLite and PostgreSQL
+both support. Functions take an `AsyncSession`; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graph.messages import OutboundMessage
+from server.store.models import Direction, WaMessage, WaStatusEvent, utcnow
+from server.whatsapp.updates import STATUS_RANK, Message, Status
+
+RECEIVED = "received"
+"""Inbound: stored by the webhook, `process_message` not done yet."""
+PROCESSED = "processed"
+"""Inbound: processed; a turn was enqueued if the message starts one."""
+ANSWERED = "answered"
+"""Inbound: its turn ran and the replies are in the outbox."""
+TURN_FAILED = "turn_failed"
+"""Inbound: its turn failed permanently (see the worker's logs)."""
+
+QUEUED = "queued"
+LOGGED = "logged"
+FAILED = "failed"
+
+
+def _insert(session: AsyncSession, model: type[Any]) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"insert-or-ignore is not implemented for {dialect}")
+
+
+async def _insert_or_ignore(
+    session: AsyncSession, model: type[Any], values: dict[str, Any]
+) -> bool:
+    """Insert a row unless a unique key already holds one; True when inserted."""
+    statement = _insert(session, model).values(**values).on_conflict_do_nothing()
+    result = await session.execute(statement.returning(model.id))
+    return result.scalar_one_or_none() is not None
+
+
+async def store_inbound(session: AsyncSession, message: Message) -> bool:
+    """Store an inbound message; False when its wamid is already stored.
+
+    `payload` keeps the raw JSON (`Message.envelope()`: message, contact, metadata), so
+    the message can be re-parsed later with `Message.from_envelope`.
+    """
+    return await _insert_or_ignore(
+        session,
+        WaMessage,
+        {
+            "direction": Direction.INBOUND.value,
+            "wamid": message.id,
+            "tenant_id": message.metadata.phone_number_id,
+            "wa_id": message.from_,
+            "message_type": message.type[:32],
+            "text": message.text,
+            "payload": message.envelope(),
+            "context_wamid": message.context.message_id if message.context else None,
+            "status": RECEIVED,
+            "attempts": 0,
+            "provider_timestamp": message.timestamp,
+        },
+    )
+
+
+async def store_status_event(session: AsyncSession, status: Status) -> bool:
+    """Store a status webhook once per `(wamid, status)`; False for a duplicate."""
+    error = status.errors[0] if status.errors else None
+    return await _insert_or_ignore(
+        session,
+        WaStatusEvent,
+        {
+            "wamid": status.id,
+            "status": status.status[:16],
+            "tenant_id": status.metadata.phone_number_id,
+            "recipient_id": status.recipient_id,
+            "error_code": error.code if error else None,
+            "error_title": (error.title or error.message) if error else None,
+            "payload": dict(status.raw),
+            "provider_timestamp": status.timestamp,
+        },
+    )
+
+
+async def get_by_wamid(session: AsyncSession, wamid: str) -> WaMessage | None:
+    result = await session.execute(select(WaMessage).where(WaMessage.wamid == wamid))
+    return result.scalar_one_or_none()
+
+
+async def get_by_id(session: AsyncSession, row_id: int) -> WaMessage | None:
+    return await session.get(WaMessage, row_id)
+
+
+async def advance_inbound(
+    session: AsyncSession, wamid: str, to_status: str, *, from_statuses: Sequence[str]
+) -> bool:
+    """Move an inbound row to `to_status` only if it is in `from_statuses` (compare-and-set)."""
+    result = await session.execute(
+        update(WaMessage)
+        .where(
+            WaMessage.wamid == wamid,
+            WaMessage.direction == Direction.INBOUND.value,
+            WaMessage.status.in_(list(from_statuses)),
+        )
+        .values(status=to_status, status_updated_at=utcnow())
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _status_order(event: WaStatusEvent) -> tuple[int, int]:
+    return (STATUS_RANK.get(event.status, 99 if event.status == FAILED else 0), event.id)
+
+
+async def apply_status_events(session: AsyncSession, wamid: str) -> str | None:
+    """Apply the stored, not yet applied statuses of an outbound wamid; its status after.
+
+    Returns None (events stay pending) when no outbound row has this wamid yet: the send
+    job may not have recorded it, and should call this again once it has.
+    """
+    row = await get_by_wamid(session, wamid)
+    if row is None or row.direction != Direction.OUTBOUND.value:
+        return None
+    result = await session.execute(
+        select(WaStatusEvent).where(
+            WaStatusEvent.wamid == wamid, WaStatusEvent.applied_at.is_(None)
+        )
+    )
+    for event in sorted(result.scalars(), key=_status_order):
+        await _advance_outbound(session, wamid, event)
+        event.applied_at = utcnow()
+    await session.flush()
+    await session.refresh(row)
+    return row.status
+
+
+async def _advance_outbound(session: AsyncSession, wamid: str, event: WaStatusEvent) -> None:
+    values: dict[str, Any] = {"status": event.status, "status_updated_at": _when(event)}
+    if event.status == FAILED:
+        blocked = [FAILED]
+        values |= {"error_code": event.error_code, "error_title": event.error_title}
+    elif event.status in STATUS_RANK:
+        rank = STATUS_RANK[event.status]
+        blocked = [name for name, other in STATUS_RANK.items() if other >= rank] + [FAILED]
+    else:
+        return  # a legacy status ("deleted", "warning"): kept as an event, not a state
+    await session.execute(
+        update(WaMessage)
+        .where(
+            WaMessage.wamid == wamid,
+            WaMessage.direction == Direction.OUTBOUND.value,
+            WaMessage.status.not_in(blocked),
+        )
+        .values(**values)
+    )
+
+
+def _when(event: WaStatusEvent) -> datetime:
+    return event.provider_timestamp or utcnow()
+
+
+def reply_key(inbound_wamid: str, index: int) -> str:
+    return f"{inbound_wamid}:reply:{index}"
+
+
+async def add_outbox(
+    session: AsyncSession, inbound: WaMessage, messages: Sequence[OutboundMessage], *, status: str
+) -> list[WaMessage]:
+    """The replies to `inbound` as outbound rows (created once; a re-run returns the same)."""
+    assert inbound.wamid is not None
+    keys = [reply_key(inbound.wamid, index) for index in range(len(messages))]
+    for key, message in zip(keys, messages, strict=True):
+        await _insert_or_ignore(
+            session,
+            WaMessage,
+            {
+                "direction": Direction.OUTBOUND.value,
+                "idempotency_key": key,
+                "tenant_id": inbound.tenant_id,
+                "wa_id": inbound.wa_id,
+                "message_type": message.kind,
+                "text": message.body,
+                "payload": message.model_dump(mode="json"),
+                "context_wamid": inbound.wamid,
+                "status": status,
+                "attempts": 0,
+            },
+        )
+    return await replies_to(session, inbound.wamid)
+
+
+async def replies_to(session: AsyncSession, inbound_wamid: str) -> list[WaMessage]:
+    result = await session.execute(
+        select(WaMessage)
+        .where(
+            WaMessage.direction == Direction.OUTBOUND.value,
+            WaMessage.context_wamid == inbound_wamid,
+            WaMessage.idempotency_key.like(f"{inbound_wamid}:reply:%"),
+        )
+        .order_by(WaMessage.id)
+    )
+    return list(result.scalars())
+
+
+async def outbox_after(
+    session: AsyncSession, *, tenant_id: str, wa_id: str, after_id: int = 0, limit: int = 50
+) -> list[WaMessage]:
+    """Outbound rows to one user with `id > after_id`, oldest first (for `convo chat`)."""
+    result = await session.execute(
+        select(WaMessage)
+        .where(
+            WaMessage.direction == Direction.OUTBOUND.value,
+            WaMessage.tenant_id == tenant_id,
+            WaMessage.wa_id == wa_id,
+            WaMessage.id > after_id,
+        )
+        .order_by(WaMessage.id)
+        .limit(limit)
+    )
+    return list(result.scalars())
+
+
+async def unprocessed_inbound(session: AsyncSession, *, limit: int = 500) -> list[str]:
+    """Wamids of inbound rows stored by the webhook but not processed yet (recovery)."""
+    result = await session.execute(
+        select(WaMessage.wamid)
+        .where(WaMessage.direction == Direction.INBOUND.value, WaMessage.status == RECEIVED)
+        .order_by(WaMessage.id)
+        .limit(limit)
+    )
+    return [wamid for wamid in result.scalars() if wamid]
+
+
+async def pending_status_wamids(session: AsyncSession, *, limit: int = 500) -> list[str]:
+    """Outbound wamids that have status events not applied yet (recovery)."""
+    result = await session.execute(
+        select(WaStatusEvent.wamid)
+        .join(WaMessage, WaMessage.wamid == WaStatusEvent.wamid)
+        .where(WaStatusEvent.applied_at.is_(None))
+        .distinct()
+        .limit(limit)
+    )
+    return list(result.scalars())

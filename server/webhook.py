@@ -1,0 +1,175 @@
+"""The WhatsApp webhook: `GET` verify handshake and `POST` updates.
+
+POST order of checks: size (413) -> signature header present (401) -> signature over the
+raw bytes (403) -> JSON object (400). Then every message and status of the batch is
+written to the store in one transaction *before* answering 200 (Meta has no replay
+API), and one arq job per item is enqueued with an id derived from its wamid. If the
+store is unreachable the answer is 503, so Meta retries; if only the queue is
+unreachable the answer is still 200: the items are stored with status `received`, and
+the worker's `recover_pending` sweep enqueues them later.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from server.jobs import (
+    PROCESS_MESSAGE,
+    PROCESS_STATUS,
+    enqueue_once,
+    job_queue,
+    process_job_id,
+    status_job_id,
+)
+from server.jobs.retry import TRANSIENT_ERRORS
+from server.logging import get_logger
+from server.resources import Resources
+from server.store import repository
+from server.whatsapp.signature import SIGNATURE_HEADER, signature_matches
+from server.whatsapp.updates import WebhookBatch, parse_webhook
+
+log = get_logger(__name__)
+
+router = APIRouter()
+
+WEBHOOK_PATH = "/webhooks/whatsapp"
+
+
+class BodyTooLarge(Exception):
+    """The request body is larger than `WHATSAPP_MAX_REQUEST_BYTES`."""
+
+
+def _resources(request: Request) -> Resources:
+    return request.app.state.resources  # type: ignore[no-any-return]
+
+
+def _problem(status_code: int, error: str) -> JSONResponse:
+    return JSONResponse({"error": error}, status_code=status_code)
+
+
+@router.get(WEBHOOK_PATH)
+async def verify_webhook(request: Request) -> Response:
+    """Meta's subscription handshake: echo `hub.challenge` as plain text, or 403."""
+    params = request.query_params
+    expected = _resources(request).settings.whatsapp_verify_token.get_secret_value()
+    token = params.get("hub.verify_token", "")
+    if params.get("hub.mode") != "subscribe" or not hmac.compare_digest(
+        token.encode(), expected.encode()
+    ):
+        log.warning("webhook.verify_refused", mode=params.get("hub.mode"))
+        return PlainTextResponse("Forbidden", status_code=403)
+    challenge = params.get("hub.challenge")
+    if challenge is None:
+        return PlainTextResponse("Missing hub.challenge", status_code=400)
+    log.info("webhook.verified")
+    return PlainTextResponse(challenge)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than `limit` bytes whatever Content-Length claims."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(WEBHOOK_PATH)
+async def receive_webhook(request: Request) -> Response:
+    resources = _resources(request)
+    settings = resources.settings
+    header = request.headers.get(SIGNATURE_HEADER)
+    try:
+        raw = await _read_body(request, settings.whatsapp_max_request_bytes)
+    except BodyTooLarge:
+        log.warning("webhook.too_large", limit=settings.whatsapp_max_request_bytes)
+        return _problem(413, "payload too large")
+    if not header:
+        log.warning("webhook.signature_missing")
+        return _problem(401, "missing X-Hub-Signature-256")
+    if not signature_matches(raw, header, settings.whatsapp_app_secret.get_secret_value()):
+        log.warning("webhook.signature_mismatch", bytes=len(raw))
+        return _problem(403, "signature mismatch")
+    body = _decode(raw)
+    if body is None:
+        log.warning("webhook.malformed", bytes=len(raw))
+        return _problem(400, "body is not a JSON object")
+    batch = parse_webhook(body)
+    _log_batch(batch)
+    try:
+        await _persist(resources, batch)
+    except TRANSIENT_ERRORS as exc:
+        log.error("webhook.store_unavailable", error=f"{type(exc).__name__}: {exc}")
+        return _problem(503, "store unavailable, retry later")
+    await _enqueue(resources, batch)
+    return JSONResponse({"received": len(batch.messages), "statuses": len(batch.statuses)})
+
+
+def _decode(raw: bytes) -> dict[str, Any] | None:
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+async def _persist(resources: Resources, batch: WebhookBatch) -> None:
+    if not batch.messages and not batch.statuses:
+        return
+    async with resources.sessions.begin() as session:
+        for message in batch.messages:
+            await repository.store_inbound(session, message)
+        for status in batch.statuses:
+            await repository.store_status_event(session, status)
+
+
+async def _enqueue(resources: Resources, batch: WebhookBatch) -> None:
+    """Hand each item to a job; a failure is logged, not raised (the items are stored)."""
+    queue = job_queue(resources.redis)
+    try:
+        for message in batch.messages:
+            await enqueue_once(
+                queue, PROCESS_MESSAGE, message.id, job_id=process_job_id(message.id)
+            )
+        for status in batch.statuses:
+            job_id = status_job_id(status.id, status.status)
+            await enqueue_once(queue, PROCESS_STATUS, status.id, job_id=job_id)
+    except TRANSIENT_ERRORS as exc:
+        log.error("webhook.enqueue_failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def _log_batch(batch: WebhookBatch) -> None:
+    log.info(
+        "webhook.received",
+        messages=len(batch.messages),
+        statuses=len(batch.statuses),
+        errors=len(batch.errors),
+        ignored_fields=list(batch.ignored_fields) or None,
+    )
+    for message in batch.messages:
+        if message.is_partial:
+            log.warning(
+                "webhook.partial_message", provider_message_id=message.id, message_type=message.type
+            )
+    for error in batch.errors:
+        log.warning(
+            "webhook.value_error",
+            tenant_id=error.metadata.phone_number_id,
+            code=error.error.code,
+            title=error.error.title,
+            details=error.error.details,
+            raw=dict(error.raw),
+        )
+    if batch.dropped:
+        log.warning("webhook.dropped_items", count=batch.dropped)
