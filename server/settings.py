@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_APP_SECRET = "dev-app-secret"
@@ -37,6 +37,13 @@ def describe_settings_error(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
+class TemplateSetting(BaseModel):
+    """An approved WhatsApp template, by name and language code."""
+
+    name: str = Field(min_length=1)
+    language: str = "en_US"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
@@ -62,6 +69,22 @@ class Settings(BaseSettings):
     whatsapp_api_version: str = "v21.0"
     whatsapp_api_base_url: str = "https://graph.facebook.com"
     whatsapp_max_request_bytes: int = 3 * 1024 * 1024
+    whatsapp_messages_per_second: float = Field(default=80.0, gt=0)
+    """Messages per second per business number, shared by all workers (Meta's default: 80)."""
+    whatsapp_pair_interval_seconds: float = Field(default=6.0, gt=0)
+    """Steady pace to one user: one message per this many seconds (Meta's pair rate limit)."""
+    whatsapp_pair_burst: int = Field(default=5, ge=1)
+    """Messages to one user allowed back to back before the steady pace applies."""
+    whatsapp_send_max_attempts: int = Field(default=5, ge=1)
+    """Graph API attempts per outbound message before a retryable error becomes final."""
+    whatsapp_send_max_wait_seconds: float = Field(default=2.0, ge=0)
+    """How long a send job waits for the rate limiter before deferring itself."""
+    whatsapp_reengagement_template: str | None = None
+    """Template sent when a reply fails with 131047 (24 h window closed). Unset: none."""
+    whatsapp_reengagement_template_language: str = "en_US"
+    whatsapp_reengagement_templates: dict[str, TemplateSetting] = {}
+    """Per business number (phone_number_id) override, as JSON:
+    `{"100200300400500": {"name": "reengage", "language": "pt_BR"}}`."""
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
