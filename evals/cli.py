@@ -8,6 +8,7 @@ only argparse at load time, so ``convo --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,9 +92,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
             return _compare(args, console)
         return _routing(args, settings, console)
     except EvalError as exc:
-        from rich.markup import escape
-
-        Console(stderr=True, highlight=False).print(f"[red]convo eval:[/] {escape(str(exc))}")
+        print(f"convo eval: {exc}", file=sys.stderr)  # plain: one unwrapped line for CI logs
         return EXIT_ERROR
 
 

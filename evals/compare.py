@@ -53,7 +53,7 @@ class Comparison(BaseModel):
 
 
 def delta(before: float, after: float) -> Delta:
-    return Delta(before=before, after=after, delta=round(after - before, 6))
+    return Delta(before=before, after=after, delta=after - before)
 
 
 def _deltas(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, Delta]:

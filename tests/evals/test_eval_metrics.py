@@ -37,7 +37,7 @@ def test_per_lane_precision_recall_f1() -> None:
     scores = metrics.lane_scores(CASE)
     # info: predicted by rows 1, 6 (1 right); labeled rows 1, 2.
     assert (scores["info"].precision, scores["info"].recall, scores["info"].f1) == (0.5, 0.5, 0.5)
-    # commerce: answered predictions rows 2, 3 (row 4 clarified) -> P = 1/2; labeled 3, 4, 8 -> R = 1/3
+    # commerce: answered predictions rows 2, 3 (4 clarified): P = 1/2; labeled 3, 4, 8: R = 1/3
     # F1 = 2 * 1/2 * 1/3 / (1/2 + 1/3) = 0.4
     commerce = scores["commerce"]
     assert commerce.precision == 0.5
