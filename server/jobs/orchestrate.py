@@ -23,6 +23,7 @@ from graph.messages import InboundTurn, OutboundMessage
 from graph.session.errors import StaleStateError
 from server.jobs import SEND_MESSAGE, enqueue_once, queue_from_ctx, send_job_id
 from server.jobs.retry import TRANSIENT_ERRORS, retry_transient
+from server.locks import LockError
 from server.logging import get_logger
 from server.resources import Resources
 from server.store import repository
@@ -83,20 +84,15 @@ async def close_controller(ctx: dict[str, Any]) -> None:
         await close()
 
 
-def _turn_conflicts() -> tuple[type[BaseException], ...]:
-    """Errors meaning "another turn of this session is running/ran first": retry later."""
-    try:
-        from server.locks import LockError
-    except ImportError:  # the lock module is optional for a controller (fakes in tests)
-        return (StaleStateError,)
-    return (LockError, StaleStateError)
+TURN_CONFLICTS: tuple[type[BaseException], ...] = (LockError, StaleStateError)
+"""Another turn of the same session holds the lock or advanced the state first: retry."""
 
 
 async def orchestrate_turn(ctx: dict[str, Any], wamid: str) -> str:
     """Run the turn of inbound message `wamid`; returns what happened."""
     try:
         async with retry_transient(
-            ctx, "orchestrate_turn", extra=_turn_conflicts(), provider_message_id=wamid
+            ctx, "orchestrate_turn", extra=TURN_CONFLICTS, provider_message_id=wamid
         ):
             return await _orchestrate(ctx, wamid)
     except Retry:
