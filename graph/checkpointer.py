@@ -47,7 +47,7 @@ DEFAULT_KEEP_LAST = 5
 
 # KEYS: lock, version hash, latest pointer, processed marker
 # ARGV: lock token, expected version ("" = none yet), new version, checkpoint key,
-#       session ttl ms, processed ttl ms ("" = do not mark), marker value
+#       session ttl ms, processed ttl ms ("" = do not mark), marker value, baseline version
 _COMMIT_SCRIPT = """
 local holder = redis.call('GET', KEYS[1])
 if holder ~= ARGV[1] then
@@ -63,7 +63,7 @@ end
 redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5])
 redis.call('HSET', KEYS[2], 'version', ARGV[3], 'checkpoint', ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-if ARGV[6] ~= '' and tonumber(ARGV[3]) > tonumber(ARGV[2] ~= '' and ARGV[2] or '-1') then
+if ARGV[6] ~= '' and tonumber(ARGV[3]) > tonumber(ARGV[8]) then
   redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[6])
 end
 return {'ok', current}
@@ -80,8 +80,11 @@ class CommitFence:
     """`session:{tenant}:{wa_id}`: a hash {version, checkpoint} moved only by the commit."""
     expected_version: int | None
     """The committed version read under the lock (None: the session has none yet)."""
+    baseline_version: int = 0
+    """The session version the turn started from (0 for a new session)."""
     processed_key: str | None = None
-    """Set atomically with the commit when the turn advanced the version."""
+    """Set atomically with the commit when the turn advanced past `baseline_version`
+    (a failed run is checkpointed too, but leaves the version where it was)."""
     processed_ttl_ms: int = 7 * 24 * 3600 * 1000
 
 
@@ -207,7 +210,10 @@ class FencedRedisSaver(AsyncRedisSaver):
         marker_ttl = str(fence.processed_ttl_ms) if marking else ""
         result = await self._commit_script(
             keys=[fence.lock_key, fence.version_key, pointer, fence.processed_key or pointer],
-            args=[fence.lock_token, expected, version or "0", key, self._ttl_ms(), marker_ttl, "1"],
+            args=[
+                *(fence.lock_token, expected, version or "0", key, self._ttl_ms()),
+                *(marker_ttl, "1", fence.baseline_version),
+            ],
         )
         outcome, current = (_text(item) for item in cast(list[Any], result))
         return outcome, current

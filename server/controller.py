@@ -1,0 +1,239 @@
+"""The turn controller: one inbound message -> at most one committed turn of its session.
+
+    handle_turn(turn)
+      turn:processed:{msg_id} exists?        -> "duplicate" (the turn was committed before)
+      SET orchestrated:{msg_id} NX            -> taken: "duplicate" (another worker runs it)
+      session lock (FIFO, watchdog)           -> LockError if the wait is too long
+      HGET session:{tenant}:{wa_id} version   -> the version this turn starts from
+      graph.ainvoke(durability="exit")        -> one checkpoint, committed by the fenced
+                                                 saver only if the lock is still ours and the
+                                                 version has not moved; turn:processed is set
+                                                 in the same atomic step
+      on failure: DEL orchestrated:{msg_id}   -> a retry of the job can run the turn again
+
+A lock that expired mid-turn (another worker took the session over) ends in
+`StaleStateError`, never in a silent overwrite. Errors: `LockError` and `StaleStateError`
+are transient (retry the job); anything else comes from the graph.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import redis.asyncio as aioredis
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from graph.checkpointer import FENCE_CONFIG_KEY, CommitFence, redis_checkpointer
+from graph.messages import InboundTurn, OutboundMessage
+from graph.session.errors import StaleStateError
+from nodes.router.types import RouteDecision
+from server.locks import LockConfig, LockError, acquire_session_lock, session_lock_key
+from server.logging import get_logger
+
+if TYPE_CHECKING:
+    from server.resources import Resources
+
+log = get_logger(__name__)
+
+__all__ = [
+    "Controller",
+    "ControllerConfig",
+    "LockError",
+    "StaleStateError",
+    "TurnResult",
+    "create_controller",
+    "orchestrated_key",
+    "processed_key",
+    "session_key",
+]
+
+WEEK_S = 7 * 24 * 3600
+
+
+def processed_key(msg_id: str) -> str:
+    return f"turn:processed:{msg_id}"
+
+
+def orchestrated_key(msg_id: str) -> str:
+    return f"orchestrated:{msg_id}"
+
+
+def session_key(tenant_id: str, wa_id: str) -> str:
+    """The committed-version hash {version, checkpoint} of a session (the commit fence)."""
+    return f"session:{tenant_id}:{wa_id}"
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    processed_ttl_s: int = WEEK_S
+    """Meta retries a webhook for up to 7 days: remember completed turns that long."""
+    orchestrated_ttl_s: int = 3600
+    """The in-flight claim; deleted when a turn fails, so only a crashed process keeps it."""
+    lock: LockConfig = field(default_factory=LockConfig)
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    status: Literal["completed", "duplicate"]
+    lane: str | None
+    messages: list[OutboundMessage]
+    state_version: int | None
+    decision: RouteDecision | None
+
+
+DUPLICATE = TurnResult("duplicate", None, [], None, None)
+
+
+class Controller:
+    """Runs turns through the graph under the session lock, exactly once per message id."""
+
+    def __init__(
+        self,
+        graph: Any,
+        redis: aioredis.Redis,
+        *,
+        saver: BaseCheckpointSaver | None = None,
+        context: Any = None,
+        config: ControllerConfig | None = None,
+        on_close: Callable[[], Awaitable[Any]] | None = None,
+    ) -> None:
+        self.graph = graph
+        self.redis = redis
+        self.saver = saver
+        self.context = context
+        self.config = config or ControllerConfig()
+        self._on_close = on_close
+
+    async def handle_turn(self, turn: InboundTurn) -> TurnResult:
+        started = time.monotonic()
+        if not await self._claim(turn):
+            log.info("orchestrate_turn.duplicate", msg_id=turn.msg_id, wa_id=turn.wa_id)
+            return DUPLICATE
+        try:
+            result = await self._run_locked(turn)
+        except BaseException as exc:
+            await self.redis.delete(orchestrated_key(turn.msg_id))
+            self._log_failure(turn, exc, started)
+            raise
+        log.info(
+            "orchestrate_turn.completed",
+            success=True,
+            lane=result.lane,
+            messages_count=len(result.messages),
+            state_version=result.state_version,
+            tenant_id=turn.tenant_id,
+            wa_id=turn.wa_id,
+            msg_id=turn.msg_id,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+        return result
+
+    async def _claim(self, turn: InboundTurn) -> bool:
+        """False when the message was already handled or is being handled right now."""
+        if await self.redis.exists(processed_key(turn.msg_id)):
+            return False
+        claimed = await self.redis.set(
+            orchestrated_key(turn.msg_id), "1", nx=True, ex=self.config.orchestrated_ttl_s
+        )
+        return bool(claimed)
+
+    async def _run_locked(self, turn: InboundTurn) -> TurnResult:
+        async with acquire_session_lock(
+            self.redis, turn.tenant_id, turn.wa_id, config=self.config.lock
+        ) as lock:
+            expected = await self._committed_version(turn)
+            baseline = expected if expected is not None else await self._stored_version(turn)
+            fence = CommitFence(
+                lock_key=session_lock_key(turn.tenant_id, turn.wa_id),
+                lock_token=lock.token,
+                version_key=session_key(turn.tenant_id, turn.wa_id),
+                expected_version=expected,
+                baseline_version=baseline,
+                processed_key=processed_key(turn.msg_id),
+                processed_ttl_ms=self.config.processed_ttl_s * 1000,
+            )
+            output = await self.graph.ainvoke(
+                {"turn": turn},
+                config={"configurable": {"thread_id": turn.thread_id, FENCE_CONFIG_KEY: fence}},
+                context=self.context,
+                durability="exit",
+            )
+            result = _turn_result(output)
+            if result.state_version is None or result.state_version == baseline:
+                # The commit marks processed only when the version advanced; mark it here.
+                await self.redis.set(
+                    processed_key(turn.msg_id), "1", ex=self.config.processed_ttl_s
+                )
+            return result
+
+    async def _committed_version(self, turn: InboundTurn) -> int | None:
+        raw = await self.redis.hget(session_key(turn.tenant_id, turn.wa_id), "version")  # type: ignore[misc]
+        return None if raw is None else int(raw)
+
+    async def _stored_version(self, turn: InboundTurn) -> int:
+        """The version in the checkpoint when there is no fence yet (new or legacy session)."""
+        if self.saver is None:
+            return 0
+        stored = await self.saver.aget_tuple({"configurable": {"thread_id": turn.thread_id}})
+        session = stored.checkpoint["channel_values"].get("session") if stored else None
+        return int(session.get("version", 0)) if isinstance(session, dict) else 0
+
+    def _log_failure(self, turn: InboundTurn, exc: BaseException, started: float) -> None:
+        log.warning(
+            "orchestrate_turn.completed",
+            success=False,
+            error=type(exc).__name__,
+            reason=str(exc)[:300],
+            transient=isinstance(exc, LockError | StaleStateError),
+            tenant_id=turn.tenant_id,
+            wa_id=turn.wa_id,
+            msg_id=turn.msg_id,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+
+    async def aclose(self) -> None:
+        if self._on_close is not None:
+            await self._on_close()
+            self._on_close = None
+
+
+def _turn_result(output: dict[str, Any]) -> TurnResult:
+    session = output.get("session") or {}
+    decision = output.get("decision")
+    lane = (session.get("meta") or {}).get("current_lane")
+    if decision is not None and getattr(decision, "lane", None):
+        lane = decision.lane
+    messages: Sequence[OutboundMessage] = output.get("outbound") or []
+    version = session.get("version")
+    return TurnResult(
+        status="completed",
+        lane=lane,
+        messages=list(messages),
+        state_version=version if isinstance(version, int) else None,
+        decision=decision if isinstance(decision, RouteDecision) else None,
+    )
+
+
+async def create_controller(
+    resources: Resources, *, config: ControllerConfig | None = None
+) -> Controller:
+    """The production controller: Redis checkpointer + the conversation graph + its context."""
+    from graph.graph import build_graph  # helper E's modules, imported when used
+
+    from server.graph_runtime import build_context
+
+    stack = contextlib.AsyncExitStack()
+    saver = await stack.enter_async_context(redis_checkpointer(resources.redis_url))
+    try:
+        graph = build_graph(saver)
+        context = build_context(resources.settings)
+    except BaseException:
+        await stack.aclose()
+        raise
+    return Controller(
+        graph, resources.redis, saver=saver, context=context, config=config, on_close=stack.aclose
+    )
