@@ -78,6 +78,12 @@ def add_eval_parser(commands: Any) -> None:
     _common(conversations, "JSONL conversations (default: evals/datasets/conversations.jsonl)")
 
 
+def progress_bar(console: Console, label: str, total: int) -> Any:
+    from evals.terminal import progress_bar as bar
+
+    return bar(console, label, total)
+
+
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Entry point from ``server.cli``; returns the process exit status."""
     from rich.console import Console
@@ -123,7 +129,7 @@ def _routing(args: argparse.Namespace, settings: Settings, console: Console) -> 
     from evals.report import DatasetInfo, build_routing_report, write_json
     from evals.routers import build_eval_router
     from evals.runner import run_routing
-    from evals.terminal import print_routing_report, progress_bar
+    from evals.terminal import print_routing_report
 
     dataset = load_routing_dataset(args.dataset or DEFAULT_ROUTING_DATASET, limit=args.limit)
     router = build_eval_router(args.router, settings)
@@ -180,6 +186,46 @@ def _verdict(
 
 
 def _conversations(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from evals.conversations import run_conversations_command
+    import asyncio
 
-    return run_conversations_command(args, settings, console)
+    from evals.conversation_views import print_conversation_report, render_conversations
+    from evals.conversations import build_conversation_report, run_conversations
+    from evals.dataset import DEFAULT_CONVERSATIONS_DATASET, load_conversations
+    from evals.gate import Thresholds
+    from evals.html import write_html
+    from evals.report import DatasetInfo, write_json
+    from evals.routers import build_eval_router
+
+    dataset = load_conversations(args.dataset or DEFAULT_CONVERSATIONS_DATASET, limit=args.limit)
+    router = build_eval_router(args.router, settings)
+    graph = _in_memory_graph()
+    total = sum(len(c.turns) for c in dataset.rows)
+    with progress_bar(console, f"conversations ({args.router})", total) as progress:
+        task = progress.task_ids[0]
+        results = asyncio.run(
+            run_conversations(
+                graph,
+                router,
+                dataset.rows,
+                concurrency=args.concurrency,
+                on_turn=lambda _: progress.advance(task),
+            )
+        )
+    info = DatasetInfo(path=dataset.path, sha256=dataset.sha256, rows=len(dataset.rows))
+    report = build_conversation_report(results, router=args.router, dataset=info)
+    print_conversation_report(console, report)
+    if args.report_json:
+        write_json(report, args.report_json)
+    if args.report_html:
+        write_html(render_conversations(report), args.report_html)
+    turns = [t for r in report.conversations for t in r.turns]
+    thresholds = Thresholds(min_accuracy=args.min_accuracy)
+    return _verdict(console, report.per_lane, report.accuracy, thresholds, turns)
+
+
+def _in_memory_graph() -> Any:
+    """The production graph on an in-memory checkpointer: one thread per conversation."""
+    from graph.graph import build_graph
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    return build_graph(InMemorySaver())

@@ -41,6 +41,8 @@ class Prediction(BaseModel):
     completion_tokens: int | None = None
     error: str | None = None
     """Why the router failed on this row (method ``error``), if it did."""
+    fallback_reason: str | None = None
+    """Why the LLM's answer was not used (method ``fallback``): timeout, rate_limited, ..."""
 
     @property
     def clarified(self) -> bool:

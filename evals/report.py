@@ -45,6 +45,8 @@ class RoutingReport(BaseModel):
     confusion: dict[str, dict[str, int]]
     methods: dict[str, int]
     """How many decisions each router method made (offline, llm, fallback, clarify...)."""
+    fallback_reasons: dict[str, int]
+    """Why the LLM was not used, when the router fell back offline (timeout, malformed...)."""
     latency_ms: LatencySummary | None
     latency_ms_by_method: dict[str, LatencySummary]
     tokens: TokenUsage | None
@@ -105,6 +107,9 @@ def build_routing_report(
         per_language=metrics.per_language(predictions),
         confusion=metrics.confusion(predictions),
         methods=dict(Counter(p.method for p in predictions).most_common()),
+        fallback_reasons=dict(
+            Counter(p.fallback_reason for p in predictions if p.fallback_reason).most_common()
+        ),
         latency_ms=metrics.latency_summary([p.latency_ms for p in predictions]),
         latency_ms_by_method=_latency_by_method(predictions),
         tokens=metrics.token_usage(predictions),

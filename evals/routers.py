@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 from evals.errors import RouterUnavailable
 
 if TYPE_CHECKING:
-    from evals.runner import RouterLike
+    from nodes.router import Router
     from server.settings import Settings
 
 RouterMode = Literal["offline", "llm", "hybrid"]
@@ -24,7 +24,7 @@ def require_llm(mode: str, settings: Settings) -> None:
         )
 
 
-def build_eval_router(mode: RouterMode, settings: Settings) -> RouterLike:
+def build_eval_router(mode: RouterMode, settings: Settings) -> Router:
     """The production router of that mode, with the chat model the service would use."""
     require_llm(mode, settings)
     from nodes.router import build_router

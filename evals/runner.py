@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from typing import Any, Protocol
@@ -49,21 +50,29 @@ def tokens_of(handler: UsageMetadataCallbackHandler) -> tuple[int | None, int | 
     return prompt, completion
 
 
-async def predict_row(router: RouterLike, row: RoutingExample) -> Prediction:
-    """Route one row. A router that raises is recorded as method ``error`` (not correct)."""
+@contextmanager
+def capture_usage() -> Iterator[UsageMetadataCallbackHandler]:
+    """Collects the tokens of every chat model call made inside the block (this task only)."""
     _register_usage_hook()
     handler = UsageMetadataCallbackHandler()
     token = _usage.set(handler)
-    started = time.perf_counter()
-    decision: RouteDecision | None = None
-    error: str | None = None
     try:
-        decision = await router.route(row.text)
-    except Exception as exc:  # a run of hundreds of paid calls must not die on one row
-        error = f"{type(exc).__name__}: {exc}"
+        yield handler
     finally:
         _usage.reset(token)
-    elapsed_ms = (time.perf_counter() - started) * 1000
+
+
+async def predict_row(router: RouterLike, row: RoutingExample) -> Prediction:
+    """Route one row. A router that raises is recorded as method ``error`` (not correct)."""
+    decision: RouteDecision | None = None
+    error: str | None = None
+    with capture_usage() as handler:
+        started = time.perf_counter()
+        try:
+            decision = await router.route(row.text)
+        except Exception as exc:  # a run of hundreds of paid calls must not die on one row
+            error = f"{type(exc).__name__}: {exc}"
+        elapsed_ms = (time.perf_counter() - started) * 1000
     prompt, completion = tokens_of(handler)
     return Prediction(
         text=row.text,
@@ -79,6 +88,7 @@ async def predict_row(router: RouterLike, row: RoutingExample) -> Prediction:
         prompt_tokens=prompt,
         completion_tokens=completion,
         error=error,
+        fallback_reason=decision.fallback_reason if decision else None,
     )
 
 

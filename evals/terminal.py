@@ -68,6 +68,9 @@ def summary_table(report: RoutingReport) -> Table:
             f"{tokens.prompt_tokens} + {tokens.completion_tokens} in {tokens.calls} calls",
         )
     table.add_row("decisions by method", ", ".join(f"{m} {n}" for m, n in report.methods.items()))
+    if report.fallback_reasons:
+        reasons = ", ".join(f"{r} {n}" for r, n in report.fallback_reasons.items())
+        table.add_row("LLM fallbacks (why)", escape(reasons))
     return table
 
 
