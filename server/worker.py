@@ -10,9 +10,10 @@ from arq.worker import Worker
 
 from server.jobs.orchestrate import close_controller, orchestrate_turn
 from server.jobs.process import process_message, process_status, recover_pending
+from server.jobs.send import SEND_MESSAGE_JOB, close_client
 from server.resources import Resources
 
-JOB_FUNCTIONS: list[Any] = [process_message, process_status, orchestrate_turn]
+JOB_FUNCTIONS: list[Any] = [process_message, process_status, orchestrate_turn, SEND_MESSAGE_JOB]
 """Coroutine functions `async def job(ctx, ...)`; `ctx["resources"]` is the :class:`Resources`."""
 
 CRON_JOBS: list[Any] = [cron(recover_pending, second=30, run_at_startup=True, unique=True)]
@@ -29,6 +30,7 @@ def build_worker(
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         await close_controller(ctx)  # created lazily by the first orchestrate_turn
+        await close_client(ctx)  # the Graph API client, created by the first send_message
 
     return Worker(
         functions=JOB_FUNCTIONS,

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.settings import Settings
+
 
 class TemplateParameter(BaseModel):
     """A value for one placeholder: `text`, or the `payload` of a quick-reply button."""
@@ -43,13 +45,14 @@ class TemplateMessage(BaseModel):
     components: tuple[TemplateComponent, ...] = ()
 
 
-class TemplateRef(BaseModel):
-    """A configured template: `{"name": "reengage", "language": "en_US"}`."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str = Field(min_length=1)
-    language: str = "en_US"
-
-    def message(self) -> TemplateMessage:
-        return TemplateMessage(name=self.name, language=self.language)
+def reengagement_template(settings: Settings, phone_number_id: str) -> TemplateMessage | None:
+    """The template to send when a reply to this number's user fails with 131047, if any."""
+    configured = settings.whatsapp_reengagement_templates.get(phone_number_id)
+    if configured is not None:
+        return TemplateMessage(name=configured.name, language=configured.language)
+    if settings.whatsapp_reengagement_template:
+        return TemplateMessage(
+            name=settings.whatsapp_reengagement_template,
+            language=settings.whatsapp_reengagement_template_language,
+        )
+    return None

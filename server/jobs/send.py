@@ -1,0 +1,118 @@
+"""`send_message`: send one outbound row of the outbox through the WhatsApp Cloud API.
+
+Enqueued by `orchestrate_turn` with job id `send:{idempotency_key}` when sending is
+enabled (`WHATSAPP_ACCESS_TOKEN` set). The work is done by
+:class:`server.whatsapp.sender.OutboxSender`; this module wires it to the worker:
+
+- the HTTP client and the rate limiter are created once per worker and kept in `ctx`;
+- :class:`SendLater` (rate limited, retryable error, waiting for an earlier reply) becomes
+  arq's `Retry(defer=...)`. The number of *Graph API attempts* is capped on the row
+  (`WHATSAPP_SEND_MAX_ATTEMPTS`); arq's own try counter also counts rate-limit deferrals,
+  so the job allows many more tries (`SEND_JOB_MAX_TRIES`);
+- lost connections to Redis or the database are retried like in the other jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from arq.worker import Retry, func
+
+from server.jobs import SEND_MESSAGE, enqueue_once, queue_from_ctx, send_job_id
+from server.jobs.retry import retry_transient
+from server.logging import get_logger
+from server.ratelimit import SendRateLimiter
+from server.resources import Resources
+from server.whatsapp import outbox
+from server.whatsapp.client import WhatsAppClient
+from server.whatsapp.errors import SendError
+from server.whatsapp.sender import OutboxSender, SendLater
+
+log = get_logger(__name__)
+
+SEND_JOB_MAX_TRIES = 500
+"""arq runs of one send job, deferrals included (Graph API attempts are capped separately)."""
+
+CLIENT_KEY = "whatsapp_client"
+
+
+def get_client(ctx: dict[str, Any]) -> WhatsAppClient:
+    """The worker's Graph API client (one connection pool), created on first use."""
+    if ctx.get(CLIENT_KEY) is None:
+        ctx[CLIENT_KEY] = WhatsAppClient.from_settings(ctx["resources"].settings)
+    client: WhatsAppClient = ctx[CLIENT_KEY]
+    return client
+
+
+async def close_client(ctx: dict[str, Any]) -> None:
+    """On worker shutdown."""
+    client = ctx.pop(CLIENT_KEY, None)
+    if client is not None:
+        await client.aclose()
+
+
+def build_sender(ctx: dict[str, Any]) -> OutboxSender:
+    resources: Resources = ctx["resources"]
+
+    async def enqueue(row_id: int, key: str) -> None:
+        await enqueue_once(queue_from_ctx(ctx), SEND_MESSAGE, row_id, job_id=send_job_id(key))
+
+    return OutboxSender(
+        settings=resources.settings,
+        sessions=resources.sessions,
+        redis=resources.redis,
+        client=get_client(ctx),
+        limiter=SendRateLimiter.from_settings(resources.redis, resources.settings),
+        enqueue=enqueue,
+    )
+
+
+async def send_message(ctx: dict[str, Any], outbound_id: int) -> str:
+    """Send outbound row `outbound_id`; returns what happened (`sent`, `failed`, ...)."""
+    resources: Resources = ctx["resources"]
+    if not resources.settings.sending_enabled:
+        log.info("send_message.disabled", outbound_id=outbound_id)
+        return "disabled"
+    async with retry_transient(ctx, "send_message", outbound_id=outbound_id):
+        row = await outbox.load(resources.sessions, outbound_id)
+        if row is None:
+            log.warning("send_message.not_found", outbound_id=outbound_id)
+            return "missing"
+        try:
+            return await build_sender(ctx).deliver(row)
+        except SendLater as later:
+            log.info(
+                "send_message.deferred",
+                outbound_id=outbound_id,
+                reason=later.reason,
+                defer_s=round(later.seconds, 3),
+                job_try=ctx.get("job_try"),
+            )
+            raise Retry(defer=later.seconds) from later
+    raise AssertionError("unreachable")  # retry_transient re-raises or returns
+
+
+SEND_MESSAGE_JOB = func(send_message, name=SEND_MESSAGE, max_tries=SEND_JOB_MAX_TRIES)
+"""What `server.worker.JOB_FUNCTIONS` registers."""
+
+
+async def mark_read_best_effort(
+    ctx: dict[str, Any], phone_number_id: str, wamid: str, *, limit_s: float = 3.0
+) -> bool:
+    """Mark an inbound message read and show "typing…" (at the start of a turn).
+
+    Best-effort: does nothing with sending disabled, and a failure is logged, never raised,
+    so it cannot fail the turn, nor slow it down by more than `limit_s` seconds.
+    """
+    resources: Resources = ctx["resources"]
+    if not resources.settings.sending_enabled:
+        return False
+    try:
+        await asyncio.wait_for(get_client(ctx).mark_read(phone_number_id, wamid), limit_s)
+    except (SendError, TimeoutError) as exc:
+        log.warning(
+            "whatsapp.mark_read_failed", provider_message_id=wamid, error=type(exc).__name__
+        )
+        return False
+    return True
