@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from webhook_payloads import WEBHOOKS_DIR, load_payload
+from webhook_support import WEBHOOKS_DIR, load_payload
 
 from server.whatsapp import (
     ButtonReply,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from webhook_payloads import load_payload
+from webhook_support import load_payload
 
 from server.whatsapp import parse_webhook
 

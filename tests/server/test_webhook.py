@@ -1,0 +1,197 @@
+"""The webhook's HTTP contract: handshake, signature, limits, and persist-before-200."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import redis.exceptions
+import sqlalchemy.exc
+from fastapi import FastAPI
+from webhook_support import (
+    WEBHOOKS_DIR,
+    job_ctx,
+    load_payload,
+    meta_bytes,
+    post_webhook,
+    running_app,
+    signed_headers,
+    stored_rows,
+)
+
+from server.store import repository
+from server.whatsapp.signature import sign
+
+URL = "/webhooks/whatsapp"
+
+
+@pytest.fixture
+async def app_client(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
+    async with running_app(monkeypatch, redis_url, WHATSAPP_MAX_REQUEST_BYTES="20000") as pair:
+        yield pair
+
+
+async def test_verify_handshake_echoes_the_raw_challenge(app_client) -> None:  # type: ignore[no-untyped-def]
+    client, _ = app_client
+    params = {"hub.mode": "subscribe", "hub.verify_token": "dev-verify-token"}
+    response = await client.get(URL, params={**params, "hub.challenge": "1158201444"})
+    assert response.status_code == 200
+    assert response.text == "1158201444"  # not JSON-encoded: Meta compares the bytes
+    assert response.headers["content-type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "1"},
+        {"hub.mode": "unsubscribe", "hub.verify_token": "dev-verify-token", "hub.challenge": "1"},
+        {"hub.challenge": "1"},
+    ],
+)
+async def test_verify_handshake_refuses_wrong_token_or_mode(app_client, params) -> None:  # type: ignore[no-untyped-def]
+    client, _ = app_client
+    response = await client.get(URL, params=params)
+    assert response.status_code == 403
+    assert response.text != "1"
+
+
+async def test_missing_signature_is_401_and_nothing_is_stored(app_client) -> None:  # type: ignore[no-untyped-def]
+    client, app = app_client
+    response = await client.post(URL, content=meta_bytes(load_payload("text")))
+    assert response.status_code == 401
+    assert await stored_rows(app) == []
+
+
+async def test_wrong_signature_is_403(app_client) -> None:  # type: ignore[no-untyped-def]
+    client, app = app_client
+    body = meta_bytes(load_payload("text"))
+    for header in (
+        sign(body, "another-secret"),
+        "sha256=",
+        "garbage",
+        sign(body + b" ", "dev-app-secret"),
+    ):
+        response = await client.post(URL, content=body, headers={"X-Hub-Signature-256": header})
+        assert response.status_code == 403, header
+    assert await stored_rows(app) == []
+
+
+async def test_right_signature_is_200_and_the_message_is_stored_before_the_answer(
+    app_client,
+) -> None:  # type: ignore[no-untyped-def]
+    client, app = app_client
+    response = await post_webhook(client, load_payload("text"))
+    assert response.status_code == 200
+    (row,) = await stored_rows(app)
+    assert (row.direction, row.wamid, row.status) == ("inbound", "wamid.TEXT1", "received")
+    assert (row.tenant_id, row.wa_id, row.message_type) == (
+        "106540352242922",
+        "16505551234",
+        "text",
+    )
+    assert row.text == "Does it come in another color?"
+    assert row.payload["message"]["text"] == {"body": "Does it come in another color?"}
+    assert row.payload["contact"]["profile"]["name"] == "Sheena Nelson"
+
+
+async def test_unicode_body_is_verified_over_the_escaped_raw_bytes(app_client) -> None:  # type: ignore[no-untyped-def]
+    client, app = app_client
+    payload = load_payload("text_unicode")
+    escaped = meta_bytes(payload)
+    assert b"\\u00e9" in escaped  # what Meta signs and sends
+    response = await client.post(URL, content=escaped, headers=signed_headers(escaped))
+    assert response.status_code == 200
+    (row,) = await stored_rows(app)
+    assert row.text == "J'ai mangé des pâtes 🍝 ¿Están abiertos hoy? Olá, ação!"
+    # A signature over a re-serialized (unescaped) form does not match the bytes sent.
+    unescaped = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    headers = {"X-Hub-Signature-256": sign(unescaped, "dev-app-secret")}
+    assert (await client.post(URL, content=escaped, headers=headers)).status_code == 403
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe", b""])
+async def test_malformed_or_non_object_json_is_400(app_client, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    client, _ = app_client
+    response = await client.post(URL, content=body, headers=signed_headers(body))
+    assert response.status_code == 400
+
+
+async def test_body_over_the_limit_is_413_by_header_and_by_bytes_read(app_client) -> None:  # type: ignore[no-untyped-def]
+    client, app = app_client
+    body = b'{"entry": [], "pad": "' + b"x" * 25_000 + b'"}'
+    response = await client.post(URL, content=body, headers=signed_headers(body))
+    assert response.status_code == 413
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: only the bytes tell
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+
+    response = await client.post(URL, content=chunks(), headers=signed_headers(body))
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert await stored_rows(app) == []
+
+
+async def test_every_fixture_is_acknowledged_and_every_message_stored(app_client) -> None:  # type: ignore[no-untyped-def]
+    client, app = app_client
+    expected_wamids: set[str] = set()
+    for path in sorted(WEBHOOKS_DIR.glob("*.json")):
+        payload = json.loads(path.read_text("utf-8"))
+        response = await post_webhook(client, payload)
+        assert response.status_code == 200, path.name
+        for entry in payload["entry"]:
+            for change in entry["changes"]:
+                expected_wamids |= {m["id"] for m in change["value"].get("messages", [])}
+    stored = {row.wamid for row in await stored_rows(app, "inbound")}
+    assert stored == expected_wamids
+    partial = [r for r in await stored_rows(app) if r.wamid == "wamid.IMISS1"]
+    assert partial[0].message_type == "interactive" and partial[0].text is None
+
+
+async def test_store_unavailable_is_503_so_meta_retries(app_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    client, _ = app_client
+
+    async def broken(*args: object, **kwargs: object) -> bool:
+        raise sqlalchemy.exc.OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(repository, "store_inbound", broken)
+    response = await post_webhook(client, load_payload("text"))
+    assert response.status_code == 503
+
+
+async def test_queue_unavailable_still_200_and_the_message_is_recovered(
+    app_client, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from arq.connections import ArqRedis
+    from webhook_support import job_ctx
+
+    from server.jobs.process import recover_pending
+
+    client, app = app_client
+
+    async def down(*args: object, **kwargs: object) -> object:
+        raise redis.exceptions.ConnectionError("Redis is down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ArqRedis, "enqueue_job", down)
+        response = await post_webhook(client, load_payload("text"))
+    assert response.status_code == 200  # stored: acknowledging loses nothing
+    ctx = job_ctx(app)
+    assert await ctx["redis"].queued_jobs() == []
+    assert await recover_pending(ctx) == 1
+    jobs = await ctx["redis"].queued_jobs()
+    assert [(job.function, job.args) for job in jobs] == [("process_message", ("wamid.TEXT1",))]
+    assert await ctx["redis"].exists("arq:job:process:wamid.TEXT1")
+
+
+async def test_duplicate_deliveries_enqueue_one_job_and_store_one_row(app_client) -> None:  # type: ignore[no-untyped-def]
+    client, app = app_client
+    for _ in range(5):
+        assert (await post_webhook(client, load_payload("text"))).status_code == 200
+    assert len(await stored_rows(app)) == 1
+    jobs = await job_ctx(app)["redis"].queued_jobs()
+    assert [(job.function, job.args) for job in jobs] == [("process_message", ("wamid.TEXT1",))]
