@@ -32,5 +32,16 @@ format: install ## apply ruff's fixes and formatting
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
+# Thresholds of the offline router on the test split, set a few points under the measured
+# numbers (see README "Evals"): a change that drops below them fails `make eval` (exit 1).
+EVAL_MIN_ACCURACY ?= 0.88
+EVAL_MIN_RECALL ?= --min-lane-recall info=0.85 --min-lane-recall commerce=0.85 --min-lane-recall support=0.88
+
+eval: install ## score the offline router on the test split; reports/eval-routing.{html,json}; fails under the thresholds
+	@mkdir -p reports
+	.venv/bin/convo eval routing --router offline --dataset evals/datasets/routing_test.jsonl \
+		--report-json reports/eval-routing.json --report-html reports/eval-routing.html \
+		--min-accuracy $(EVAL_MIN_ACCURACY) $(EVAL_MIN_RECALL)
+
 clean: ## remove the virtualenv and local data
 	rm -rf .venv .data .pytest_cache .mypy_cache .ruff_cache

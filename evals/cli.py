@@ -8,7 +8,10 @@ only argparse at load time, so ``convo --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +87,21 @@ def progress_bar(console: Console, label: str, total: int) -> Any:
     return bar(console, label, total)
 
 
+@contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """The report is the output: info logs (and LLM fallbacks, which the report counts) would
+    break through the progress bar and the tables. Levels are restored afterwards."""
+    root, router = logging.getLogger(), logging.getLogger("nodes.router")
+    levels = root.level, router.level
+    root.setLevel(max(root.level, logging.WARNING))
+    router.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(levels[0])
+        router.setLevel(levels[1])
+
+
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Entry point from ``server.cli``; returns the process exit status."""
     from rich.console import Console
@@ -92,11 +110,12 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     console = Console(highlight=False)
     try:
-        if args.eval_kind == "conversations":
-            return _conversations(args, settings, console)
-        if args.compare:
-            return _compare(args, console)
-        return _routing(args, settings, console)
+        with _quiet_logs():
+            if args.eval_kind == "conversations":
+                return _conversations(args, settings, console)
+            if args.compare:
+                return _compare(args, console)
+            return _routing(args, settings, console)
     except EvalError as exc:
         print(f"convo eval: {exc}", file=sys.stderr)  # plain: one unwrapped line for CI logs
         return EXIT_ERROR
@@ -225,7 +244,8 @@ def _conversations(args: argparse.Namespace, settings: Settings, console: Consol
 
 def _in_memory_graph() -> Any:
     """The production graph on an in-memory checkpointer: one thread per conversation."""
-    from graph.graph import build_graph
     from langgraph.checkpoint.memory import InMemorySaver
+
+    from graph.graph import build_graph
 
     return build_graph(InMemorySaver())

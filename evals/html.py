@@ -69,12 +69,19 @@ def table(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+SATURATE_CONFUSION = 0.25
+"""An off-diagonal cell is fully red when a quarter of the row went to that column."""
+
+
 def _cell_style(count: int, row_total: int, diagonal: bool) -> str:
-    """Shade by the share of the row: green on the diagonal, red off it."""
+    """Shade by the share of the row: green on the diagonal, red off it (small errors show)."""
+    if not count:
+        return ""
     share = count / row_total if row_total else 0.0
+    strength = share if diagonal else min(1.0, share / SATURATE_CONFUSION)
     rgb = "19,115,51" if diagonal else "179,38,30"
-    ink = "#fff" if share > 0.55 else "#1d2330"
-    return f"background:rgba({rgb},{0.08 + 0.92 * share:.3f});color:{ink}" if count else ""
+    ink = "#fff" if strength > 0.55 else "#1d2330"
+    return f"background:rgba({rgb},{0.1 + 0.9 * strength:.3f});color:{ink}"
 
 
 def heatmap(matrix: dict[str, dict[str, int]]) -> str:
