@@ -1,0 +1,18 @@
+"""The running app (real Redis, SQLite in the test's tmp dir) for the job tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from webhook_support import running_app
+
+
+@pytest.fixture
+async def app_client(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
+    async with running_app(monkeypatch, redis_url, ENABLE_ORCHESTRATION="true") as pair:
+        yield pair

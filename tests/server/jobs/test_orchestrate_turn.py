@@ -1,0 +1,122 @@
+"""orchestrate_turn: turn built from the stored message, replies in the outbox, retries."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from arq.worker import Retry
+from webhook_support import FakeController, job_ctx, load_payload, post_webhook, stored_rows
+
+from graph.session.errors import StaleStateError
+from server.jobs.orchestrate import orchestrate_turn
+from server.locks import LockError
+from server.settings import get_settings
+
+
+async def _received(app_client, name: str):  # type: ignore[no-untyped-def]
+    client, app = app_client
+    await post_webhook(client, load_payload(name))
+    ctx = job_ctx(app, controller=FakeController())
+    await ctx["redis"].delete("arq:queue")
+    return app, ctx
+
+
+async def test_text_turn_reply_is_logged_when_sending_is_disabled(
+    app_client, caplog: pytest.LogCaptureFixture
+) -> None:
+    app, ctx = await _received(app_client, "text_referral")
+    with caplog.at_level(logging.INFO):
+        assert await orchestrate_turn(ctx, "wamid.AD1") == "completed"
+    (turn,) = ctx["controller"].turns
+    assert (turn.tenant_id, turn.wa_id, turn.msg_id) == (
+        "106540352242922",
+        "16505551234",
+        "wamid.AD1",
+    )
+    assert (turn.text, turn.message_type, turn.choice_id) == ("Hi! I saw your ad", "text", None)
+    assert turn.profile_name == "Sheena Nelson"
+    inbound, reply = await stored_rows(app)
+    assert inbound.status == "answered"
+    assert (reply.direction, reply.status, reply.message_type) == ("outbound", "logged", "text")
+    assert reply.idempotency_key == "wamid.AD1:reply:0"
+    assert reply.context_wamid == "wamid.AD1" and reply.wa_id == "16505551234"
+    assert reply.payload == {"kind": "text", "body": "echo: Hi! I saw your ad"}
+    assert reply.text == "echo: Hi! I saw your ad"
+    assert "orchestrate_turn.reply_logged" in [r.getMessage() for r in caplog.records]
+    assert await ctx["redis"].queued_jobs() == []  # nothing to send
+
+
+@pytest.mark.parametrize(
+    ("name", "wamid", "text", "choice"),
+    [
+        ("interactive_button_reply", "wamid.BTN1", "Opening hours", "hours"),
+        ("interactive_list_reply", "wamid.LIST1", "Order status", "order_status"),
+        ("button", "wamid.TPL1", "Stop promotions", "STOP_PROMOS"),
+    ],
+)
+async def test_button_and_list_replies_become_title_and_choice_id(
+    app_client, name: str, wamid: str, text: str, choice: str
+) -> None:
+    _, ctx = await _received(app_client, name)
+    await orchestrate_turn(ctx, wamid)
+    (turn,) = ctx["controller"].turns
+    assert (turn.text, turn.choice_id) == (text, choice)
+
+
+async def test_sending_enabled_queues_the_reply_and_enqueues_one_send_job(
+    app_client, monkeypatch
+) -> None:
+    app, ctx = await _received(app_client, "text")
+    monkeypatch.setenv("WHATSAPP_ACCESS_TOKEN", "test-token")
+    get_settings.cache_clear()
+    ctx["resources"].settings = get_settings()
+    await orchestrate_turn(ctx, "wamid.TEXT1")
+    await orchestrate_turn(ctx, "wamid.TEXT1")  # a re-run: no second reply, no second job
+    _, reply = await stored_rows(app)
+    assert reply.status == "queued"
+    jobs = await ctx["redis"].queued_jobs()
+    assert [(j.function, j.args) for j in jobs] == [("send_message", (reply.id,))]
+    assert await ctx["redis"].exists("arq:job:send:wamid.TEXT1:reply:0")
+    assert len(ctx["controller"].turns) == 1
+
+
+async def test_rerun_after_completion_is_a_duplicate(app_client) -> None:
+    app, ctx = await _received(app_client, "text")
+    assert await orchestrate_turn(ctx, "wamid.TEXT1") == "completed"
+    assert await orchestrate_turn(ctx, "wamid.TEXT1") == "duplicate"
+    assert len(ctx["controller"].turns) == 1
+    assert len(await stored_rows(app, "outbound")) == 1
+
+
+@pytest.mark.parametrize(
+    "error", [LockError("session busy"), StaleStateError("version moved", expected=1, actual=2)]
+)
+async def test_session_conflicts_are_retried_with_backoff_then_given_up(
+    app_client, error: Exception
+) -> None:
+    app, ctx = await _received(app_client, "text")
+    ctx["controller"].error = error
+    ctx["job_try"] = 3
+    with pytest.raises(Retry) as raised:
+        await orchestrate_turn(ctx, "wamid.TEXT1")
+    assert raised.value.defer_score == 4000
+    (inbound,) = await stored_rows(app)
+    assert inbound.status == "received"
+    ctx["job_try"] = 5
+    with pytest.raises(type(error)):
+        await orchestrate_turn(ctx, "wamid.TEXT1")
+    (inbound,) = await stored_rows(app)
+    assert inbound.status == "turn_failed"
+
+
+async def test_a_bug_is_not_retried_and_marks_the_turn_failed(app_client) -> None:
+    app, ctx = await _received(app_client, "text")
+    ctx["controller"].error = ValueError("bug in a lane")
+    with pytest.raises(ValueError, match="bug in a lane"):
+        await orchestrate_turn(ctx, "wamid.TEXT1")
+    (inbound,) = await stored_rows(app)
+    assert inbound.status == "turn_failed"
+    ctx["controller"].error = None  # fixed and re-run by hand: the turn completes
+    assert await orchestrate_turn(ctx, "wamid.TEXT1") == "completed"
+    assert [r.status for r in await stored_rows(app)] == ["answered", "logged"]
