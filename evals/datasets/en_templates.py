@@ -154,6 +154,12 @@ ACTIONS: dict[str, dict[str, list[str]]] = {
             "know where your stores are",
             "find a location near me",
         ],
+        "delivery_period": [
+            "know how long shipping takes",
+            "check the usual delivery time",
+            "find out how many days delivery to {city} takes",
+            "check the shipping times",
+        ],
         "newsletter_subscription": [
             "subscribe to your newsletter",
             "sign up for the newsletter",
@@ -231,6 +237,7 @@ ACTIONS: dict[str, dict[str, list[str]]] = {
             "use my gift card on my order",
             "pay with {pm}",
             "get the payment link",
+            "make a payment for purchase {{Order Number}}",
         ],
         "browse_catalog": [
             "see your catalog",
@@ -273,6 +280,10 @@ ACTIONS: dict[str, dict[str, list[str]]] = {
             "file a claim",
             "submit a complaint",
             "leave a complaint about the delivery",
+            "leave a review",
+            "submit feedback for your services",
+            "write a review for a product",
+            "send some feedback",
         ],
         "human_agent": [
             "speak to a human",

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 Lane = Literal["info", "commerce", "support"]
 TRAIN_PATH = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "routing_train.jsonl"
-_PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}|\{[^}]*\}|<[^>]*>|\[[^\]]*\]")
+_PLACEHOLDER = re.compile(r"\{\{([^}]*)\}\}|\{([^}]*)\}|<([^>]*)>|\[([^\]]*)\]")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@\w+")
 _DIGITS = re.compile(r"\d+")
@@ -61,9 +61,15 @@ class LanePrediction(BaseModel):
     scores: dict[str, float]
 
 
+def _slot_token(match: re.Match[str]) -> str:
+    """``{{Order Number}}`` -> `` slotordernumber ``: the slot's kind is a strong hint."""
+    name = next((group for group in match.groups() if group is not None), "")
+    return " slot" + re.sub(r"[^a-z]", "", name.lower()) + " "
+
+
 def normalize_text(text: str) -> str:
     """The text the model sees: same meaning, fewer surface variants."""
-    text = _PLACEHOLDER.sub(" slotx ", text)
+    text = _PLACEHOLDER.sub(_slot_token, text)
     text = _URL.sub(" urlx ", text)
     text = _MENTION.sub(" userx ", text)
     text = unicodedata.normalize("NFKD", text.lower())
