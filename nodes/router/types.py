@@ -6,7 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RouteMethod = Literal["offline", "llm", "sticky", "clarify", "choice", "fallback"]
+RouteMethod = Literal["offline", "llm", "sticky", "clarify", "choice", "fallback", "keyword"]
+"""offline/llm: that classifier decided; sticky: kept the current lane; clarify: not sure,
+ask; choice: a button/list reply; fallback: offline after an LLM failure; keyword: a
+lane's keywords matched."""
 
 
 class RouteDecision(BaseModel):
@@ -21,3 +24,7 @@ class RouteDecision(BaseModel):
     method: RouteMethod
     scores: dict[str, float] = Field(default_factory=dict)
     """Probability per lane, when the method produces one (offline classifier)."""
+    prompt_hash: str | None = None
+    """Short SHA-256 of the LLM router prompt, when the LLM was asked."""
+    fallback_reason: str | None = None
+    """Why the LLM's answer was not used (timeout, rate_limited, malformed, ...)."""

@@ -1,0 +1,65 @@
+"""The conversation graph: load -> route -> (clarify | a lane subgraph) -> handoff -> finalize.
+
+    load      hydrate (upcast + validate) the stored session, reset per-turn fields
+    route     a button choice routes directly; else the router (offline / llm / hybrid)
+    clarify   not sure: one question with Information / Shopping / Help buttons
+    <lane>    one compiled subgraph per registered lane (info, commerce, support, ...)
+    handoff   a lane may pass the turn on (max two per turn, no loops)
+    finalize  apply the patch (version + 1), store the session as a JSON dict
+
+`build_graph(checkpointer)`: production passes the Redis saver, tests `InMemorySaver()`.
+The module-level `graph` has no checkpointer: LangGraph Studio / `langgraph dev` supplies
+its own (see `langgraph.json` and `server/studio.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from graph.context import Context
+from graph.serde import allow_graph_types
+from graph.state import InputState, State
+from nodes.registry import LaneRegistry, default_registry
+from nodes.turn.clarify import make_clarify
+from nodes.turn.finalize import finalize
+from nodes.turn.handoff import FINALIZE, after_handoff, make_handoff
+from nodes.turn.load import make_load
+from nodes.turn.route import CLARIFY, after_route, make_route
+
+GRAPH_NAME = "conversation"
+
+
+def build_graph(
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+    *,
+    registry: LaneRegistry | None = None,
+) -> CompiledStateGraph[State, Context, InputState, State]:
+    """Compile the conversation graph for `registry`'s lanes (default: info, commerce, support)."""
+    lanes = registry or default_registry()
+    builder = StateGraph(State, context_schema=Context, input_schema=InputState)
+    builder.add_node("load", make_load(lanes))
+    builder.add_node("route", make_route(lanes))
+    builder.add_node(CLARIFY, make_clarify(lanes))
+    for spec in lanes:
+        builder.add_node(spec.name, spec.build())
+        builder.add_edge(spec.name, "handoff")
+    builder.add_node("handoff", make_handoff(lanes))
+    builder.add_node(FINALIZE, finalize)
+    builder.add_edge(START, "load")
+    builder.add_edge("load", "route")
+    # Lane names come from the registry, so the routers return `str` and the possible
+    # destinations are listed here (which is also what Studio draws).
+    builder.add_conditional_edges("route", after_route, [CLARIFY, *lanes.names])
+    builder.add_edge(CLARIFY, FINALIZE)
+    builder.add_conditional_edges("handoff", after_handoff, [FINALIZE, *lanes.names])
+    builder.add_edge(FINALIZE, END)
+    if checkpointer is not None:
+        allow_graph_types(checkpointer)
+    return builder.compile(checkpointer=checkpointer, name=GRAPH_NAME)
+
+
+graph = build_graph()

@@ -1,0 +1,66 @@
+"""The graph's state: what a turn receives (`InputState`) and everything it works with (`State`).
+
+The checkpointer persists every channel, so the per-turn fields below are reset by the
+first node of every turn (`load`); only `session` carries over from turn to turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph.messages import InboundTurn, OutboundMessage
+from graph.session.contract import Language, SessionPatch
+from nodes.router.types import RouteDecision
+
+
+@dataclass(kw_only=True)
+class InputState:
+    """What the controller (or LangGraph Studio) sends in for one turn."""
+
+    turn: InboundTurn
+    """The user's message. Studio may send it as a plain dict; `load` validates it."""
+
+
+@dataclass(kw_only=True)
+class State(InputState):
+    """The full state of a turn. Only `session` is meant to persist between turns."""
+
+    session: dict[str, Any] | None = None
+    """The conversation's `SessionState` as a JSON dict (`model_dump(mode="json")`), so an
+    old checkpoint is upcast on read. None for a brand-new conversation."""
+
+    base_version: int = 0
+    """The session version this turn started from; the patch is applied against it."""
+
+    language: Language = "en"
+    """The language to answer in (detected from the message, else the session's)."""
+
+    decision: RouteDecision | None = None
+    """The router's decision for this turn (None until `route` ran)."""
+
+    lane: str | None = None
+    """The lane currently handling the turn (changes on a handoff)."""
+
+    handoff_to: str | None = None
+    """Set by a lane that wants another lane to answer; `handoff` accepts or refuses it."""
+
+    handoffs: list[str] = field(default_factory=list)
+    """Lanes handed off to in this turn, in order (at most `MAX_HANDOFFS`)."""
+
+    outbound: list[OutboundMessage] = field(default_factory=list)
+    """The replies of this turn, in sending order."""
+
+    patch: SessionPatch | None = None
+    """The session changes the lanes made this turn; `finalize` applies them."""
+
+
+PER_TURN_RESET: dict[str, Any] = {
+    "decision": None,
+    "lane": None,
+    "handoff_to": None,
+    "handoffs": [],
+    "outbound": [],
+    "patch": None,
+}
+"""What `load` writes at the start of every turn so nothing leaks from the previous one."""

@@ -1,0 +1,139 @@
+# ruff: noqa: E501  (a table of sentences reads better unwrapped)
+"""Every sentence the lanes say, in English, Spanish and Portuguese.
+
+`say("key", language, **values)` formats one; a missing language falls back to English.
+Button titles stay within WhatsApp's 20 characters (checked by a test).
+"""
+
+from __future__ import annotations
+
+from graph.session.contract import Language
+
+TEXTS: dict[str, dict[Language, str]] = {
+    "lane.info": {"en": "Information", "es": "Información", "pt": "Informações"},
+    "lane.commerce": {"en": "Shopping", "es": "Compras", "pt": "Compras"},
+    "lane.support": {"en": "Help", "es": "Ayuda", "pt": "Ajuda"},
+    "clarify": {
+        "en": "Just to be sure I help with the right thing: is this about information, shopping or a problem?",
+        "es": "Para ayudarte mejor: ¿es sobre información, compras o un problema?",
+        "pt": "Para ajudar melhor: é sobre informações, compras ou um problema?",
+    },
+    "menu": {
+        "en": "I can help with information (hours, locations, FAQs), shopping, or a problem. What do you need?",
+        "es": "Puedo ayudarte con información (horarios, locales, preguntas frecuentes), compras o un problema. ¿Qué necesitas?",
+        "pt": "Posso ajudar com informações (horários, lojas, dúvidas), compras ou um problema. Do que você precisa?",
+    },
+    "greeting": {
+        "en": "Hi{name}! Welcome to {business}. I can tell you our hours and locations, help you shop, or sort out a problem.",
+        "es": "¡Hola{name}! Bienvenido a {business}. Te cuento horarios y locales, te ayudo a comprar o a resolver un problema.",
+        "pt": "Oi{name}! Bem-vindo à {business}. Posso informar horários e lojas, ajudar você a comprar ou resolver um problema.",
+    },
+    "thanks": {
+        "en": "You're welcome! Anything else I can do for you?",
+        "es": "¡De nada! ¿Algo más en lo que pueda ayudarte?",
+        "pt": "De nada! Posso ajudar em mais alguma coisa?",
+    },
+    "open.yes": {
+        "en": "Yes, we're open now until {time} ({zone} time).",
+        "es": "Sí, estamos abiertos ahora hasta las {time} (hora de {zone}).",
+        "pt": "Sim, estamos abertos agora até as {time} (horário de {zone}).",
+    },
+    "open.no": {
+        "en": "We're closed right now. We open again {day} at {time} ({zone} time).",
+        "es": "Ahora estamos cerrados. Abrimos de nuevo el {day} a las {time} (hora de {zone}).",
+        "pt": "Estamos fechados agora. Abrimos de novo {day} às {time} (horário de {zone}).",
+    },
+    "open.today": {"en": "today", "es": "hoy", "pt": "hoje"},
+    "open.tomorrow": {"en": "tomorrow", "es": "mañana", "pt": "amanhã"},
+    "hours.title": {"en": "Our opening hours:", "es": "Nuestro horario:", "pt": "Nosso horário:"},
+    "hours.closed": {"en": "closed", "es": "cerrado", "pt": "fechado"},
+    "locations.title": {
+        "en": "You can find us at:",
+        "es": "Nos encuentras en:",
+        "pt": "Você nos encontra em:",
+    },
+    "info.unknown": {
+        "en": "I don't have that information, sorry. I can tell you our hours, locations, shipping, payment and returns.",
+        "es": "No tengo esa información, lo siento. Puedo contarte horarios, locales, envíos, pagos y devoluciones.",
+        "pt": "Não tenho essa informação, desculpe. Posso informar horários, lojas, entregas, pagamentos e trocas.",
+    },
+    "catalog.body": {
+        "en": "Here is what we have. Pick one to see details:",
+        "es": "Esto es lo que tenemos. Elige uno para ver detalles:",
+        "pt": "Veja o que temos. Escolha um para ver os detalhes:",
+    },
+    "catalog.button": {"en": "See products", "es": "Ver productos", "pt": "Ver produtos"},
+    "catalog.section": {"en": "Products", "es": "Productos", "pt": "Produtos"},
+    "catalog.empty": {
+        "en": "We have no products to show right now.",
+        "es": "Ahora no tenemos productos para mostrar.",
+        "pt": "No momento não temos produtos para mostrar.",
+    },
+    "product.in_stock": {
+        "en": "{name}: {price}. {stock} in stock. Shall I add it to your cart?",
+        "es": "{name}: {price}. Quedan {stock}. ¿Lo agrego a tu carrito?",
+        "pt": "{name}: {price}. {stock} em estoque. Quer que eu adicione ao carrinho?",
+    },
+    "product.out_of_stock": {
+        "en": "{name}: {price}, but it is out of stock right now.",
+        "es": "{name}: {price}, pero ahora está agotado.",
+        "pt": "{name}: {price}, mas está esgotado no momento.",
+    },
+    "button.add": {"en": "Add to cart", "es": "Agregar al carrito", "pt": "Adicionar"},
+    "button.catalog": {"en": "See products", "es": "Ver productos", "pt": "Ver produtos"},
+    "cart.added": {
+        "en": "Added {quantity} × {name} to your cart.",
+        "es": "Agregué {quantity} × {name} a tu carrito.",
+        "pt": "Adicionei {quantity} × {name} ao seu carrinho.",
+    },
+    "cart.summary": {"en": "Your cart:", "es": "Tu carrito:", "pt": "Seu carrinho:"},
+    "cart.total": {"en": "Total: {total}", "es": "Total: {total}", "pt": "Total: {total}"},
+    "cart.empty": {
+        "en": "Your cart is empty. Want to see our products?",
+        "es": "Tu carrito está vacío. ¿Quieres ver nuestros productos?",
+        "pt": "Seu carrinho está vazio. Quer ver nossos produtos?",
+    },
+    "cart.checkout_later": {
+        "en": "Checkout over WhatsApp is coming soon; your cart is saved. For now you can pay in our shops.",
+        "es": "El pago por WhatsApp llegará pronto; tu carrito queda guardado. Por ahora puedes pagar en nuestras tiendas.",
+        "pt": "O pagamento pelo WhatsApp chega em breve; seu carrinho fica salvo. Por enquanto você pode pagar nas lojas.",
+    },
+    "support.ticket": {
+        "en": "I'm sorry about that. I've opened ticket {number} so our team can look into it. Would you like to talk to a person?",
+        "es": "Lamento lo ocurrido. Abrí el ticket {number} para que nuestro equipo lo revise. ¿Quieres hablar con una persona?",
+        "pt": "Sinto muito. Abri o chamado {number} para nossa equipe analisar. Quer falar com uma pessoa?",
+    },
+    "support.human": {
+        "en": "Okay, I've asked a person from our team to join this chat. They'll reply here soon.",
+        "es": "Listo, pedí que una persona de nuestro equipo se una a este chat. Te responderá aquí pronto.",
+        "pt": "Pronto, pedi para uma pessoa da nossa equipe entrar nesta conversa. Ela vai responder aqui em breve.",
+    },
+    "support.no_human": {
+        "en": "No problem. We'll follow up on ticket {number} right here.",
+        "es": "Sin problema. Te daremos seguimiento del ticket {number} por aquí.",
+        "pt": "Sem problema. Vamos acompanhar o chamado {number} por aqui.",
+    },
+    "button.human": {
+        "en": "Talk to a person",
+        "es": "Hablar con alguien",
+        "pt": "Falar com alguém",
+    },
+    "button.no_thanks": {"en": "No, thanks", "es": "No, gracias", "pt": "Não, obrigado"},
+}
+
+WEEKDAY_NAMES: dict[Language, tuple[str, ...]] = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+    "pt": ("segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo"),
+}
+
+
+def say(key: str, language: Language, **values: object) -> str:
+    """The sentence `key` in `language` (English when missing), formatted with `values`."""
+    variants = TEXTS[key]
+    template = variants.get(language) or variants["en"]
+    return template.format(**values) if values else template
+
+
+def money(amount: float, currency: str) -> str:
+    return f"{currency} {amount:,.2f}"

@@ -1,0 +1,1 @@
+"""The lanes: each module exposes `build_subgraph()` and a `SPEC` for the registry."""

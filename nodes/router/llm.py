@@ -1,0 +1,134 @@
+"""The LLM routing method: one structured-output call, every failure turned into one error.
+
+Whatever goes wrong (timeout, 429, 5xx, a refusal, malformed or truncated JSON, a lane
+that does not exist) becomes :class:`LLMRouteError` with a reason; the router then falls
+back to the offline classifier. With `json_schema`, malformed JSON raises a pydantic
+`ValidationError` that `include_raw=True` does not catch; with `function_calling`,
+truncated arguments give `parsed=None`; both are handled here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from langchain_core.exceptions import OutputParserException
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_openai.chat_models.base import OpenAIRefusalError
+from pydantic import BaseModel, Field, ValidationError
+
+from nodes.registry import LaneSpec
+from nodes.router.config import LLMMethod
+from nodes.router.errors import LLMRouteError
+from prompts import RenderedPrompt, load_prompt
+
+logger = logging.getLogger(__name__)
+
+
+class LLMRoute(BaseModel):
+    """Route a customer's WhatsApp message to one lane."""
+
+    lane: str = Field(description="The lane that should answer: one of the lane names listed.")
+    intent: str = Field(description="Short snake_case label of what the customer wants.")
+    confidence: float = Field(description="Probability from 0 to 1 that the lane is right.")
+
+
+@dataclass(frozen=True)
+class LLMVerdict:
+    lane: str
+    intent: str
+    confidence: float
+    prompt_hash: str
+
+
+def render_router_prompt(lanes: Sequence[LaneSpec]) -> RenderedPrompt:
+    """The router's system prompt with each lane's description and examples filled in."""
+    blocks = []
+    for spec in lanes:
+        examples = [f'"{text}"' for texts in spec.examples.values() for text in texts]
+        block = f"- `{spec.name}`: {spec.description}"
+        if examples:
+            block += f"\n  Examples: {', '.join(examples)}"
+        blocks.append(block)
+    return load_prompt("router").render(lanes="\n".join(blocks))
+
+
+def _status_reason(error: openai.APIStatusError) -> str:
+    if error.status_code == 429:
+        return "rate_limited"
+    return "server_error" if error.status_code >= 500 else "client_error"
+
+
+def _api_error(error: openai.OpenAIError) -> LLMRouteError:
+    """Map the OpenAI client's exceptions onto a reason (order matters: subclasses first)."""
+    if isinstance(error, openai.APITimeoutError):
+        return LLMRouteError("timeout", str(error))
+    if isinstance(error, openai.APIConnectionError):
+        return LLMRouteError("connection", str(error))
+    if isinstance(error, openai.APIStatusError):
+        return LLMRouteError(_status_reason(error), f"HTTP {error.status_code}")
+    if isinstance(error, openai.LengthFinishReasonError):
+        return LLMRouteError("truncated", "finish_reason=length")
+    if isinstance(error, openai.ContentFilterFinishReasonError):
+        return LLMRouteError("refusal", "content filter")
+    return LLMRouteError("malformed", type(error).__name__)
+
+
+def _unparsed_reason(result: dict[str, Any]) -> LLMRouteError:
+    """`parsed` is None: say why (truncated, refused, or unreadable)."""
+    raw = result.get("raw")
+    metadata = getattr(raw, "response_metadata", {}) or {}
+    if metadata.get("finish_reason") == "length":
+        return LLMRouteError("truncated", "finish_reason=length")
+    if getattr(raw, "additional_kwargs", {}).get("refusal"):
+        return LLMRouteError("refusal", str(raw.additional_kwargs["refusal"])[:200])  # type: ignore[union-attr]
+    error = result.get("parsing_error")
+    return LLMRouteError("malformed", type(error).__name__ if error else "no structured output")
+
+
+class LLMClassifier:
+    """Asks a chat model (any OpenAI-compatible endpoint) which lane should answer."""
+
+    def __init__(self, chat_model: BaseChatModel, lanes: Sequence[LaneSpec], method: LLMMethod):
+        self._lanes = {spec.name for spec in lanes}
+        self.prompt = render_router_prompt(lanes)
+        self._structured = chat_model.with_structured_output(
+            LLMRoute, method=method, include_raw=True
+        )
+
+    async def classify(self, text: str) -> LLMVerdict:
+        """The LLM's lane for `text`; raises :class:`LLMRouteError` on any failure."""
+        messages: list[BaseMessage] = [SystemMessage(self.prompt.text), HumanMessage(text)]
+        result = await self._call(messages)
+        parsed = result.get("parsed")
+        if not isinstance(parsed, LLMRoute):
+            raise _unparsed_reason(result)
+        if parsed.lane not in self._lanes:
+            raise LLMRouteError("unknown_lane", parsed.lane)
+        confidence = min(max(parsed.confidence, 0.0), 1.0)
+        return LLMVerdict(
+            parsed.lane, parsed.intent or parsed.lane, confidence, self.prompt.short_hash
+        )
+
+    async def _call(self, messages: list[BaseMessage]) -> dict[str, Any]:
+        try:
+            result = await self._structured.ainvoke(messages)
+        except openai.OpenAIError as error:
+            raise _api_error(error) from error
+        except (ValidationError, OutputParserException, json.JSONDecodeError) as error:
+            raise LLMRouteError("malformed", type(error).__name__) from error
+        except OpenAIRefusalError as error:
+            raise LLMRouteError("refusal", str(error)[:200]) from error
+        except Exception as error:
+            # Any other failure of a third-party client must not crash the turn either;
+            # it is logged with its traceback and the router falls back offline.
+            logger.warning("router.llm.unexpected_error", exc_info=True)
+            raise LLMRouteError("unexpected", type(error).__name__) from error
+        if not isinstance(result, dict):
+            raise LLMRouteError("malformed", type(result).__name__)
+        return result

@@ -1,0 +1,108 @@
+"""Per-tenant business profiles: one YAML file per tenant in a folder.
+
+A profile is found by its `tenant_id` or one of its `phone_number_ids` (WhatsApp's
+`phone_number_id` is the graph's tenant id); an unknown id falls back to the profile marked
+`default: true`, so a new number answers with the demo profile instead of failing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from graph.session.contract import Language
+
+DEFAULT_TENANTS_DIR = Path(__file__).resolve().parent / "data"
+Weekday = str
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class TenantsError(Exception):
+    """Tenant data is missing or invalid (permanent: fix the YAML)."""
+
+
+Localized = dict[Language, str]
+Interval = tuple[str, str]
+"""("09:00", "19:00"); a close time at or before the open time runs past midnight."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HoursException(_Model):
+    date: date
+    hours: list[Interval] = Field(default_factory=list)
+    """Empty: closed all day."""
+    note: Localized = Field(default_factory=dict)
+
+
+class Location(_Model):
+    name: str
+    address: str
+    maps_url: str | None = None
+
+
+class Faq(_Model):
+    id: str
+    keywords: list[str]
+    answer: Localized
+
+
+class TenantProfile(_Model):
+    tenant_id: str
+    name: str
+    default: bool = False
+    phone_number_ids: list[str] = Field(default_factory=list)
+    timezone: str
+    catalog: str | None = None
+    """File name of the catalog, next to the profile."""
+    hours: dict[Weekday, list[Interval]]
+    exceptions: list[HoursException] = Field(default_factory=list)
+    locations: list[Location] = Field(default_factory=list)
+    faqs: list[Faq] = Field(default_factory=list)
+    source_dir: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except ZoneInfoNotFoundError as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache(maxsize=16)
+def _profiles(folder: Path) -> tuple[TenantProfile, ...]:
+    profiles = []
+    for path in sorted(folder.glob("*.yaml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict) or "hours" not in raw:
+            continue  # a catalog or another data file
+        try:
+            profiles.append(TenantProfile.model_validate({**raw, "source_dir": folder}))
+        except ValidationError as exc:
+            raise TenantsError(f"{path}: {exc}") from exc
+    if not profiles:
+        raise TenantsError(f"no tenant profiles in {folder}")
+    return tuple(profiles)
+
+
+def load_profile(tenant_id: str, tenants_dir: str | Path | None = None) -> TenantProfile:
+    """The profile of `tenant_id` (id or phone_number_id), else the default profile."""
+    folder = Path(tenants_dir) if tenants_dir else DEFAULT_TENANTS_DIR
+    profiles = _profiles(folder.resolve())
+    for profile in profiles:
+        if tenant_id == profile.tenant_id or tenant_id in profile.phone_number_ids:
+            return profile
+    return next((p for p in profiles if p.default), profiles[0])

@@ -1,0 +1,1 @@
+"""The steps of a turn around the lanes: load, route, clarify, handoff, finalize."""

@@ -1,0 +1,57 @@
+"""`finalize`: apply the turn's patch (one version per turn) and store the session back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graph.context import Context, context_from
+from graph.messages import ButtonsMessage, ListMessage, OutboundMessage
+from graph.session.contract import DialogueTurn, SessionPatch, SessionState
+from graph.session.patcher import apply_patch
+from graph.state import State
+from nodes.lanes.common import merge_patches
+
+MAX_TURN_TEXT = 500
+
+
+def summary(messages: list[OutboundMessage]) -> str:
+    """The assistant's side of the dialogue window: bodies plus button titles."""
+    parts = []
+    for message in messages:
+        text = message.body
+        if isinstance(message, ButtonsMessage):
+            text += " [" + " | ".join(b.title for b in message.buttons) + "]"
+        elif isinstance(message, ListMessage):
+            text += " [" + " | ".join(r.title for s in message.sections for r in s.rows) + "]"
+        parts.append(text)
+    return "\n".join(parts)[:MAX_TURN_TEXT]
+
+
+def turn_patch(state: State, now: datetime) -> SessionPatch:
+    """Meta (lane, stickiness, intent, language) and the two dialogue turns."""
+    decision = state.decision
+    assert decision is not None
+    meta: dict[str, Any] = {"language": state.language, "last_intent": decision.intent}
+    answered = decision.method != "clarify" and state.lane is not None
+    if answered:
+        meta["current_lane"] = state.lane
+        meta["sticky_until"] = now + timedelta(seconds=decision.sticky_seconds)
+    turns = [
+        DialogueTurn(role="user", text=state.turn.text[:MAX_TURN_TEXT], lane=state.lane,
+                     msg_id=state.turn.msg_id, at=now),
+        DialogueTurn(role="assistant", text=summary(state.outbound), lane=state.lane, at=now),
+    ]  # fmt: skip
+    return SessionPatch(meta=meta, append_turns=turns)
+
+
+async def finalize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Apply lanes' patches + the turn's own as one new version; raises StaleStateError."""
+    now = context_from(runtime.context).clock()
+    session = SessionState.model_validate(state.session)
+    patch = merge_patches(state.patch, turn_patch(state, now))
+    assert patch is not None
+    updated = apply_patch(session, patch, expected_version=state.base_version, now=now)
+    return {"session": updated.model_dump(mode="json"), "patch": patch}
