@@ -1,0 +1,103 @@
+"""LLM mode end to end: the real router and OpenAI client, the endpoint mocked with respx."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from server.cli import main
+
+BASE_URL = "http://llm.test/v1"
+# What the mocked model answers per user message; None: an unreadable answer.
+VERDICTS: dict[str, dict[str, Any] | None] = {
+    "i never got my package and nobody answers": {"lane": "support", "confidence": 0.95},
+    "quiero comprar dos camisetas": {"lane": "commerce", "confidence": 0.9},
+    "a que horas abren mañana": {"lane": "commerce", "confidence": 0.8},  # the LLM is wrong
+    "hello there, who am i talking to": None,  # malformed: the router falls back offline
+}
+ROWS = [
+    {"text": "i never got my package and nobody answers", "lane": "support", "lang": "en"},
+    {"text": "quiero comprar dos camisetas", "lane": "commerce", "lang": "es"},
+    {"text": "a que horas abren mañana", "lane": "info", "lang": "es"},
+    {"text": "hello there, who am i talking to", "lane": "info", "lang": "en"},
+]
+
+
+def completion(request: httpx.Request) -> httpx.Response:
+    body = json.loads(request.content)
+    text = next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
+    verdict = VERDICTS[text]
+    content = "{not json" if verdict is None else json.dumps({"intent": "x", **verdict})
+    return httpx.Response(
+        200,
+        json={
+            "id": "chatcmpl-eval",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "gpt-4o-mini",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": content},
+                }
+            ],
+            "usage": {"prompt_tokens": 200, "completion_tokens": 20, "total_tokens": 220},
+        },
+    )
+
+
+@pytest.fixture
+def llm_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterable[respx.Route]:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.setenv("COLUMNS", "200")
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as mock:
+        yield mock.post("/chat/completions").mock(side_effect=completion)
+
+
+def test_llm_router_is_scored_with_tokens_and_fallbacks(
+    llm_endpoint: respx.Route,
+    write_jsonl: Callable[[str, Iterable[Any]], Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "llm.json"
+    dataset = write_jsonl("rows.jsonl", ROWS)
+    code = main(
+        ["eval", "routing", "--router", "llm", "--dataset", str(dataset), "--report-json", str(out)]
+    )
+    report = json.loads(out.read_text())
+    assert code == 0
+    assert llm_endpoint.call_count == 4
+    assert report["router"] == "llm"
+    assert report["methods"]["llm"] == 3
+    assert report["methods"]["fallback"] == 1
+    assert report["fallback_reasons"] == {"malformed": 1}
+    by_text = {p["text"]: p for p in report["predictions"]}
+    assert by_text["a que horas abren mañana"]["predicted"] == "commerce"
+    assert by_text["i never got my package and nobody answers"]["prompt_tokens"] == 200
+    # The malformed answer still cost tokens: 4 calls, 200 + 20 each.
+    assert report["tokens"] == {
+        "calls": 4,
+        "prompt_tokens": 800,
+        "completion_tokens": 80,
+        "total_tokens": 880,
+    }
+    assert report["per_lane"]["support"]["recall"] == 1.0
+    assert report["per_lane"]["commerce"]["precision"] == 0.5
+    assert "800 + 80 in 4 calls" in capsys.readouterr().out
+
+
+def test_hybrid_without_a_key_is_refused(
+    write_jsonl: Callable[[str, Iterable[Any]], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    dataset = write_jsonl("rows.jsonl", ROWS)
+    assert main(["eval", "routing", "--router", "hybrid", "--dataset", str(dataset)]) == 2
+    assert "--router hybrid needs an LLM" in capsys.readouterr().err
