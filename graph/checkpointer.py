@@ -35,6 +35,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.redis.aio import AsyncRedisSaver
 from langgraph.checkpoint.redis.util import to_storage_safe_id, to_storage_safe_str
+from redis.asyncio import Redis as AsyncRedis
 
 from graph.session.errors import StaleStateError
 
@@ -250,6 +251,10 @@ async def redis_checkpointer(
 ) -> AsyncIterator[FencedRedisSaver]:
     """Open the session saver: TTL `ttl_minutes` (refreshed on read), `keep_last` versions."""
     ttl = {"default_ttl": ttl_minutes, "refresh_on_read": refresh_on_read}
-    saver = FencedRedisSaver(redis_url=redis_url, ttl=ttl, keep_last=keep_last)
-    async with saver:
-        yield saver
+    client = AsyncRedis.from_url(redis_url)
+    try:
+        saver = FencedRedisSaver(redis_client=client, ttl=ttl, keep_last=keep_last)
+        async with saver:
+            yield saver
+    finally:
+        await client.aclose()

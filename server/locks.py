@@ -12,7 +12,8 @@ Keys (per session, all with a TTL):
     session:{tenant}:{wa_id}:lock:waiters  hash token -> heartbeat deadline (ms)
     session:{tenant}:{wa_id}:lock:ticket   the ticket counter (INCR)
 
-Fairness works like Rasa's ticket lock: a turn draws a ticket (INCR) and only the turn at
+Uncontended (nobody in line, mutex free) a turn just takes the mutex. Otherwise fairness
+works like Rasa's ticket lock: a turn draws a ticket (INCR) and only the turn at
 the head of the queue may take the mutex, so turns run in the order they arrived, not in
 whichever order they happen to poll. Every poll is a heartbeat; a waiter that stops polling
 for `waiter_ttl_ms` (its process died) is dropped from the head, and a holder that dies
@@ -39,6 +40,9 @@ log = get_logger(__name__)
 
 # KEYS: lock, queue, waiters, ticket; ARGV: token, lock ttl ms, waiter ttl ms, keys ttl ms
 _ACQUIRE = """
+if redis.call('ZCARD', KEYS[2]) == 0 and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {1, 0, 0}
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local joined = 0
