@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from evals.cli import add_eval_parser  # light: argparse only; the eval itself loads lazily
 from server.logging import configure_logging, get_logger
-from server.settings import describe_settings_error, get_settings
+from server.settings import Settings, describe_settings_error, get_settings
 
 log = get_logger("convo")
 
@@ -53,7 +53,32 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("worker", help="the job worker alone (production)")
     add_eval_parser(commands)
+    add_chat_parser(commands)
     return parser
+
+
+def add_chat_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from server.chat_payloads import DEFAULT_WA_ID
+
+    chat = commands.add_parser("chat", help="talk to the running service as a WhatsApp user")
+    chat.add_argument("--url", default="http://127.0.0.1:8000", help="where `convo serve` runs")
+    chat.add_argument("--wa-id", default=DEFAULT_WA_ID, help="your WhatsApp id (a phone number)")
+    chat.add_argument("--name", default="Chat Tester", help="your WhatsApp profile name")
+    chat.add_argument(
+        "--say", action="append", help="say this, print the replies and exit (repeatable)"
+    )
+    chat.add_argument("--timeout", type=float, default=60.0, help="seconds to wait per answer")
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from server.chat import chat
+    from server.chat_payloads import ChatUser
+
+    user = ChatUser(wa_id=args.wa_id, name=args.name)
+    secret = settings.whatsapp_app_secret.get_secret_value()
+    return asyncio.run(
+        chat(args.url, app_secret=secret, user=user, say=args.say, timeout_s=args.timeout)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_serve(args.host, args.port))
         elif args.command == "worker":
             asyncio.run(_worker())
+        elif args.command == "chat":
+            return _chat(args, settings)
         elif args.command == "eval":
             from evals.cli import run_eval
 

@@ -25,6 +25,7 @@ DONE_STATUSES = frozenset({repository.ANSWERED, repository.TURN_FAILED})
 def _row(row: WaMessage) -> dict[str, Any]:
     return {
         "id": row.id,
+        "wamid": row.wamid,
         "kind": row.message_type,
         "text": row.text,
         "payload": row.payload,

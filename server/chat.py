@@ -1,0 +1,260 @@
+"""`convo chat`: talk to the running service as a WhatsApp user would, in the terminal.
+
+What you type is POSTed to the real webhook as a Meta-shaped, signed payload; the bot's
+replies are read back from the outbox (`GET /dev/outbox`, development only) and printed,
+buttons and lists numbered: type a number to tap that button or list row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from rich.console import Console
+from rich.text import Text
+
+from graph.messages import ButtonsMessage, ListMessage, OutboundMessage, TextMessage
+from server.chat_payloads import ChatUser, new_wamid, reply_payload, signed_request, text_payload
+
+OUTBOUND = TypeAdapter(OutboundMessage)
+
+
+class OutboxRow(BaseModel):
+    id: int
+    wamid: str | None = None
+    kind: str
+    text: str | None = None
+    payload: dict[str, object]
+
+
+class OutboxPage(BaseModel):
+    """The answer of `GET /dev/outbox`."""
+
+    messages: list[OutboxRow]
+    inbound_status: str | None = None
+    turn_done: bool = False
+    orchestration: bool = True
+
+
+class ChatError(Exception):
+    """Something the user must fix (server down, wrong secret, not in development)."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    kind: Literal["button", "list"]
+    id: str
+    title: str
+    replying_to: str
+    """The id of the bot message that offered the choice (sent as `context.id`)."""
+
+
+@dataclass(frozen=True)
+class BotReply:
+    ref: str
+    message: OutboundMessage
+
+
+class ChatSession:
+    """One user's conversation with the service at `http.base_url`."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        app_secret: str,
+        user: ChatUser,
+        timeout_s: float = 60.0,
+        poll_s: float = 0.2,
+    ) -> None:
+        self.http = http
+        self.app_secret = app_secret
+        self.user = user
+        self.timeout_s = timeout_s
+        self.poll_s = poll_s
+        self.after_id = 0
+        self.choices: list[Choice] = []
+
+    async def start(self) -> None:
+        """Skip replies of earlier sessions, so only this conversation is printed."""
+        while rows := (await self._outbox(None)).messages:
+            self.after_id = max(row.id for row in rows)
+
+    def resolve(self, line: str) -> Choice | None:
+        """The button/list row a typed number stands for, if any."""
+        text = line.strip()
+        if text.isdigit() and 1 <= int(text) <= len(self.choices):
+            return self.choices[int(text) - 1]
+        return None
+
+    async def say(self, line: str) -> list[BotReply]:
+        choice = self.resolve(line)
+        wamid = new_wamid()
+        if choice is None:
+            payload = text_payload(self.user, wamid, line)
+        else:
+            payload = reply_payload(
+                self.user,
+                wamid,
+                kind=choice.kind,
+                choice_id=choice.id,
+                title=choice.title,
+                replying_to=choice.replying_to,
+            )
+        await self._post(payload)
+        replies = await self._wait(wamid)
+        self._remember_choices(replies)
+        return replies
+
+    async def _post(self, payload: dict[str, object]) -> None:
+        body, headers = signed_request(payload, self.app_secret)
+        try:
+            response = await self.http.post("/webhooks/whatsapp", content=body, headers=headers)
+        except httpx.TransportError as exc:
+            raise ChatError(
+                f"cannot reach {self.http.base_url} ({exc}); is `make run` up?"
+            ) from exc
+        if response.status_code in {401, 403}:
+            raise ChatError(
+                "the webhook refused the signature: WHATSAPP_APP_SECRET differs between "
+                "this terminal and the server"
+            )
+        if response.status_code != 200:
+            raise ChatError(f"the webhook answered {response.status_code}: {response.text}")
+
+    async def _outbox(self, wamid: str | None) -> OutboxPage:
+        params: dict[str, str | int] = {
+            "tenant_id": self.user.phone_number_id,
+            "wa_id": self.user.wa_id,
+            "after_id": self.after_id,
+        }
+        if wamid:
+            params["wamid"] = wamid
+        try:
+            response = await self.http.get("/dev/outbox", params=params)
+        except httpx.TransportError as exc:
+            raise ChatError(f"cannot reach {self.http.base_url} ({exc})") from exc
+        if response.status_code == 404:
+            raise ChatError(
+                "the server is not in development mode: run it with CONVO_ENV=development"
+            )
+        response.raise_for_status()
+        return OutboxPage.model_validate(response.json())
+
+    async def _wait(self, wamid: str) -> list[BotReply]:
+        """Poll the outbox until the turn of `wamid` is done; its replies."""
+        replies: list[BotReply] = []
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            page = await self._outbox(wamid)
+            for row in page.messages:
+                self.after_id = max(self.after_id, row.id)
+                replies.append(_bot_reply(row))
+            if page.turn_done:
+                return replies
+            if time.monotonic() > deadline:
+                hint = "" if page.orchestration else " (the server has ENABLE_ORCHESTRATION off)"
+                raise ChatError(f"no answer within {self.timeout_s:.0f} s{hint}")
+            await asyncio.sleep(self.poll_s)
+
+    def _remember_choices(self, replies: list[BotReply]) -> None:
+        choices: list[Choice] = []
+        for reply in replies:
+            message = reply.message
+            if isinstance(message, ButtonsMessage):
+                choices = [Choice("button", b.id, b.title, reply.ref) for b in message.buttons]
+            elif isinstance(message, ListMessage):
+                rows = [row for section in message.sections for row in section.rows]
+                choices = [Choice("list", r.id, r.title, reply.ref) for r in rows]
+        if replies:
+            self.choices = choices
+
+
+def _bot_reply(row: OutboxRow) -> BotReply:
+    ref = row.wamid or f"outbox.{row.id}"
+    try:
+        return BotReply(ref, OUTBOUND.validate_python(row.payload))
+    except ValidationError:  # a row written by something else (e.g. a template): its text
+        return BotReply(ref, TextMessage(body=row.text or ""))
+
+
+def render(console: Console, replies: list[BotReply]) -> None:
+    """Print the bot's replies; the choices of a buttons/list message are numbered."""
+    for reply in replies:
+        _render_message(console, reply.message)
+    if not replies:
+        console.print(Text("bot › (no reply)", style="dim"))
+
+
+def _render_message(console: Console, message: OutboundMessage) -> None:
+    if getattr(message, "header", None):
+        console.print(Text(str(message.header), style="bold"))  # type: ignore[union-attr]
+    console.print(Text("bot › ", style="bold green") + Text(message.body))
+    if isinstance(message, ButtonsMessage):
+        for number, button in enumerate(message.buttons, start=1):
+            console.print(Text(f"   [{number}] ", style="cyan") + Text(button.title))
+    elif isinstance(message, ListMessage):
+        console.print(Text(f"   ☰ {message.button}", style="cyan"))
+        rows = [(section.title, row) for section in message.sections for row in section.rows]
+        previous = None
+        for number, (section_title, row) in enumerate(rows, start=1):
+            if section_title != previous:
+                console.print(Text(f"   {section_title}", style="dim"))
+                previous = section_title
+            line = Text(f"   [{number}] ", style="cyan") + Text(row.title)
+            if row.description:
+                line += Text(f" — {row.description}", style="dim")
+            console.print(line)
+    if getattr(message, "footer", None):
+        console.print(Text(f"   {message.footer}", style="dim italic"))  # type: ignore[union-attr]
+
+
+async def run_script(session: ChatSession, lines: list[str], console: Console) -> int:
+    """`convo chat --say ...`: say each line, print the replies; 1 if a turn got none."""
+    await session.start()
+    missing = 0
+    for line in lines:
+        console.print(Text("you › ", style="bold cyan") + Text(line))
+        replies = await session.say(line)
+        render(console, replies)
+        missing += not replies
+    return 1 if missing else 0
+
+
+async def run_interactive(session: ChatSession, console: Console) -> int:
+    await session.start()
+    console.print(
+        Text(f"Chatting with {session.http.base_url} as {session.user.name} ", style="bold")
+        + Text(
+            "(type a number to pick a button or list row; /quit or Ctrl-D to leave)", style="dim"
+        )
+    )
+    while True:
+        try:
+            line = await asyncio.to_thread(console.input, "[bold cyan]you › [/]")
+        except (EOFError, KeyboardInterrupt):
+            return 0
+        if line.strip() in {"/quit", "/exit"}:
+            return 0
+        if line.strip():
+            render(console, await session.say(line))
+
+
+async def chat(
+    url: str, *, app_secret: str, user: ChatUser, say: list[str] | None, timeout_s: float
+) -> int:
+    """The `convo chat` command; the exit code."""
+    console = Console(highlight=False)
+    async with httpx.AsyncClient(base_url=url, timeout=10.0) as http:
+        session = ChatSession(http, app_secret=app_secret, user=user, timeout_s=timeout_s)
+        try:
+            if say:
+                return await run_script(session, say, console)
+            return await run_interactive(session, console)
+        except ChatError as exc:
+            Console(stderr=True).print(Text(f"convo chat: {exc}", style="bold red"))
+            return 1
