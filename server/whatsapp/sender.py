@@ -100,7 +100,7 @@ class OutboxSender:
     rng: random.Random = field(default_factory=random.Random)
 
     async def deliver(self, row: WaMessage) -> str:
-        """Send the row (all its parts); returns `sent`, `failed`, or the status it had."""
+        """Send the row (all its parts); returns the row's status after (`sent`, ...)."""
         if row.status not in outbox.PENDING:
             log.info("send_message.duplicate", outbound_id=row.id, status=row.status)
             return row.status
@@ -110,8 +110,9 @@ class OutboxSender:
         for index, unit in enumerate(units):
             if not await self._send_unit(row, unit):
                 await self._abandon(units[index + 1 :])
-                return outbox.FAILED
-        return outbox.SENT
+                break
+        after = await outbox.load(self.sessions, row.id)
+        return after.status if after is not None else "missing"
 
     async def _units(self, row: WaMessage) -> list[Unit]:
         key = row.idempotency_key or f"outbound:{row.id}"

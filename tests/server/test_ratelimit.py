@@ -141,3 +141,9 @@ async def test_two_processes_share_the_pair_limit(redis_client, redis_url) -> No
         redis_client, redis_url, number_burst=1000, pair_burst=3, same_user=True
     )
     assert sum(counts) == 3
+
+
+def test_keys_are_per_number_and_pair_with_a_cluster_hash_tag() -> None:
+    rl = limiter(aioredis.Redis(), number=Rate(80, 80), pair=Rate(1 / 6, 5))
+    assert rl.number_key(NUMBER) == "ratelimit:whatsapp:{100200300400500}:number"
+    assert rl.pair_key(NUMBER, USER) == f"ratelimit:whatsapp:{{{NUMBER}}}:pair:{USER}"
