@@ -45,14 +45,17 @@ def signed_headers(body: bytes, secret: str = "dev-app-secret") -> dict[str, str
 
 @contextlib.asynccontextmanager
 async def running_app(
-    monkeypatch: pytest.MonkeyPatch, redis_url: str, **env: str
+    monkeypatch: pytest.MonkeyPatch, redis_url: str, *, run_worker: bool = False, **env: str
 ) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
-    """The real app (lifespan entered: Redis, migrated SQLite in the test's tmp dir)."""
+    """The real app (lifespan entered: Redis, migrated SQLite in the test's tmp dir).
+
+    `run_worker=True` also runs the arq worker in the app's process, like `convo serve`.
+    """
     monkeypatch.setenv("REDIS_URL", redis_url)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
-    app = create_app()
+    app = create_app(run_worker=run_worker)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
