@@ -43,5 +43,11 @@ eval: install ## score the offline router on the test split; reports/eval-routin
 		--report-json reports/eval-routing.json --report-html reports/eval-routing.html \
 		--min-accuracy $(EVAL_MIN_ACCURACY) $(EVAL_MIN_RECALL)
 
+studio: install ## LangGraph Studio: `langgraph dev` on a free port (STUDIO_PORT), offline, Redis-backed sessions
+	@PORT=$${STUDIO_PORT:-$$($(PY) -c "from server.embedded_redis import free_port; print(free_port())")}; \
+	echo "LangGraph API on http://127.0.0.1:$$PORT  (Studio: https://smith.langchain.com/studio/?baseUrl=http://127.0.0.1:$$PORT)"; \
+	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true \
+	.venv/bin/langgraph dev --port $$PORT --no-browser --allow-blocking
+
 clean: ## remove the virtualenv and local data
 	rm -rf .venv .data .pytest_cache .mypy_cache .ruff_cache

@@ -40,7 +40,7 @@ TEXTS: dict[str, dict[Language, str]] = {
     },
     "open.no": {
         "en": "We're closed right now. We open again {day} at {time} ({zone} time).",
-        "es": "Ahora estamos cerrados. Abrimos de nuevo el {day} a las {time} (hora de {zone}).",
+        "es": "Ahora estamos cerrados. Abrimos de nuevo {day} a las {time} (hora de {zone}).",
         "pt": "Estamos fechados agora. Abrimos de novo {day} às {time} (horário de {zone}).",
     },
     "open.today": {"en": "today", "es": "hoy", "pt": "hoje"},
@@ -120,6 +120,13 @@ TEXTS: dict[str, dict[Language, str]] = {
     },
     "button.no_thanks": {"en": "No, thanks", "es": "No, gracias", "pt": "Não, obrigado"},
 }
+
+WEEKDAY_ON: dict[Language, tuple[str, ...]] = {
+    "en": ("on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday", "on Saturday", "on Sunday"),
+    "es": ("el lunes", "el martes", "el miércoles", "el jueves", "el viernes", "el sábado", "el domingo"),
+    "pt": ("na segunda", "na terça", "na quarta", "na quinta", "na sexta", "no sábado", "no domingo"),
+}
+"""A weekday as the complement of "we open again ..."."""
 
 WEEKDAY_NAMES: dict[Language, tuple[str, ...]] = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),

@@ -16,7 +16,7 @@ from graph.context import Context, context_from
 from graph.messages import Button, ButtonsMessage, TextMessage
 from graph.session.contract import Language
 from graph.state import State
-from nodes.i18n import WEEKDAY_NAMES, say
+from nodes.i18n import WEEKDAY_NAMES, WEEKDAY_ON, say
 from nodes.lanes.common import lane_buttons, lane_subgraph, may_hand_off, reply, tenant_of
 from nodes.lanes.cues import best_faq, has_problem, info_topic, small_talk, wants_shopping
 from nodes.registry import LaneSpec
@@ -35,7 +35,7 @@ def _day_name(day: datetime, today: datetime, language: Language) -> str:
         return say("open.today", language)
     if delta == 1:
         return say("open.tomorrow", language)
-    return WEEKDAY_NAMES[language][day.weekday()]
+    return WEEKDAY_ON[language][day.weekday()]
 
 
 def open_now_text(profile: TenantProfile, now: datetime, language: Language) -> str:

@@ -1,0 +1,27 @@
+"""Settings -> the graph's run context (router mode, chat model, tenant data)."""
+
+from __future__ import annotations
+
+from graph.context import Context
+from server.llm import build_chat_model
+from server.logging import get_logger
+from server.settings import Settings
+
+log = get_logger(__name__)
+
+
+def build_context(settings: Settings) -> Context:
+    """The `Context` turns run with; build it once per process (it caches the router)."""
+    chat_model = build_chat_model(settings)
+    context = Context(
+        router_mode=settings.effective_router_mode,
+        chat_model=chat_model,
+        tenants_dir=settings.tenants_dir,
+    )
+    log.info(
+        "graph.context",
+        router_mode=context.router_mode,
+        llm=chat_model is not None,
+        router_model=settings.router_model if chat_model is not None else None,
+    )
+    return context
