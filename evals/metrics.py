@@ -200,5 +200,16 @@ def is_handoff_loop(chain: Sequence[str]) -> bool:
     return len(set(chain)) < len(chain)
 
 
-def handoff_loops(chains: Iterable[Sequence[str]]) -> int:
-    return sum(is_handoff_loop(chain) for chain in chains)
+def _edges(chain: Sequence[str]) -> set[tuple[str, str]]:
+    return set(zip(chain, chain[1:], strict=False))
+
+
+def handoff_loops(chains: Sequence[Sequence[str]]) -> int:
+    """Turns whose handoffs loop: the chain comes back to a lane, or it hands back a turn
+    the previous turn handed over (A -> B, then B -> A on the next message)."""
+    loops = 0
+    for i, chain in enumerate(chains):
+        previous = _edges(chains[i - 1]) if i else set()
+        bounced = any((b, a) in previous for a, b in _edges(chain))
+        loops += is_handoff_loop(chain) or bounced
+    return loops

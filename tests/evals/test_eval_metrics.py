@@ -148,3 +148,12 @@ def test_handoff_loops_are_chains_that_come_back() -> None:
     assert metrics.is_handoff_loop(["commerce", "support", "commerce"])
     assert not metrics.is_handoff_loop(["commerce", "support"])
     assert metrics.handoff_loops([["info"], ["support", "info", "support"], ["info", "info"]]) == 2
+
+
+def test_a_handoff_sent_back_on_the_next_turn_is_a_loop() -> None:
+    # turn 2 hands commerce -> support; turn 3 hands support -> commerce: one loop (turn 3).
+    chains = [["info"], ["commerce", "support"], ["support", "commerce"], ["commerce"]]
+    assert metrics.handoff_loops(chains) == 1
+    # the same handoff twice in a row is not a loop.
+    assert metrics.handoff_loops([["commerce", "support"], ["commerce", "support"]]) == 0
+    assert metrics.handoff_loops([]) == 0

@@ -1,0 +1,120 @@
+"""`convo eval conversations`: scripted conversations through the compiled graph."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.cli import main
+
+Writer = Callable[[str, Iterable[Any]], Path]
+
+FOLLOW_UPS = [
+    {
+        "id": "en-coffee",
+        "lang": "en",
+        "tags": ["follow-up", "switch"],
+        "turns": [
+            {"text": "hi, are you open today?", "lane": "info"},
+            {"text": "i want to buy 2 bags of coffee beans", "lane": "commerce"},
+            {"text": "ok", "lane": "commerce"},
+        ],
+    },
+    {
+        "id": "es-broken",
+        "lang": "es",
+        "tags": ["follow-up"],
+        "extra": "ignored",
+        "turns": [
+            {"text": "mi pedido llegó roto", "lane": "support"},
+            {"text": "sí", "lane": "support"},
+        ],
+    },
+]
+
+# Every turn should stay in support; the scripted router jumps to commerce once and back.
+PING_PONG = [
+    {
+        "id": "ping-pong",
+        "lang": "en",
+        "turns": [
+            {"text": "hello", "lane": "support"},
+            {"text": "tell me more", "lane": "support"},
+            {"text": "and then?", "lane": "support"},
+        ],
+    }
+]
+
+
+def run(*args: str | Path) -> int:
+    return main(["eval", "conversations", *map(str, args)])
+
+
+def test_follow_ups_stay_in_the_lane_through_the_real_graph(
+    write_jsonl: Writer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    out, page = tmp_path / "c.json", tmp_path / "c.html"
+    dataset = write_jsonl("convs.jsonl", FOLLOW_UPS)
+    assert run("--dataset", dataset, "--report-json", out, "--report-html", page) in (0, 1)
+    report = json.loads(out.read_text())
+    assert (report["n"], report["n_conversations"]) == (5, 2)
+    turns = {(c["id"], t["turn"]): t for c in report["conversations"] for t in c["turns"]}
+    # "ok" and "sí" carry no lane of their own: the sticky lane answers them.
+    assert (turns[("en-coffee", 3)]["method"], turns[("en-coffee", 3)]["predicted"]) == (
+        "sticky",
+        "commerce",
+    )
+    assert turns[("es-broken", 2)]["method"] == "sticky"
+    # Conversations run on separate threads: the second starts without a sticky lane.
+    assert turns[("es-broken", 1)]["method"] != "sticky"
+    assert report["follow_up_turns"]["n"] == 3
+    assert set(report["per_tag"]) == {"follow-up", "switch"}
+    assert "heatmap" in page.read_text()
+
+
+def test_ping_pong_is_counted_and_gated(
+    write_jsonl: Writer,
+    make_router: Callable[[Mapping[str, tuple[str, str]]], Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    router = make_router(
+        {
+            "hello": ("support", "offline"),
+            "tell me more": ("commerce", "offline"),
+            "and then?": ("support", "offline"),
+        }
+    )
+    monkeypatch.setattr("evals.routers.build_eval_router", lambda mode, settings: router)
+    out = tmp_path / "c.json"
+    code = run(
+        "--dataset",
+        write_jsonl("convs.jsonl", PING_PONG),
+        "--report-json",
+        out,
+        "--min-accuracy",
+        "0.9",
+    )
+    report = json.loads(out.read_text())
+    assert code == 1
+    assert "accuracy 0.667 is below --min-accuracy 0.900" in capsys.readouterr().out
+    assert router.calls == ["hello", "tell me more", "and then?"]
+    assert report["accuracy"] == pytest.approx(2 / 3)
+    assert report["needless_switches"] == 2  # support -> commerce -> support
+    assert report["conversations_with_ping_pong"] == 1
+    assert report["conversations_all_correct"] == 0.0
+    assert report["conversations"][0]["turns"][1]["predicted"] == "commerce"
+
+
+def test_bad_conversation_row_exits_2(
+    write_jsonl: Writer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dataset = write_jsonl("convs.jsonl", [{"id": "x", "lang": "en", "turns": []}])
+    assert run("--dataset", dataset) == 2
+    assert ":1: turns:" in capsys.readouterr().err
