@@ -23,6 +23,7 @@ from graph.messages import InboundTurn, OutboundMessage
 from graph.session.errors import StaleStateError
 from server.jobs import SEND_MESSAGE, enqueue_once, queue_from_ctx, send_job_id
 from server.jobs.retry import TRANSIENT_ERRORS, retry_transient
+from server.jobs.send import mark_read_best_effort
 from server.locks import LockError
 from server.logging import get_logger
 from server.resources import Resources
@@ -122,6 +123,8 @@ async def _orchestrate(ctx: dict[str, Any], wamid: str) -> str:
         await _mark(resources, wamid, repository.ANSWERED)
         return "skipped"
     controller = await get_controller(ctx)
+    # Best-effort "read" + "typing…" (sending enabled only); never fails the turn.
+    await mark_read_best_effort(ctx, turn.tenant_id, turn.msg_id)
     result = cast(TurnResultLike, await controller.handle_turn(turn))
     log.info(
         "orchestrate_turn.completed",
