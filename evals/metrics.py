@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict
 
@@ -201,7 +202,7 @@ def is_handoff_loop(chain: Sequence[str]) -> bool:
 
 
 def _edges(chain: Sequence[str]) -> set[tuple[str, str]]:
-    return set(zip(chain, chain[1:], strict=False))
+    return set(pairwise(chain))
 
 
 def handoff_loops(chains: Sequence[Sequence[str]]) -> int:
