@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 
 from server.resources import Resources
+from server.whatsapp.metrics import sending_health
 
 
 async def check_health(resources: Resources) -> dict[str, Any]:
@@ -30,5 +31,8 @@ async def check_health(resources: Resources) -> dict[str, Any]:
     except Exception as exc:  # reported, never raised
         report["database"] = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
     report["database"]["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    report["sending"] = await sending_health(
+        resources.redis, enabled=resources.settings.sending_enabled
+    )
     healthy = all(part["status"] == "ok" for part in report.values())
     return {"status": "ok" if healthy else "degraded", **report}

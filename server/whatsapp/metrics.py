@@ -1,10 +1,10 @@
 """Counters of the sender, kept in Redis so every worker adds to the same numbers.
 
 One hash, `metrics:whatsapp:send`, with fields such as `sent`, `failed`, `retried`,
-`rate_limited`, `error:131047` and `alert:190`. `read_send_metrics` returns it for a
-health or metrics endpoint; `raise_alert` is called for errors an operator must fix (bad
-token, restricted account): it logs `whatsapp.alert` at error level, counts it and keeps
-the last alert under `metrics:whatsapp:last_alert`.
+`rate_limited`, `error:131047` and `alert:190`. `read_send_metrics` returns it and
+`sending_health` is the `sending` entry of `/healthz`. `raise_alert` is for errors an
+operator must fix (bad token, restricted account): it logs `whatsapp.alert` at error
+level, counts it and keeps the last alert under `metrics:whatsapp:last_alert`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import time
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from server.logging import get_logger
 from server.whatsapp.errors import SendError
@@ -57,3 +58,13 @@ async def read_send_metrics(redis: aioredis.Redis) -> dict[str, object]:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+async def sending_health(redis: aioredis.Redis, *, enabled: bool) -> dict[str, object]:
+    """The `sending` entry of `/healthz`: mode, counters, last alert (never raises)."""
+    report: dict[str, object] = {"status": "ok", "mode": "send" if enabled else "log_only"}
+    try:
+        report |= await read_send_metrics(redis)
+    except (RedisError, OSError) as exc:  # Redis is down: its own entry says so
+        report |= {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+    return report

@@ -12,7 +12,16 @@ import httpx
 import pytest
 import respx
 from fastapi import FastAPI
-from send_support import BASE, PHONE_ID, URL, accepted, add_reply, job_context, reload
+from send_support import (
+    BASE,
+    PHONE_ID,
+    URL,
+    accepted,
+    add_reply,
+    job_context,
+    meta_error,
+    reload,
+)
 from webhook_support import FakeController, load_payload, post_webhook, running_app, stored_rows
 
 import server.jobs.orchestrate as orchestrate_module
@@ -145,3 +154,17 @@ async def test_mark_read_is_best_effort(app_client) -> None:  # type: ignore[no-
         with respx.mock() as mock:
             mock.post(URL).mock(side_effect=httpx.ConnectError("down"))
             assert await mark_read_best_effort(ctx, PHONE_ID, "wamid.IN1") is False
+
+
+async def test_healthz_shows_the_send_counters_and_the_last_alert(app_client) -> None:  # type: ignore[no-untyped-def]
+    client, app = app_client
+    resources = resources_of(app)
+    row = await add_reply(resources)
+    with respx.mock() as mock:
+        mock.post(URL).mock(return_value=meta_error(190, 401, "Invalid OAuth access token"))
+        async with job_context(resources) as ctx:
+            assert await send_message(ctx, row.id) == "failed"
+    sending = (await client.get("/healthz")).json()["sending"]
+    assert sending["mode"] == "send"
+    assert sending["counters"]["alert:190"] == 1
+    assert sending["last_alert"]["code"] == 190
