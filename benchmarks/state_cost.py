@@ -12,7 +12,10 @@ and bytes (`MEMORY USAGE`) after N turns. Configurations:
 - `exit + TTL`:      durability "exit", TTL 24 h refreshed on read, no pruning.
 - `chosen`:          the production path, `Controller.handle_turn` (idempotency keys,
                      FIFO session lock, fenced commit) on `redis_checkpointer()`:
-                     durability "exit", TTL 24 h refreshed on read, `keep_last=5`.
+                     durability "exit", TTL 24 h refreshed on read, `keep_last=5`;
+                     once with the minimal contract graph (`benchmarks/state_graph.py`),
+                     once with the real conversation graph (`graph.graph.build_graph`,
+                     offline router, demo tenant).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from langgraph.checkpoint.redis.aio import AsyncRedisSaver
 
 from benchmarks.state_graph import TurnContext, build_contract_graph
 from graph.checkpointer import redis_checkpointer
+from graph.context import Context
+from graph.graph import build_graph
 from graph.messages import InboundTurn
 from server.controller import Controller
 from server.embedded_redis import EmbeddedRedis
@@ -104,12 +109,14 @@ async def graph_only(
 
 
 async def chosen(
-    url: str, redis: aioredis.Redis, turns: int, wa_id: str
+    url: str, redis: aioredis.Redis, turns: int, wa_id: str, *, conversation: bool = False
 ) -> tuple[list[int], int, int]:
     async with redis_checkpointer(url) as saver:
-        controller = Controller(
-            build_contract_graph(saver), redis, saver=saver, context=TurnContext()
-        )
+        if conversation:
+            controller = Controller(build_graph(saver), redis, saver=saver, context=Context())
+        else:
+            graph = build_contract_graph(saver)
+            controller = Controller(graph, redis, saver=saver, context=TurnContext())
         return await measure_turns(redis, turns, wa_id, controller.handle_turn)
 
 
@@ -126,6 +133,10 @@ async def run_all(url: str, turns: int) -> list[Measurement]:
             (
                 "chosen: controller, exit + TTL + keep_last=5",
                 chosen(url, redis, turns, "5500000000003"),
+            ),
+            (
+                "chosen, with the real conversation graph",
+                chosen(url, redis, turns, "5500000000004", conversation=True),
             ),
         ]
         results = []

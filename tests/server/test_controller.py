@@ -1,4 +1,9 @@
-"""The turn controller against the real embedded Redis: order, exclusion, exactly-once, fencing."""
+"""The turn controller with the real conversation graph on the real embedded Redis:
+arrival order, exclusion, exactly-once, and fenced commits.
+
+`HookedSaver` lets a test pause or record a turn at the checkpointer seam (when the turn
+loads its session, and just before it commits), without changing the graph.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from langchain_core.runnables import RunnableConfig
 
-from benchmarks.state_graph import Hook, TurnContext, build_contract_graph
-from graph.checkpointer import FencedRedisSaver, redis_checkpointer
+from graph.checkpointer import FENCE_CONFIG_KEY, CommitFence, FencedRedisSaver
+from graph.context import Context
+from graph.graph import build_graph
 from graph.messages import InboundTurn
 from graph.session import StaleStateError
 from server.controller import Controller, orchestrated_key, processed_key, session_key
@@ -18,6 +25,31 @@ from server.locks import acquire_session_lock
 
 TENANT, WA, OTHER_WA = "100200300400500", "5511987654321", "34612345678"
 THREAD = f"{TENANT}:{WA}"
+TTL = {"default_ttl": 24 * 60, "refresh_on_read": True}
+
+Hook = Callable[[str], Awaitable[None]]
+
+
+class HookedSaver(FencedRedisSaver):
+    """Calls `on_load(msg_id)` (each session read of a controller-run turn) and
+    `on_commit(msg_id)` (once per turn: durability "exit" writes one checkpoint)."""
+
+    on_load: Hook | None = None
+    on_commit: Hook | None = None
+
+    async def aget_tuple(self, config: RunnableConfig) -> Any:
+        await _call(self.on_load, config)
+        return await super().aget_tuple(config)
+
+    async def aput(self, config: RunnableConfig, *args: Any, **kwargs: Any) -> RunnableConfig:
+        await _call(self.on_commit, config)
+        return await super().aput(config, *args, **kwargs)
+
+
+async def _call(hook: Hook | None, config: RunnableConfig) -> None:
+    fence = config["configurable"].get(FENCE_CONFIG_KEY)
+    if hook is not None and isinstance(fence, CommitFence) and fence.processed_key:
+        await hook(fence.processed_key.removeprefix("turn:processed:"))
 
 
 def turn(msg_id: str, text: str = "hello", wa_id: str = WA) -> InboundTurn:
@@ -25,16 +57,15 @@ def turn(msg_id: str, text: str = "hello", wa_id: str = WA) -> InboundTurn:
 
 
 @pytest.fixture
-async def saver(redis_url: str) -> AsyncIterator[FencedRedisSaver]:
-    async with redis_checkpointer(redis_url) as opened:
+async def saver(redis_client: aioredis.Redis) -> AsyncIterator[HookedSaver]:
+    async with HookedSaver(redis_client=redis_client, ttl=TTL) as opened:
         yield opened
 
 
 def make_controller(
-    saver: FencedRedisSaver, redis: aioredis.Redis, hook: Hook | None = None
+    saver: FencedRedisSaver, redis: aioredis.Redis, context: Context | None = None
 ) -> Controller:
-    graph = build_contract_graph(saver)
-    return Controller(graph, redis, saver=saver, context=TurnContext(hook=hook))
+    return Controller(build_graph(saver), redis, saver=saver, context=context or Context())
 
 
 async def committed_state(saver: FencedRedisSaver, thread: str = THREAD) -> dict[str, Any]:
@@ -54,30 +85,33 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
 
 
 async def test_a_turn_commits_version_one_and_replies(
-    saver: FencedRedisSaver, redis_client: aioredis.Redis
+    saver: HookedSaver, redis_client: aioredis.Redis
 ) -> None:
-    result = await make_controller(saver, redis_client).handle_turn(turn("wamid.1", "buy pizza"))
-    assert (result.status, result.lane, result.state_version) == ("completed", "commerce", 1)
-    assert [m.body for m in result.messages] == ["[commerce] you said: buy pizza"]
+    result = await make_controller(saver, redis_client).handle_turn(
+        turn("wamid.1", "my package never arrived")
+    )
+    assert (result.status, result.lane, result.state_version) == ("completed", "support", 1)
+    assert result.messages and result.decision is not None
     assert (await committed_state(saver))["version"] == 1
     assert await redis_client.hget(session_key(TENANT, WA), "version") == b"1"  # type: ignore[misc]
 
 
 async def test_twenty_concurrent_turns_run_once_each_in_arrival_order(
-    saver: FencedRedisSaver, redis_client: aioredis.Redis
+    saver: HookedSaver, redis_client: aioredis.Redis
 ) -> None:
     ran: list[str] = []
 
-    async def record(t: InboundTurn) -> None:
-        ran.append(t.msg_id)
+    async def record(msg_id: str) -> None:
+        ran.append(msg_id)
 
-    controller = make_controller(saver, redis_client, hook=record)
+    saver.on_commit = record
+    controller = make_controller(saver, redis_client)
     ids = [f"wamid.{i:02d}" for i in range(20)]
     queue = f"session:{TENANT}:{WA}:lock:queue"
     async with acquire_session_lock(redis_client, TENANT, WA):  # hold the door, let them line up
         tasks = []
         for n, msg_id in enumerate(ids, start=1):
-            tasks.append(asyncio.create_task(controller.handle_turn(turn(msg_id))))
+            tasks.append(asyncio.create_task(controller.handle_turn(turn(msg_id, "hola"))))
 
             async def queued(n: int = n) -> bool:
                 return int(await redis_client.zcard(queue)) == n
@@ -94,16 +128,17 @@ async def test_twenty_concurrent_turns_run_once_each_in_arrival_order(
 
 
 async def test_turns_of_different_sessions_overlap(
-    saver: FencedRedisSaver, redis_client: aioredis.Redis
+    saver: HookedSaver, redis_client: aioredis.Redis
 ) -> None:
-    arrived = {WA: asyncio.Event(), OTHER_WA: asyncio.Event()}
+    inside = {"wamid.a": asyncio.Event(), "wamid.b": asyncio.Event()}
 
-    async def meet(t: InboundTurn) -> None:
-        arrived[t.wa_id].set()
-        other = OTHER_WA if t.wa_id == WA else WA
-        await asyncio.wait_for(arrived[other].wait(), timeout=10)  # both inside at once
+    async def meet(msg_id: str) -> None:
+        inside[msg_id].set()
+        other = "wamid.b" if msg_id == "wamid.a" else "wamid.a"
+        await asyncio.wait_for(inside[other].wait(), timeout=10)  # both mid-turn at once
 
-    controller = make_controller(saver, redis_client, hook=meet)
+    saver.on_load = meet
+    controller = make_controller(saver, redis_client)
     first, second = await asyncio.gather(
         controller.handle_turn(turn("wamid.a")),
         controller.handle_turn(turn("wamid.b", wa_id=OTHER_WA)),
@@ -112,14 +147,15 @@ async def test_turns_of_different_sessions_overlap(
 
 
 async def test_a_duplicate_message_is_processed_once(
-    saver: FencedRedisSaver, redis_client: aioredis.Redis
+    saver: HookedSaver, redis_client: aioredis.Redis
 ) -> None:
     ran: list[str] = []
 
-    async def record(t: InboundTurn) -> None:
-        ran.append(t.msg_id)
+    async def record(msg_id: str) -> None:
+        ran.append(msg_id)
 
-    controller = make_controller(saver, redis_client, hook=record)
+    saver.on_commit = record
+    controller = make_controller(saver, redis_client)
     together = await asyncio.gather(*(controller.handle_turn(turn("wamid.dup")) for _ in range(3)))
     later = await controller.handle_turn(turn("wamid.dup"))
     assert sorted(r.status for r in together) == ["completed", "duplicate", "duplicate"]
@@ -130,59 +166,62 @@ async def test_a_duplicate_message_is_processed_once(
 
 
 async def test_a_lock_lost_mid_turn_is_a_detected_conflict(
-    saver: FencedRedisSaver, redis_client: aioredis.Redis
+    saver: HookedSaver, redis_client: aioredis.Redis
 ) -> None:
-    slow_inside, let_slow_finish = asyncio.Event(), asyncio.Event()
+    slow_ready, let_slow_commit = asyncio.Event(), asyncio.Event()
 
-    async def pause_first(t: InboundTurn) -> None:
-        if t.msg_id == "wamid.slow":
-            slow_inside.set()
-            await asyncio.wait_for(let_slow_finish.wait(), timeout=10)
+    async def pause_slow(msg_id: str) -> None:
+        if msg_id == "wamid.slow":
+            slow_ready.set()
+            await asyncio.wait_for(let_slow_commit.wait(), timeout=10)
 
-    controller = make_controller(saver, redis_client, hook=pause_first)
-    slow = asyncio.create_task(controller.handle_turn(turn("wamid.slow", "slow")))
-    await asyncio.wait_for(slow_inside.wait(), timeout=10)
-    await redis_client.delete(f"session:{TENANT}:{WA}:lock")  # its lock expired
-    fast = await controller.handle_turn(turn("wamid.fast", "fast"))  # another worker's turn
-    let_slow_finish.set()
+    saver.on_commit = pause_slow
+    controller = make_controller(saver, redis_client)
+    slow = asyncio.create_task(controller.handle_turn(turn("wamid.slow", "hola")))
+    await asyncio.wait_for(slow_ready.wait(), timeout=10)  # computed, about to commit
+    await redis_client.delete(f"session:{TENANT}:{WA}:lock")  # its lock expired meanwhile
+    fast = await controller.handle_turn(turn("wamid.fast", "what time do you close"))
+    let_slow_commit.set()
 
     with pytest.raises(StaleStateError, match="commit refused"):
         await slow
     session = await committed_state(saver)
     assert (fast.state_version, session["version"]) == (1, 1)
-    assert [t["text"] for t in session["dialogue"]["turns"]] == ["fast", "[info] you said: fast"]
+    user_texts = [t["text"] for t in session["dialogue"]["turns"] if t["role"] == "user"]
+    assert user_texts == ["what time do you close"]  # the slow turn wrote nothing
     assert not await redis_client.exists(processed_key("wamid.slow"))
     assert not await redis_client.exists(orchestrated_key("wamid.slow"))  # a retry may run it
 
-    retried = await make_controller(saver, redis_client).handle_turn(turn("wamid.slow", "slow"))
+    saver.on_commit = None
+    retried = await controller.handle_turn(turn("wamid.slow", "hola"))
     assert retried.state_version == 2
 
 
-async def test_a_failed_turn_commits_nothing_and_can_be_retried(
-    saver: FencedRedisSaver, redis_client: aioredis.Redis
-) -> None:
-    async def fail(t: InboundTurn) -> None:
-        raise RuntimeError("lane exploded")
+class ExplodingRouter:
+    async def route(self, text: str, **_: Any) -> Any:
+        raise RuntimeError("router exploded")
 
-    with pytest.raises(RuntimeError, match="lane exploded"):
-        await make_controller(saver, redis_client, hook=fail).handle_turn(turn("wamid.x"))
+
+async def test_a_failed_turn_commits_no_version_and_can_be_retried(
+    saver: HookedSaver, redis_client: aioredis.Redis
+) -> None:
+    failing = make_controller(saver, redis_client, Context(router=ExplodingRouter()))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="router exploded"):
+        await failing.handle_turn(turn("wamid.x"))
     assert not await redis_client.exists(processed_key("wamid.x"))
     result = await make_controller(saver, redis_client).handle_turn(turn("wamid.x"))
     assert (result.status, result.state_version) == ("completed", 1)
 
 
 async def test_every_key_of_a_session_has_a_ttl(
-    saver: FencedRedisSaver, redis_client: aioredis.Redis
+    saver: HookedSaver, redis_client: aioredis.Redis
 ) -> None:
-    async def fail_once(t: InboundTurn) -> None:
-        if t.msg_id == "wamid.fails":
-            raise RuntimeError("leaves pending writes behind")
-
-    controller = make_controller(saver, redis_client, hook=fail_once)
-    with pytest.raises(RuntimeError):
-        await controller.handle_turn(turn("wamid.fails"))
-    for i in range(8):
-        await controller.handle_turn(turn(f"wamid.{i}"))
+    failing = make_controller(saver, redis_client, Context(router=ExplodingRouter()))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):  # a failed run leaves pending-write keys behind
+        await failing.handle_turn(turn("wamid.fails"))
+    controller = make_controller(saver, redis_client)
+    for i, text in enumerate(["hola", "quiero 2 pizzas", "add one more", "where is my order"] * 2):
+        await controller.handle_turn(turn(f"wamid.{i}", text))
     keys = await redis_client.keys("*")
     prefixes = {k.split(b":")[0] for k in keys}
     assert {b"checkpoint", b"checkpoint_latest", b"session", b"turn", b"orchestrated"} <= prefixes

@@ -1,4 +1,5 @@
-"""100 turns on one session: Redis commands per turn and the session's bytes stay flat."""
+"""100 turns of the conversation graph on one session: Redis commands per turn and the
+session's bytes stay flat (the numbers themselves: `python -m benchmarks.state_cost`)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import statistics
 import redis.asyncio as aioredis
 
 from benchmarks.state_cost import measure_turns, session_keys
-from benchmarks.state_graph import TurnContext, build_contract_graph
 from graph.checkpointer import DEFAULT_KEEP_LAST, redis_checkpointer
+from graph.context import Context
+from graph.graph import build_graph
 from graph.messages import InboundTurn
 from server.controller import Controller, TurnResult
 
@@ -26,9 +28,7 @@ async def test_cost_per_turn_and_session_size_stay_bounded(
     redis_url: str, redis_client: aioredis.Redis
 ) -> None:
     async with redis_checkpointer(redis_url) as saver:
-        controller = Controller(
-            build_contract_graph(saver), redis_client, saver=saver, context=TurnContext()
-        )
+        controller = Controller(build_graph(saver), redis_client, saver=saver, context=Context())
 
         async def later_turn(turn: InboundTurn) -> TurnResult:  # fresh message ids
             return await controller.handle_turn(
