@@ -1,0 +1,113 @@
+"""The compiled graph, turn by turn (InMemorySaver, scripted router): routes, clarifying
+questions, button choices, per-turn resets, stickiness and versions."""
+
+from __future__ import annotations
+
+import pytest
+from graph_support import Conversation, context, scripted_router, texts
+
+from graph.graph import build_graph
+from graph.messages import ButtonsMessage, ListMessage
+
+TABLE = {
+    "what time do you close?": ("info", 0.95),
+    "¿a qué hora cierran?": ("info", 0.95),
+    "show me your mugs": ("commerce", 0.9),
+    "quiero una taza": ("commerce", 0.9),
+    "my package never arrived": ("support", 0.97),
+    "where are you located?": ("info", 0.9),
+    "hmm": ("commerce", 0.4),
+    "tengo una duda rara": ("support", 0.4),
+}
+
+
+def conversation(**kwargs) -> Conversation:
+    return Conversation(context(scripted_router(TABLE), **kwargs))
+
+
+@pytest.mark.parametrize(
+    ("text", "lane", "expected"),
+    [
+        ("what time do you close?", "info", "opening hours"),
+        ("show me your mugs", "commerce", "Blue ceramic mug"),
+        ("my package never arrived", "support", "ticket T-"),
+    ],
+)
+async def test_each_lane_answers_its_messages(text: str, lane: str, expected: str) -> None:
+    result = await conversation().send(text)
+    assert result["decision"].lane == lane
+    assert result["session"]["meta"]["current_lane"] == lane
+    assert expected in texts(result)
+    assert result["handoffs"] == []
+
+
+async def test_an_unsure_router_asks_one_question_with_lane_buttons_in_the_users_language() -> None:
+    chat = conversation()
+    result = await chat.send("tengo una duda rara")
+    assert result["decision"].method == "clarify"
+    [question] = result["outbound"]
+    assert isinstance(question, ButtonsMessage)
+    assert [b.id for b in question.buttons] == ["lane:info", "lane:commerce", "lane:support"]
+    assert [b.title for b in question.buttons] == ["Información", "Compras", "Ayuda"]
+    assert result["session"]["meta"]["current_lane"] is None  # nothing decided yet
+
+
+async def test_a_button_choice_routes_directly_without_the_router() -> None:
+    chat = conversation()
+    await chat.send("hmm")
+    result = await chat.send("Shopping", choice_id="lane:commerce")
+    assert (result["decision"].lane, result["decision"].method) == ("commerce", "choice")
+    assert isinstance(result["outbound"][0], ListMessage)
+
+
+async def test_per_turn_fields_are_reset_and_the_version_advances_once_per_turn() -> None:
+    chat = conversation()
+    first = await chat.send("my package never arrived")
+    second = await chat.send("where are you located?")
+    assert len(second["outbound"]) == 1 and "Rua Augusta" in texts(second)
+    assert "ticket" not in texts(second)
+    assert (first["session"]["version"], second["session"]["version"]) == (1, 2)
+    assert second["base_version"] == 1
+    turns = second["session"]["dialogue"]["turns"]
+    assert [t["role"] for t in turns] == ["user", "assistant", "user", "assistant"]
+
+
+async def test_a_follow_up_stays_in_the_sticky_lane_until_sticky_until() -> None:
+    chat = conversation()
+    await chat.send("show me your mugs")
+    stay = await chat.send("2")
+    assert (stay["decision"].lane, stay["decision"].method) == ("commerce", "sticky")
+    chat.advance(seconds=chat.context.sticky_seconds + 1)
+    expired = await chat.send("2")
+    assert expired["decision"].method == "clarify"
+
+
+async def test_no_ping_pong_between_lanes_on_vague_messages() -> None:
+    chat = conversation()
+    await chat.send("my package never arrived")
+    lanes = [(await chat.send(text))["decision"].lane for text in ("hmm", "ok", "hmm", "yes")]
+    assert lanes == ["support"] * 4
+
+
+async def test_a_clear_winner_takes_over_a_sticky_lane() -> None:
+    chat = conversation()
+    await chat.send("show me your mugs")
+    result = await chat.send("my package never arrived")
+    assert result["decision"].lane == "support"
+    assert result["session"]["meta"]["current_lane"] == "support"
+
+
+async def test_the_sticky_window_is_stored_in_the_session() -> None:
+    chat = conversation()
+    result = await chat.send("what time do you close?")
+    sticky_until = result["session"]["meta"]["sticky_until"]
+    assert sticky_until.startswith("2026-11-23T15:15:00")  # now + 900 s
+
+
+async def test_the_default_graph_compiles_without_a_checkpointer_and_draws_every_lane() -> None:
+    from graph.graph import graph
+
+    assert graph.checkpointer is None
+    diagram = build_graph().get_graph(xray=1).draw_mermaid()
+    for node in ("load", "route", "clarify", "handoff", "finalize", "info", "commerce", "support"):
+        assert node in diagram

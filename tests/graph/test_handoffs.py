@@ -1,0 +1,126 @@
+"""Handoffs between lanes (at most two per turn, loops refused) and adding a fourth lane."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import respx
+from graph_support import (
+    LLM_BASE_URL,
+    Conversation,
+    chat_model,
+    completion,
+    context,
+    route_json,
+    scripted_router,
+    texts,
+)
+from langgraph.runtime import Runtime
+
+from graph.context import Context
+from graph.messages import TextMessage
+from graph.state import State
+from nodes.lanes.common import lane_subgraph, reply
+from nodes.registry import LaneRegistry, LaneSpec, default_registry
+
+
+async def test_info_hands_shopping_to_commerce_within_the_turn() -> None:
+    router = scripted_router({"i want to buy the blue mug": ("info", 0.9)})
+    result = await Conversation(context(router)).send("i want to buy the blue mug")
+    assert result["decision"].lane == "info"
+    assert result["handoffs"] == ["commerce"]
+    assert "Added 1 × Blue ceramic mug" in texts(result)
+    assert result["session"]["meta"]["current_lane"] == "commerce"  # the lane that answered
+    assert result["session"]["version"] == 1
+
+
+async def test_commerce_hands_a_problem_to_support_and_an_info_question_to_info() -> None:
+    table = {"it arrived broken": ("commerce", 0.9), "where are you located?": ("commerce", 0.9)}
+    chat = Conversation(context(scripted_router(table)))
+    problem = await chat.send("it arrived broken")
+    assert problem["handoffs"] == ["support"] and "ticket" in texts(problem)
+    info = await chat.send("where are you located?")
+    assert info["handoffs"] == ["info"] and "Rua Augusta" in texts(info)
+
+
+# --- toy lanes that always hand off, to exercise the guard -------------------------------
+
+
+def forwarding_lane(name: str, target: str) -> LaneSpec:
+    async def gate(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        return {"handoff_to": target}
+
+    async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        return reply(state, TextMessage(body=f"{name} answered"))
+
+    return LaneSpec(name=name, build=lambda: lane_subgraph(name, gate, answer),
+                    description=name, labels={"en": name})  # fmt: skip
+
+
+async def test_a_handoff_loop_is_detected_and_the_user_still_gets_a_reply() -> None:
+    registry = LaneRegistry([forwarding_lane("a", "b"), forwarding_lane("b", "a")])
+    router = scripted_router({"go": ("a", 0.9)}, registry=registry)
+    result = await Conversation(context(router), registry=registry).send("go")
+    assert result["handoffs"] == ["b"]  # b -> a refused: a already ran this turn
+    assert len(result["outbound"]) == 1 and "What do you need?" in texts(result)
+
+
+async def test_at_most_two_handoffs_per_turn() -> None:
+    lanes = [forwarding_lane("a", "b"), forwarding_lane("b", "c"),
+             forwarding_lane("c", "d"), forwarding_lane("d", "a")]  # fmt: skip
+    registry = LaneRegistry(lanes)
+    router = scripted_router({"go": ("a", 0.9)}, registry=registry)
+    result = await Conversation(context(router), registry=registry).send("go")
+    assert result["handoffs"] == ["b", "c"]
+    assert len(result["outbound"]) == 1
+
+
+async def test_a_handoff_to_an_unknown_lane_is_refused() -> None:
+    registry = LaneRegistry([forwarding_lane("a", "nowhere"), *default_registry()])
+    router = scripted_router({"go": ("a", 0.9)}, registry=registry)
+    result = await Conversation(context(router), registry=registry).send("go")
+    assert result["handoffs"] == [] and len(result["outbound"]) == 1
+
+
+# --- adding a fourth lane: one module-worth of code + one registry entry -------------------
+
+
+async def reservations_gate(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return {}
+
+
+async def reservations_answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return reply(state, TextMessage(body="Table booked for tonight."))
+
+
+RESERVATIONS = LaneSpec(
+    name="reservations",
+    build=lambda: lane_subgraph("reservations", reservations_gate, reservations_answer),
+    description="Booking, changing or cancelling a table reservation.",
+    labels={"en": "Reservations", "es": "Reservas", "pt": "Reservas"},
+    examples={"en": ("book a table for 4",), "es": ("quiero reservar",), "pt": ("reservar mesa",)},
+    keywords=("book a table", "reservation", "reserva", "reservar"),
+)
+
+
+async def test_a_fourth_lane_is_routed_by_its_keywords() -> None:
+    registry = default_registry().with_lane(RESERVATIONS)
+    chat = Conversation(context(scripted_router({}, registry=registry)), registry=registry)
+    result = await chat.send("quiero reservar para esta noche")
+    assert (result["decision"].lane, result["decision"].method) == ("reservations", "keyword")
+    assert texts(result) == "Table booked for tonight."
+    assert result["session"]["meta"]["current_lane"] == "reservations"
+    follow_up = await chat.send("ok")
+    assert follow_up["decision"].lane == "reservations"  # sticky like any lane
+
+
+@respx.mock(base_url=LLM_BASE_URL)
+async def test_a_fourth_lane_is_known_to_the_llm_router(respx_mock) -> None:
+    api = respx_mock.post("/chat/completions").mock(
+        return_value=completion(route_json("reservations"))
+    )
+    registry = default_registry().with_lane(RESERVATIONS)
+    router = scripted_router({}, mode="llm", chat_model=chat_model(), registry=registry)
+    result = await Conversation(context(router), registry=registry).send("table for two at 8?")
+    assert (result["decision"].lane, result["decision"].method) == ("reservations", "llm")
+    assert "`reservations`: Booking, changing" in api.calls.last.request.content.decode()
