@@ -15,6 +15,7 @@ enabled (`WHATSAPP_ACCESS_TOKEN` set). The work is done by
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from arq.worker import Retry, func
@@ -91,6 +92,29 @@ async def send_message(ctx: dict[str, Any], outbound_id: int) -> str:
             )
             raise Retry(defer=later.seconds) from later
     raise AssertionError("unreachable")  # retry_transient re-raises or returns
+
+
+STALE_AFTER = timedelta(minutes=2)
+"""A queued row untouched this long has probably lost its job (e.g. Redis was flushed)."""
+
+
+async def recover_outbox(ctx: dict[str, Any]) -> int:
+    """Cron: re-enqueue the send jobs of stale queued/claimed rows; how many were enqueued.
+
+    Job ids dedupe, so a send that is merely deferred (rate limit, backoff) is not doubled;
+    a stale claim gets a run that marks it `unknown` (see `server.whatsapp.outbox`).
+    """
+    resources: Resources = ctx["resources"]
+    if not resources.settings.sending_enabled:
+        return 0
+    stale = await outbox.stale_pending(resources.sessions, older_than=STALE_AFTER)
+    queue = queue_from_ctx(ctx)
+    count = 0
+    for row_id, key in stale:
+        count += await enqueue_once(queue, SEND_MESSAGE, row_id, job_id=send_job_id(key))
+    if count:
+        log.info("recover_outbox.enqueued", jobs=count)
+    return count
 
 
 SEND_MESSAGE_JOB = func(send_message, name=SEND_MESSAGE, max_tries=SEND_JOB_MAX_TRIES)

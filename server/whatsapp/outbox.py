@@ -183,3 +183,23 @@ async def earlier_pending(sessions: Sessions, row: WaMessage) -> int:
             )
         )
     return len(result.all())
+
+
+async def stale_pending(
+    sessions: Sessions, *, older_than: timedelta, limit: int = 500
+) -> list[tuple[int, str]]:
+    """(id, idempotency key) of queued or claimed rows untouched for `older_than` (recovery)."""
+    cutoff = utcnow() - older_than
+    async with sessions() as session:
+        result = await session.execute(
+            select(WaMessage.id, WaMessage.idempotency_key)
+            .where(
+                WaMessage.direction == Direction.OUTBOUND.value,
+                WaMessage.status.in_(PENDING),
+                WaMessage.updated_at < cutoff,
+                WaMessage.idempotency_key.is_not(None),
+            )
+            .order_by(WaMessage.id)
+            .limit(limit)
+        )
+    return [(row_id, key) for row_id, key in result.all() if key]

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import respx
-from arq.jobs import Job
+from arq.jobs import Job, JobStatus
 from arq.worker import Retry
 from send_support import (
     URL,
@@ -25,7 +25,7 @@ from sqlalchemy import update
 
 from graph.messages import Button, ButtonsMessage, TextMessage
 from server.jobs import job_queue, send_job_id
-from server.jobs.send import send_message
+from server.jobs.send import recover_outbox, send_message
 from server.resources import Resources
 from server.store.models import WaMessage, utcnow
 from server.whatsapp.metrics import read_send_metrics
@@ -196,3 +196,15 @@ async def test_an_unknown_row_is_reported_missing(resources) -> None:  # type: i
 async def set_row(resources: Resources, row_id: int, **values: object) -> None:
     async with resources.sessions.begin() as session:
         await session.execute(update(WaMessage).where(WaMessage.id == row_id).values(**values))
+
+
+async def test_recovery_re_enqueues_only_stale_rows_once(resources) -> None:  # type: ignore[no-untyped-def]
+    stale = await add_reply(resources, "old", wamid="wamid.OLD")
+    fresh = await add_reply(resources, "new", wamid="wamid.NEW")
+    await set_row(resources, stale.id, updated_at=utcnow() - timedelta(minutes=10))
+    async with job_context(resources) as ctx:
+        assert await recover_outbox(ctx) == 1
+        assert await recover_outbox(ctx) == 0  # its job is queued: not doubled
+    queue = job_queue(resources.redis)
+    assert await Job(send_job_id(stale.idempotency_key), queue).status() == JobStatus.queued
+    assert await Job(send_job_id(fresh.idempotency_key), queue).status() == JobStatus.not_found
