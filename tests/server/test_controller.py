@@ -227,3 +227,23 @@ async def test_every_key_of_a_session_has_a_ttl(
     assert {b"checkpoint", b"checkpoint_latest", b"session", b"turn", b"orchestrated"} <= prefixes
     without_ttl = [k for k in keys if await redis_client.pttl(k) < 0]
     assert without_ttl == []
+
+
+async def test_create_controller_wires_the_production_pieces(redis_url: str) -> None:
+    from server.controller import create_controller
+    from server.resources import open_resources
+    from server.settings import get_settings
+
+    async with open_resources(get_settings(), redis_url=redis_url) as resources:
+        controller = await create_controller(resources)
+        try:
+            result = await controller.handle_turn(turn("wamid.prod", "quiero 2 pizzas"))
+            assert (result.status, result.lane, result.state_version) == (
+                "completed",
+                "commerce",
+                1,
+            )
+            assert isinstance(controller.saver, FencedRedisSaver)
+            assert await resources.redis.exists(processed_key("wamid.prod"))
+        finally:
+            await controller.aclose()
