@@ -47,6 +47,7 @@ log = get_logger(__name__)
 
 CLAIM_LEASE = timedelta(seconds=60)
 """A claim older than this belongs to a worker that died mid-send (requests time out at 10 s)."""
+THROUGHPUT_UPGRADE = 131057
 ORDER_WAIT_SECONDS = 1.0
 """Deferral while an earlier reply of the same turn is still being sent."""
 
@@ -63,13 +64,16 @@ class SendLater(Exception):
 def backoff_seconds(error: SendError, attempt: int, rng: random.Random) -> float:
     """Delay before attempt `attempt + 1`: exponential, with up to 25 % jitter added.
 
-    131056 follows Meta's advice (4^X s); 130429 starts short (1 s); others start at 2 s.
+    131056 follows Meta's advice (4^X s); 130429 starts short (1 s), 131057 (throughput
+    upgrade in progress) waits a minute; others start at 2 s.
     """
     exponent = max(attempt - 1, 0)
     if isinstance(error, PairRateLimitError):
         base = min(4.0**exponent, 600.0)
     elif isinstance(error, ThroughputLimitError):
         base = min(2.0**exponent, 60.0)
+        if error.code == THROUGHPUT_UPGRADE:  # Meta: "retry after about a minute"
+            base = max(base, 60.0)
     else:
         base = min(2.0 * 2.0**exponent, 300.0)
     return base * (1 + 0.25 * rng.random())

@@ -192,3 +192,23 @@ async def test_a_failed_part_abandons_the_rest_of_the_reply(resources) -> None: 
     assert route.call_count == 2
     statuses = [(r.status, r.error_code) for r in await outbound_rows(resources)]
     assert statuses == [("sent", None), ("failed", 131026), ("failed", None)]
+
+
+def test_backoff_by_code() -> None:
+    import random
+
+    from server.whatsapp.errors import ERROR_CLASSES, ApiErrorDetails
+    from server.whatsapp.sender import backoff_seconds
+
+    class NoJitter(random.Random):
+        def random(self) -> float:
+            return 0.0
+
+    def delays(code: int) -> list[float]:
+        error = ERROR_CLASSES[code](ApiErrorDetails(code=code, title="x"))
+        return [backoff_seconds(error, attempt, NoJitter()) for attempt in (1, 2, 3, 4)]
+
+    assert delays(131056) == [1, 4, 16, 64]  # Meta: retry after 4^X seconds
+    assert delays(130429) == [1, 2, 4, 8]
+    assert delays(131057) == [60, 60, 60, 60]
+    assert delays(131000) == [2, 4, 8, 16]
