@@ -113,6 +113,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "Sin problema. Te daremos seguimiento del ticket {number} por aquí.",
         "pt": "Sem problema. Vamos acompanhar o chamado {number} por aqui.",
     },
+    "support.noted": {
+        "en": "Thanks, I've added that to ticket {number}.",
+        "es": "Gracias, lo agregué al ticket {number}.",
+        "pt": "Obrigado, adicionei isso ao chamado {number}.",
+    },
     "button.human": {
         "en": "Talk to a person",
         "es": "Hablar con alguien",

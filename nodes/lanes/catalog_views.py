@@ -67,13 +67,16 @@ def product_detail(
     return ButtonsMessage(body=body, buttons=buttons)
 
 
-def cart_text(cart: Sequence[CartLine], language: Language) -> str:
+def cart_text(cart: Sequence[CartLine], language: Language, catalog: Catalog) -> str:
+    """The cart with product names in the customer's language (stored lines keep English)."""
     if not cart:
         return say("cart.empty", language)
     lines = [say("cart.summary", language)]
     for line in cart:
+        product = catalog.get(line.sku)
+        name = product.label(language) if product is not None else line.name
         amount = money(line.unit_price * line.quantity, line.currency)
-        lines.append(f"• {line.quantity} × {line.name}: {amount}")
+        lines.append(f"• {line.quantity} × {name}: {amount}")
     total = sum(line.unit_price * line.quantity for line in cart)
     lines.append(say("cart.total", language, total=money(total, cart[0].currency)))
     return "\n".join(lines)

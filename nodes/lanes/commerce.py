@@ -77,7 +77,7 @@ def _add(
     quantity = min(quantity_in(state.turn.text), product.stock)
     updated = _with_item(commerce, product, quantity, catalog.currency)
     added = say("cart.added", language, quantity=quantity, name=product.label(language))
-    body = f"{added}\n\n{cart_text(updated.cart, language)}"
+    body = f"{added}\n\n{cart_text(updated.cart, language, catalog)}"
     patch = SessionPatch(commerce=updated, slots={"offered_sku": None})
     return reply(state, TextMessage(body=body), patch=patch)
 
@@ -99,9 +99,11 @@ def _show(
     return reply(state, product_list(products, catalog, state.language), patch=patch)
 
 
-def _cart_reply(state: State, commerce: CommerceState, checkout: bool) -> dict[str, Any]:
+def _cart_reply(
+    state: State, commerce: CommerceState, catalog: Catalog, checkout: bool
+) -> dict[str, Any]:
     language: Language = state.language
-    body = cart_text(commerce.cart, language)
+    body = cart_text(commerce.cart, language, catalog)
     if checkout:
         body = f"{body}\n\n{say('cart.checkout_later', language)}"
     return reply(state, TextMessage(body=body))
@@ -117,7 +119,7 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if picked is not None:
         return _show(state, commerce, [picked], catalog)
     if has_phrase(text, CHECKOUT) or has_phrase(text, CART):
-        return _cart_reply(state, commerce, checkout=has_phrase(text, CHECKOUT))
+        return _cart_reply(state, commerce, catalog, checkout=has_phrase(text, CHECKOUT))
     offered = catalog.get(str(session.slots.get("offered_sku") or ""))
     if offered is not None and has_phrase(text, YES) and not has_phrase(text, NO):
         return _add(state, commerce, offered, catalog)

@@ -87,6 +87,9 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return _human(state, support)
     if choice == "support:no_human" or (offered and has_phrase(text, NO)):
         return _decline(state, support)
+    if is_followup(text) and support.open_tickets:  # "ok", "2": about the open ticket
+        number = support.open_tickets[-1].number
+        return reply(state, TextMessage(body=say("support.noted", state.language, number=number)))
     updated, ticket = _open_ticket(support, state, context_from(runtime.context).clock())
     language = state.language
     buttons = (

@@ -1,0 +1,97 @@
+"""The support lane: a ticket per problem (deterministic number), a human on request, EN/ES/PT."""
+
+from __future__ import annotations
+
+import pytest
+from graph_support import Conversation, context, scripted_router, texts
+
+from graph.messages import ButtonsMessage
+from nodes.i18n import TEXTS
+from nodes.lanes.support import categorize, ticket_number
+
+PROBLEM = {
+    "en": "my package never arrived",
+    "es": "mi pedido llegó roto",
+    "pt": "meu pedido não chegou",
+}
+ACK = {"en": "I've opened ticket", "es": "Abrí el ticket", "pt": "Abri o chamado"}
+HUMAN = {
+    "en": "can I talk to a person?",
+    "es": "quiero hablar con una persona",
+    "pt": "quero falar com uma pessoa",
+}
+HUMAN_ACK = {"en": "asked a person", "es": "pedí que una persona", "pt": "pedi para uma pessoa"}
+
+
+def helpdesk(*messages: str) -> Conversation:
+    return Conversation(context(scripted_router({m: ("support", 0.95) for m in messages})))
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
+async def test_a_problem_becomes_a_ticket_and_a_human_is_offered(lang: str) -> None:
+    result = await helpdesk(PROBLEM[lang]).send(PROBLEM[lang], msg_id="wamid.problem")
+    [message] = result["outbound"]
+    number = ticket_number("wamid.problem")
+    assert (
+        isinstance(message, ButtonsMessage) and ACK[lang] in message.body and number in message.body
+    )
+    assert [b.id for b in message.buttons] == ["support:human", "support:no_human"]
+    support = result["session"]["support"]
+    assert support["handoff"] == "offered"
+    assert support["open_tickets"][0]["number"] == number
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
+async def test_asking_for_a_human_sets_the_handoff(lang: str) -> None:
+    result = await helpdesk(HUMAN[lang]).send(HUMAN[lang])
+    assert HUMAN_ACK[lang] in texts(result)
+    assert result["session"]["support"]["handoff"] == "requested"
+
+
+async def test_yes_to_the_offer_requests_a_human_and_marks_the_ticket() -> None:
+    chat = helpdesk("my package never arrived")
+    await chat.send("my package never arrived")
+    result = await chat.send("yes")
+    support = result["session"]["support"]
+    assert support["handoff"] == "requested"
+    assert support["open_tickets"][0]["status"] == "pending_human"
+
+
+async def test_declining_keeps_the_ticket_and_says_so() -> None:
+    chat = helpdesk("my package never arrived")
+    first = await chat.send("my package never arrived")
+    number = first["session"]["support"]["open_tickets"][0]["number"]
+    result = await chat.send("No, thanks", choice_id="support:no_human")
+    assert number in texts(result) and result["session"]["support"]["handoff"] == "none"
+
+
+async def test_a_retried_message_does_not_open_a_second_ticket() -> None:
+    chat = helpdesk("my package never arrived")
+    await chat.send("my package never arrived", msg_id="wamid.same")
+    again = await chat.send("my package never arrived", msg_id="wamid.same")
+    assert len(again["session"]["support"]["open_tickets"]) == 1
+
+
+async def test_a_follow_up_is_added_to_the_open_ticket_not_a_new_one() -> None:
+    chat = helpdesk("my package never arrived")
+    await chat.send("my package never arrived")
+    await chat.send("No, thanks", choice_id="support:no_human")
+    result = await chat.send("ok")
+    assert "added that to ticket" in texts(result)
+    assert len(result["session"]["support"]["open_tickets"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("it arrived broken", "damaged"), ("me cobraron dos veces", "payment"),
+     ("não consigo entrar na minha conta", "account"), ("quero um reembolso", "refund"),
+     ("where's my package, it's late", "delivery"), ("hmm", "other")],
+)  # fmt: skip
+def test_ticket_categories(text: str, category: str) -> None:
+    assert categorize(text) == category
+
+
+def test_every_button_title_fits_whatsapps_20_characters() -> None:
+    for key, variants in TEXTS.items():
+        if key.startswith(("button.", "lane.", "catalog.button")):
+            assert all(len(text) <= 20 for text in variants.values()), key
