@@ -29,6 +29,11 @@ def summary_rows(report: ConversationReport) -> list[tuple[str, str]]:
         ("conversations fully right", pct(report.conversations_all_correct)),
         ("needless lane switches (ping-pong)", str(report.needless_switches)),
         ("conversations with ping-pong", str(report.conversations_with_ping_pong)),
+        ("router lane alone (before handoffs)", pct(report.routed_accuracy)),
+        (
+            "turns handed on (fixed / broke)",
+            f"{report.handoffs.turns} ({report.handoffs.fixed} / {report.handoffs.broke})",
+        ),
         ("handoff loops", str(report.handoff_loops)),
         ("clarification rate", pct(report.clarification_rate)),
         ("macro-F1", f"{report.macro_f1:.3f}"),
@@ -51,7 +56,10 @@ def _failed_turns(results: list[ConversationResult]) -> list[tuple[str, ...]]:
         for t in result.turns:
             if not t.correct:
                 got = CLARIFY if t.clarified else t.predicted
-                rows.append((result.id, str(t.turn), t.expected, got, t.method, t.error or t.text))
+                route = " → ".join([t.routed, *t.handoffs])
+                rows.append(
+                    (result.id, str(t.turn), t.expected, got, route, t.method, t.error or t.text)
+                )
     return rows
 
 
@@ -78,7 +86,7 @@ def print_conversation_report(console: Console, report: ConversationReport) -> N
         table = Table(
             title=f"Wrong turns ({len(failed)}; first {min(len(failed), FAILED_SHOWN)} shown)"
         )
-        for name in ("conversation", "turn", "expected", "got", "method", "text"):
+        for name in ("conversation", "turn", "expected", "got", "route", "method", "text"):
             table.add_column(name, overflow="fold")
         for row in failed[:FAILED_SHOWN]:
             table.add_row(*(Text(cell) for cell in row))
@@ -115,7 +123,7 @@ def render_conversations(report: ConversationReport) -> str:
     ]
     wrong = [r for r in report.conversations if not r.all_correct]
     body = [
-        html.cards(summary_rows(report)[2:8]),
+        html.cards(summary_rows(report)[2:11]),
         "<h2>Confusion matrix (turns)</h2>",
         html.heatmap(report.confusion),
         "<h2>Per lane</h2>",

@@ -60,6 +60,25 @@ class Share(BaseModel):
     accuracy: float
 
 
+class HandoffEffect(BaseModel):
+    """Turns a lane handed on, and whether that helped: the router's lane vs the final one."""
+
+    turns: int
+    fixed: int
+    """The router's lane was wrong and the handoff reached the expected lane."""
+    broke: int
+    """The router's lane was right and the handoff moved the turn away from it."""
+
+
+def handoff_effect(turns: Sequence[TurnPrediction]) -> HandoffEffect:
+    handed = [t for t in turns if t.handoffs and not t.clarified]
+    return HandoffEffect(
+        turns=len(handed),
+        fixed=sum(t.routed != t.expected and t.correct for t in handed),
+        broke=sum(t.routed == t.expected and not t.correct for t in handed),
+    )
+
+
 class ConversationReport(BaseModel):
     kind: Literal["conversations"] = "conversations"
     router: str
@@ -80,6 +99,9 @@ class ConversationReport(BaseModel):
     needless_switches: int
     conversations_with_ping_pong: int
     handoff_loops: int
+    routed_accuracy: float
+    """Accuracy of the router's lane alone, before any lane handed the turn on."""
+    handoffs: HandoffEffect
     methods: dict[str, int]
     latency_ms: LatencySummary | None
     tokens: TokenUsage | None
@@ -218,6 +240,10 @@ def build_conversation_report(
         needless_switches=sum(r.needless_switches for r in results),
         conversations_with_ping_pong=sum(r.needless_switches > 0 for r in results),
         handoff_loops=sum(r.handoff_loops for r in results),
+        routed_accuracy=metrics.ratio(
+            sum(t.routed == t.expected and not t.clarified for t in turns), len(turns)
+        ),
+        handoffs=handoff_effect(turns),
         methods=dict(Counter(t.method for t in turns).most_common()),
         latency_ms=metrics.latency_summary([t.latency_ms for t in turns]),
         tokens=metrics.token_usage(turns),

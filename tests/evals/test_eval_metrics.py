@@ -157,3 +157,23 @@ def test_a_handoff_sent_back_on_the_next_turn_is_a_loop() -> None:
     # the same handoff twice in a row is not a loop.
     assert metrics.handoff_loops([["commerce", "support"], ["commerce", "support"]]) == 0
     assert metrics.handoff_loops([]) == 0
+
+
+def test_handoff_effect_compares_the_router_lane_with_the_final_lane() -> None:
+    from evals.conversations import TurnPrediction, handoff_effect
+
+    def turn(expected: str, routed: str, final: str, handoffs: list[str]) -> TurnPrediction:
+        return TurnPrediction(
+            text="x", lang="en", expected=expected, predicted=final, method="offline",
+            conversation_id="c", turn=1, routed=routed, handoffs=handoffs,
+        )  # fmt: skip
+
+    effect = handoff_effect(
+        [
+            turn("commerce", "commerce", "info", ["info"]),  # broke a right route
+            turn("support", "commerce", "support", ["support"]),  # fixed a wrong one
+            turn("info", "commerce", "support", ["support"]),  # wrong either way
+            turn("info", "info", "info", []),  # no handoff
+        ]
+    )
+    assert effect.model_dump() == {"turns": 3, "fixed": 1, "broke": 1}
