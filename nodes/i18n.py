@@ -127,9 +127,23 @@ TEXTS: dict[str, dict[Language, str]] = {
 }
 
 WEEKDAY_ON: dict[Language, tuple[str, ...]] = {
-    "en": ("on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday", "on Saturday", "on Sunday"),
-    "es": ("el lunes", "el martes", "el miércoles", "el jueves", "el viernes", "el sábado", "el domingo"),
-    "pt": ("na segunda", "na terça", "na quarta", "na quinta", "na sexta", "no sábado", "no domingo"),
+    "en": tuple(
+        f"on {day}"
+        for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    ),
+    "es": tuple(
+        f"el {day}"
+        for day in ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+    ),
+    "pt": (
+        "na segunda",
+        "na terça",
+        "na quarta",
+        "na quinta",
+        "na sexta",
+        "no sábado",
+        "no domingo",
+    ),
 }
 """A weekday as the complement of "we open again ..."."""
 
