@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from evals.dataset import DEFAULT_CONVERSATIONS_DATASET, load_conversations
+from evals.datasets import build_es_pt
 from evals.split import LANES, LANGS, SOURCE, TEST, TRAIN, dedupe_key, load_sources, split
 
 MIN_ROWS_PER_LANE = {"en": 300, "es": 500, "pt": 500}
@@ -95,6 +96,20 @@ def test_source_rows_are_valid_and_match_their_file(path: Path) -> None:
     off = [row["text"] for row in rows if (row["lang"], row["lane"]) != match.group("lang", "lane")]
     assert off == [], f"{path.name}: rows whose lang/lane differ from the file name"
     assert duplicate_keys(rows) == [], f"{path.name}: duplicate texts after normalization"
+
+
+@pytest.mark.parametrize("lang", build_es_pt.LANGS)
+def test_es_pt_sources_are_built_from_raw_and_mostly_hand_written(lang: str) -> None:
+    built = build_es_pt.build(lang)
+    for lane in LANES:
+        on_disk = read_jsonl(SOURCE / f"{lang}_{lane}.jsonl")
+        expected = [row for row in built if row["lane"] == lane]
+        assert on_disk == expected, "run: python -m evals.datasets.build_es_pt"
+    hand = {dedupe_key(text) for text, _, _ in build_es_pt.read_raw(lang)}
+    for lane in LANES:
+        rows = [row for row in built if row["lane"] == lane]
+        generated = sum(dedupe_key(row["text"]) not in hand for row in rows)
+        assert generated < 0.5 * len(rows), f"{lang}/{lane}: {generated}/{len(rows)} generated"
 
 
 def test_no_text_has_two_lanes_across_sources() -> None:
