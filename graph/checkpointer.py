@@ -45,6 +45,7 @@ FENCE_CONFIG_KEY = "session_fence"
 """`config["configurable"][FENCE_CONFIG_KEY]` holds the run's :class:`CommitFence`."""
 DEFAULT_TTL_MINUTES = 24 * 60
 DEFAULT_KEEP_LAST = 5
+MAX_REFUSED_REMEMBERED = 256
 
 # KEYS: lock, version hash, latest pointer, processed marker
 # ARGV: lock token, expected version ("" = none yet), new version, checkpoint key,
@@ -106,7 +107,8 @@ class FencedRedisSaver(AsyncRedisSaver):
         if keep_last < 1:
             raise ValueError("keep_last must be >= 1 (the current checkpoint)")
         self.keep_last = keep_last
-        self._refused: set[str] = set()
+        self._refused: dict[str, None] = {}
+        """Checkpoints the fence refused (newest last, bounded): their writes are skipped."""
         self._commit_script: Any = None
 
     async def aput(
@@ -135,8 +137,9 @@ class FencedRedisSaver(AsyncRedisSaver):
         task_path: str = "",
     ) -> None:
         """Skip the writes of a checkpoint the fence refused: they would be orphans."""
-        if config["configurable"].get("checkpoint_id") in self._refused:
-            self._refused.discard(config["configurable"]["checkpoint_id"])
+        checkpoint_id = config["configurable"].get("checkpoint_id")
+        if checkpoint_id in self._refused:
+            del self._refused[checkpoint_id]
             return
         await super().aput_writes(config, writes, task_id, task_path)
 
@@ -198,7 +201,9 @@ class FencedRedisSaver(AsyncRedisSaver):
         if outcome == "ok":
             return next_config
         await self._redis.delete(key)
-        self._refused.add(checkpoint["id"])
+        self._refused[checkpoint["id"]] = None
+        while len(self._refused) > MAX_REFUSED_REMEMBERED:
+            self._refused.pop(next(iter(self._refused)))
         raise _conflict(outcome, current, fence, new_version)
 
     async def _run_commit(

@@ -40,8 +40,8 @@ log = get_logger(__name__)
 
 # KEYS: lock, queue, waiters, ticket; ARGV: token, lock ttl ms, waiter ttl ms, keys ttl ms
 _ACQUIRE = """
-if redis.call('ZCARD', KEYS[2]) == 0 and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, 0, 0}
+if redis.call('ZCARD', KEYS[2]) == 0 then
+  if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, 0, 0} end
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -123,6 +123,9 @@ class SessionLock:
         self.lost = False
         self.waited_s = 0.0
         self._watchdog: asyncio.Task[None] | None = None
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._extend = redis.register_script(_EXTEND)
+        self._release = redis.register_script(_RELEASE)
 
     @property
     def _keys(self) -> list[str]:
@@ -131,7 +134,7 @@ class SessionLock:
     async def _try(self) -> tuple[bool, int]:
         c = self.config
         args: list[str | int] = [self.token, c.ttl_ms, c.waiter_ttl_ms, c.keys_ttl_ms]
-        result = await self.redis.register_script(_ACQUIRE)(keys=self._keys, args=args)
+        result = await self._acquire(keys=self._keys, args=args)
         got, position, _joined = result
         return bool(got), int(position)
 
@@ -178,8 +181,7 @@ class SessionLock:
         """Extend the mutex every ttl/3 while the turn runs; note it if it was lost."""
         while True:
             await asyncio.sleep(self.config.extend_every_s)
-            extend = self.redis.register_script(_EXTEND)
-            extended = await extend(keys=[self.key], args=[self.token, self.config.ttl_ms])
+            extended = await self._extend(keys=[self.key], args=[self.token, self.config.ttl_ms])
             if not extended:
                 self.lost = True
                 log.warning("session_lock.lost", session=self.session)
@@ -191,8 +193,7 @@ class SessionLock:
             self._watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watchdog
-        release = self.redis.register_script(_RELEASE)
-        released = await release(keys=[self.key], args=[self.token])
+        released = await self._release(keys=[self.key], args=[self.token])
         if not released:
             self.lost = True
             log.warning("session_lock.release_not_held", session=self.session)

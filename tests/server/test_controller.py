@@ -58,7 +58,8 @@ def turn(msg_id: str, text: str = "hello", wa_id: str = WA) -> InboundTurn:
 
 @pytest.fixture
 async def saver(redis_client: aioredis.Redis) -> AsyncIterator[HookedSaver]:
-    async with HookedSaver(redis_client=redis_client, ttl=TTL) as opened:
+    opened = HookedSaver(redis_client=redis_client, ttl=TTL)
+    async with opened:
         yield opened
 
 
@@ -223,7 +224,7 @@ async def test_every_key_of_a_session_has_a_ttl(
     for i, text in enumerate(["hola", "quiero 2 pizzas", "add one more", "where is my order"] * 2):
         await controller.handle_turn(turn(f"wamid.{i}", text))
     keys = await redis_client.keys("*")
-    prefixes = {k.split(b":")[0] for k in keys}
+    prefixes = {k.split(b":")[0] for k in keys if isinstance(k, bytes)}
     assert {b"checkpoint", b"checkpoint_latest", b"session", b"turn", b"orchestrated"} <= prefixes
     without_ttl = [k for k in keys if await redis_client.pttl(k) < 0]
     assert without_ttl == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -44,7 +45,7 @@ async def test_turns_get_the_lock_in_arrival_order(redis_client: aioredis.Redis)
         tasks = []
         for i in range(15):
             tasks.append(asyncio.create_task(turn(i)))
-            await eventually(lambda n=i: _has(redis_client, n + 1), f"turn {i} queued")
+            await eventually(functools.partial(_has, redis_client, i + 1), f"turn {i} queued")
     await asyncio.gather(*tasks)
     assert order == list(range(15))
 
@@ -76,7 +77,7 @@ async def test_a_dead_waiter_is_skipped(redis_client: aioredis.Redis) -> None:
     ghost = SessionLock(redis_client, TENANT, WA, config)
     assert await ghost._try() == (False, 0)  # queued first, then its process "dies"
     waiter = asyncio.create_task(_take(redis_client, config))
-    await eventually(lambda: _has(redis_client, 2), "second waiter queued")
+    await eventually(functools.partial(_has, redis_client, 2), "second waiter queued")
     await holder.release()
     assert await waiter is True
 
@@ -106,7 +107,7 @@ async def test_release_never_deletes_someone_elses_lock(redis_client: aioredis.R
 async def test_every_lock_key_has_a_ttl(redis_client: aioredis.Redis) -> None:
     async with acquire_session_lock(redis_client, TENANT, WA):
         waiter = asyncio.create_task(_take(redis_client, LockConfig()))
-        await eventually(lambda: _has(redis_client, 1), "waiter queued")
+        await eventually(functools.partial(_has, redis_client, 1), "waiter queued")
         keys = await redis_client.keys(f"{KEY}*")
         assert len(keys) == 4
         assert all([await redis_client.pttl(k) > 0 for k in keys])
