@@ -151,7 +151,8 @@ def _routing(args: argparse.Namespace, settings: Settings, console: Console) -> 
     from evals.terminal import print_routing_report
 
     dataset = load_routing_dataset(args.dataset or DEFAULT_ROUTING_DATASET, limit=args.limit)
-    router = build_eval_router(args.router, settings)
+    with console.status(f"building the {args.router} router (the offline model trains once)"):
+        router = build_eval_router(args.router, settings)
     with progress_bar(console, f"routing ({args.router})", len(dataset.rows)) as progress:
         task = progress.task_ids[0]
         predictions = asyncio.run(
@@ -216,7 +217,8 @@ def _conversations(args: argparse.Namespace, settings: Settings, console: Consol
     from evals.routers import build_eval_router
 
     dataset = load_conversations(args.dataset or DEFAULT_CONVERSATIONS_DATASET, limit=args.limit)
-    router = build_eval_router(args.router, settings)
+    with console.status(f"building the {args.router} router (the offline model trains once)"):
+        router = build_eval_router(args.router, settings)
     graph = _in_memory_graph()
     total = sum(len(c.turns) for c in dataset.rows)
     with progress_bar(console, f"conversations ({args.router})", total) as progress:
