@@ -10,6 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from server.locks import LockConfig, LockError, SessionLock, acquire_session_lock
+from server.logging import JsonLinesFormatter
 
 TENANT, WA = "100200300400500", "5511987654321"
 KEY = f"session:{TENANT}:{WA}:lock"
@@ -112,3 +113,19 @@ async def test_every_lock_key_has_a_ttl(redis_client: aioredis.Redis) -> None:
         assert len(keys) == 4
         assert all([await redis_client.pttl(k) > 0 for k in keys])
     await waiter
+
+
+async def test_contention_is_logged_with_the_customer_masked(
+    redis_client: aioredis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="server.locks")
+    async with acquire_session_lock(redis_client, TENANT, WA):
+        waiter = asyncio.create_task(_take(redis_client, LockConfig()))
+        await eventually(functools.partial(_has, redis_client, 1), "waiter queued")
+    assert await waiter is True
+    events = {r.getMessage(): getattr(r, "fields", {}) for r in caplog.records}
+    assert events["session_lock.contended"]["position"] == 0
+    assert "waited_ms" in events["session_lock.acquired"]
+    written = [JsonLinesFormatter().format(r) for r in caplog.records]
+    assert any("5511*****4321" in line for line in written)
+    assert not any(WA in line for line in written)
