@@ -25,6 +25,16 @@ def get_resources(request: Request) -> Resources:
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
+async def _stop(task: asyncio.Task[None]) -> None:
+    """Cancel `task` until it ends: a cancellation can be swallowed by a Redis call the
+    worker is in (seen with redis-py 8), which left `convo serve` hanging on Ctrl-C."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=0.5)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def create_app(redis_url: str | None = None, *, run_worker: bool = False) -> FastAPI:
     """Build the app.
 
@@ -53,9 +63,7 @@ def create_app(redis_url: str | None = None, *, run_worker: bool = False) -> Fas
                 yield
             finally:
                 if worker_task is not None:
-                    worker_task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await worker_task
+                    await _stop(worker_task)
                     await worker.close()
 
     app = FastAPI(title="convo", summary="WhatsApp conversation orchestrator", lifespan=lifespan)

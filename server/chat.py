@@ -136,8 +136,10 @@ class ChatSession:
             params["wamid"] = wamid
         try:
             response = await self.http.get("/dev/outbox", params=params)
+        except httpx.TimeoutException:
+            return OutboxPage(messages=[])  # the server is busy (a turn runs): ask again
         except httpx.TransportError as exc:
-            raise ChatError(f"cannot reach {self.http.base_url} ({exc})") from exc
+            raise ChatError(f"cannot reach {self.http.base_url} ({exc!r})") from exc
         if response.status_code == 404:
             raise ChatError(
                 "the server is not in development mode: run it with CONVO_ENV=development"
@@ -249,7 +251,7 @@ async def chat(
 ) -> int:
     """The `convo chat` command; the exit code."""
     console = Console(highlight=False)
-    async with httpx.AsyncClient(base_url=url, timeout=10.0) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=30.0) as http:
         session = ChatSession(http, app_secret=app_secret, user=user, timeout_s=timeout_s)
         try:
             if say:

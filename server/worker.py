@@ -8,7 +8,7 @@ from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Worker
 
-from server.jobs.orchestrate import close_controller, orchestrate_turn
+from server.jobs.orchestrate import close_controller, orchestrate_turn, warm_up
 from server.jobs.process import process_message, process_status, recover_pending
 from server.jobs.send import SEND_MESSAGE_JOB, close_client, recover_outbox
 from server.resources import Resources
@@ -30,9 +30,10 @@ def build_worker(
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["resources"] = resources
+        await warm_up(ctx)  # the controller, before the first turn (when orchestration is on)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
-        await close_controller(ctx)  # created lazily by the first orchestrate_turn
+        await close_controller(ctx)  # created by warm_up or the first orchestrate_turn
         await close_client(ctx)  # the Graph API client, created by the first send_message
 
     return Worker(

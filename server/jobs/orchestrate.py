@@ -13,6 +13,7 @@ insert-or-ignore, and the send jobs' ids come from the rows' idempotency keys.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
@@ -63,6 +64,7 @@ def build_turn(message: Message) -> InboundTurn | None:
 
 async def make_controller(resources: Resources) -> ControllerLike:
     """The real controller (tests replace this function or put one in `ctx`)."""
+    await asyncio.to_thread(_load_turn_machinery)
     from server.controller import create_controller
 
     return cast(ControllerLike, await create_controller(resources))
@@ -76,6 +78,32 @@ async def get_controller(ctx: dict[str, Any]) -> ControllerLike:
             if ctx.get("controller") is None:
                 ctx["controller"] = await make_controller(ctx["resources"])
     return cast(ControllerLike, ctx["controller"])
+
+
+def _load_turn_machinery() -> None:
+    """Import the graph and train the offline router (seconds of CPU, run in a thread)."""
+    import server.controller  # noqa: F401  (the graph, lanes, checkpointer)
+    from nodes.router.offline import OfflineClassifier
+
+    OfflineClassifier.default()  # cached for the process
+
+
+async def warm_up(ctx: dict[str, Any]) -> None:
+    """Create the controller at worker start-up, not during the first user's turn.
+
+    The slow, synchronous part (imports, training the offline classifier) runs in a
+    thread, so a web app sharing the event loop (`convo serve`) keeps answering webhooks.
+    """
+    if not ctx["resources"].settings.enable_orchestration:
+        return
+    started = time.monotonic()
+    try:
+        await get_controller(ctx)
+    except Exception:  # best effort: the first turn creates it again and fails visibly
+        log.exception("orchestrate_turn.controller_failed")
+        return
+    elapsed_ms = int((time.monotonic() - started) * 1000)
+    log.info("orchestrate_turn.controller_ready", duration_ms=elapsed_ms)
 
 
 async def close_controller(ctx: dict[str, Any]) -> None:
