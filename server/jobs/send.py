@@ -25,6 +25,7 @@ from server.jobs.retry import retry_transient
 from server.logging import get_logger
 from server.ratelimit import SendRateLimiter
 from server.resources import Resources
+from server.store import repository
 from server.whatsapp import outbox
 from server.whatsapp.client import WhatsAppClient
 from server.whatsapp.errors import SendError
@@ -92,6 +93,23 @@ async def send_message(ctx: dict[str, Any], outbound_id: int) -> str:
             )
             raise Retry(defer=later.seconds) from later
     raise AssertionError("unreachable")  # retry_transient re-raises or returns
+
+
+async def reengage_after_failed_status(ctx: dict[str, Any], wamid: str) -> bool:
+    """Call after applying a `failed` status webhook to outbound `wamid`.
+
+    131047 can also arrive asynchronously (the send was accepted, delivery failed): then,
+    like a synchronous 131047, the number's re-engagement template is queued once per turn.
+    Returns True when a template was queued.
+    """
+    resources: Resources = ctx["resources"]
+    if not resources.settings.sending_enabled:
+        return False
+    async with resources.sessions() as session:
+        row = await repository.get_by_wamid(session, wamid)
+    if row is None or row.direction != "outbound":
+        return False
+    return await build_sender(ctx).reengage_after_failure(row)
 
 
 STALE_AFTER = timedelta(minutes=2)

@@ -101,6 +101,8 @@ class ServerError(_ApiError, TransientSendError):
 class OutsideWindowError(_ApiError, PermanentSendError):
     """131047: more than 24 h since the user's last message; only templates may be sent."""
 
+    code_value: ClassVar[int] = 131047
+
 
 class UndeliverableError(_ApiError, PermanentSendError):
     """131026: the recipient cannot receive it (not on WhatsApp, old app, terms not accepted)."""

@@ -228,18 +228,27 @@ class OutboxSender:
         if isinstance(error, OutsideWindowError) and not isinstance(unit.message, TemplateMessage):
             await self._reengage(row)
 
-    async def _reengage(self, row: WaMessage) -> None:
+    async def reengage_after_failure(self, row: WaMessage) -> bool:
+        """For a `failed` status webhook: 131047 on a reply -> queue the template (once)."""
+        if row.status != outbox.FAILED or row.error_code != OutsideWindowError.code_value:
+            return False
+        if row.message_type == "template":
+            return False
+        return await self._reengage(row)
+
+    async def _reengage(self, row: WaMessage) -> bool:
         """Outside the 24 h window: queue the number's re-engagement template, once per turn."""
         template = reengagement_template(self.settings, row.tenant_id)
         if template is None:
             log.info("send_message.no_reengagement_template", phone_number_id=row.tenant_id)
-            return
+            return False
         key = f"{row.context_wamid or row.idempotency_key or row.id}:reengage"
         created = await outbox.add_outbound(
             self.sessions, key=key, like=row, message=template, context_wamid=None
         )
         log.info("send_message.reengage", outbound_id=created.id, template=template.name)
         await self.enqueue(created.id, key)
+        return True
 
     async def _abandon(self, units: list[Unit]) -> None:
         """Later parts of a reply whose part failed for good: fail them too, unsent."""

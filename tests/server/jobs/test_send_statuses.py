@@ -20,12 +20,13 @@ from send_support import (
     add_reply,
     job_context,
     meta_error,
+    outbound_rows,
     reload,
 )
 from webhook_support import FakeController, load_payload, post_webhook, running_app, stored_rows
 
 import server.jobs.orchestrate as orchestrate_module
-from server.jobs.send import mark_read_best_effort, send_message
+from server.jobs.send import mark_read_best_effort, reengage_after_failed_status, send_message
 from server.resources import Resources
 from server.worker import build_worker
 
@@ -168,3 +169,27 @@ async def test_healthz_shows_the_send_counters_and_the_last_alert(app_client) ->
     assert sending["mode"] == "send"
     assert sending["counters"]["alert:190"] == 1
     assert sending["last_alert"]["code"] == 190
+
+
+async def test_a_late_131047_queues_the_reengagement_template(monkeypatch, redis_url) -> None:  # type: ignore[no-untyped-def]
+    env = {**SENDING_ENV, "WHATSAPP_REENGAGEMENT_TEMPLATE": "reengage_v1"}
+    async with running_app(monkeypatch, redis_url, **env) as (client, app):
+        resources = resources_of(app)
+        row = await add_reply(resources)
+        with respx.mock() as mock:
+            mock.post(URL).mock(return_value=accepted("wamid.OUT1"))
+            async with job_context(resources) as ctx:
+                await send_message(ctx, row.id)
+        errors = [{"code": 131047, "title": "Re-engagement message"}]
+        await post_webhook(client, status_webhook("wamid.OUT1", "failed", errors=errors))
+        await drain(app)
+        async with job_context(resources) as ctx:
+            assert await reengage_after_failed_status(ctx, "wamid.OUT1") is True
+            await reengage_after_failed_status(ctx, "wamid.OUT1")  # twice: still one template
+            assert await reengage_after_failed_status(ctx, "wamid.UNKNOWN") is False
+        rows = await outbound_rows(resources)
+        assert [(r.idempotency_key, r.message_type, r.status) for r in rows] == [
+            ("wamid.IN1:reply:0", "text", "failed"),
+            ("wamid.IN1:reengage", "template", "queued"),
+        ]
+        assert rows[1].payload["name"] == "reengage_v1"
