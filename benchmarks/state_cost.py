@@ -125,17 +125,17 @@ async def run_all(url: str, turns: int) -> list[Measurement]:
     try:
         ttl = {"default_ttl": 1440, "refresh_on_read": True}
         runs = [
-            ("library default", graph_only(url, redis, turns, "5500000000001")),
+            ("library default: graph.ainvoke only", graph_only(url, redis, turns, "5500000000001")),
             (
-                "exit + TTL 24h",
+                "exit + TTL 24h: graph.ainvoke only",
                 graph_only(url, redis, turns, "5500000000002", ttl=ttl, durability="exit"),
             ),
             (
-                "chosen: controller, exit + TTL + keep_last=5",
+                "chosen (exit + TTL + keep_last=5): full controller turn",
                 chosen(url, redis, turns, "5500000000003"),
             ),
             (
-                "chosen, with the real conversation graph",
+                "chosen, real conversation graph: full controller turn",
                 chosen(url, redis, turns, "5500000000004", conversation=True),
             ),
         ]
