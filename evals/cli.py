@@ -52,6 +52,14 @@ def _common(parser: argparse.ArgumentParser, dataset_help: str) -> None:
     parser.add_argument("--min-accuracy", type=_fraction, metavar="X", help="fail (exit 1) below X")
     parser.add_argument("--limit", type=int, metavar="N", help="score only the first N rows")
     parser.add_argument("--concurrency", type=int, default=4, metavar="N", help="default: 4")
+    knobs = parser.add_argument_group("router knobs (default: the service's RouterConfig)")
+    for knob, meaning in (
+        ("min-confidence", "ask a clarifying question below this confidence"),
+        ("min-margin", "...or when the top two lanes are closer than this"),
+        ("sticky-margin", "while sticky, another lane must lead by this much"),
+    ):
+        knobs.add_argument(f"--router-{knob}", type=_fraction, metavar="X", help=meaning)
+    knobs.add_argument("--llm-method", choices=("json_schema", "function_calling"))
 
 
 def add_eval_parser(commands: Any) -> None:
@@ -79,6 +87,17 @@ def add_eval_parser(commands: Any) -> None:
         "conversations", help="multi-turn conversations through the graph"
     )
     _common(conversations, "JSONL conversations (default: evals/datasets/conversations.jsonl)")
+
+
+def router_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The RouterConfig fields set on the command line (the rest keep their defaults)."""
+    given = {
+        "min_confidence": args.router_min_confidence,
+        "min_margin": args.router_min_margin,
+        "sticky_margin": args.router_sticky_margin,
+        "llm_method": args.llm_method,
+    }
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def progress_bar(console: Console, label: str, total: int) -> Any:
@@ -141,6 +160,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
 
 def _routing(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     import asyncio
+    from dataclasses import asdict
 
     from evals.dataset import DEFAULT_ROUTING_DATASET, load_routing_dataset
     from evals.gate import Thresholds
@@ -152,7 +172,7 @@ def _routing(args: argparse.Namespace, settings: Settings, console: Console) -> 
 
     dataset = load_routing_dataset(args.dataset or DEFAULT_ROUTING_DATASET, limit=args.limit)
     with console.status(f"building the {args.router} router (the offline model trains once)"):
-        router = build_eval_router(args.router, settings)
+        router = build_eval_router(args.router, settings, **router_config(args))
     with progress_bar(console, f"routing ({args.router})", len(dataset.rows)) as progress:
         task = progress.task_ids[0]
         predictions = asyncio.run(
@@ -164,7 +184,9 @@ def _routing(args: argparse.Namespace, settings: Settings, console: Console) -> 
             )
         )
     info = DatasetInfo(path=dataset.path, sha256=dataset.sha256, rows=len(dataset.rows))
-    report = build_routing_report(predictions, router=args.router, dataset=info)
+    report = build_routing_report(
+        predictions, router=args.router, dataset=info, router_config=asdict(router.config)
+    )
     print_routing_report(console, report)
     if args.report_json:
         write_json(report, args.report_json)
@@ -207,6 +229,7 @@ def _verdict(
 
 def _conversations(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     import asyncio
+    from dataclasses import asdict
 
     from evals.conversation_views import print_conversation_report, render_conversations
     from evals.conversations import build_conversation_report, run_conversations
@@ -218,7 +241,7 @@ def _conversations(args: argparse.Namespace, settings: Settings, console: Consol
 
     dataset = load_conversations(args.dataset or DEFAULT_CONVERSATIONS_DATASET, limit=args.limit)
     with console.status(f"building the {args.router} router (the offline model trains once)"):
-        router = build_eval_router(args.router, settings)
+        router = build_eval_router(args.router, settings, **router_config(args))
     graph = _in_memory_graph()
     total = sum(len(c.turns) for c in dataset.rows)
     with progress_bar(console, f"conversations ({args.router})", total) as progress:
@@ -233,7 +256,9 @@ def _conversations(args: argparse.Namespace, settings: Settings, console: Consol
             )
         )
     info = DatasetInfo(path=dataset.path, sha256=dataset.sha256, rows=len(dataset.rows))
-    report = build_conversation_report(results, router=args.router, dataset=info)
+    report = build_conversation_report(
+        results, router=args.router, dataset=info, router_config=asdict(router.config)
+    )
     print_conversation_report(console, report)
     if args.report_json:
         write_json(report, args.report_json)

@@ -8,6 +8,7 @@ nor "newly fixed" (it is counted in ``only_before`` / ``only_after``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -38,6 +39,8 @@ class Comparison(BaseModel):
     after: str
     router_before: str
     router_after: str
+    router_config_before: dict[str, Any]
+    router_config_after: dict[str, Any]
     same_dataset: bool
     n_before: int
     n_after: int
@@ -102,6 +105,8 @@ def compare_reports(
         after=after_name,
         router_before=before.router,
         router_after=after.router,
+        router_config_before=before.router_config,
+        router_config_after=after.router_config,
         same_dataset=before.dataset.sha256 == after.dataset.sha256,
         n_before=before.n,
         n_after=after.n,

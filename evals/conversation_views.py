@@ -10,7 +10,7 @@ from rich.text import Text
 from evals import html
 from evals.conversations import ConversationReport, ConversationResult, Share
 from evals.metrics import CLARIFY
-from evals.terminal import confusion_table, pct
+from evals.terminal import confusion_table, knobs, pct
 
 FAILED_SHOWN = 12
 
@@ -37,6 +37,7 @@ def summary_rows(report: ConversationReport) -> list[tuple[str, str]]:
         ("handoff loops", str(report.handoff_loops)),
         ("clarification rate", pct(report.clarification_rate)),
         ("macro-F1", f"{report.macro_f1:.3f}"),
+        ("router knobs", knobs(report.router_config)),
     ]
     if report.latency_ms is not None:
         rows.append(

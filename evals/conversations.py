@@ -82,6 +82,8 @@ def handoff_effect(turns: Sequence[TurnPrediction]) -> HandoffEffect:
 class ConversationReport(BaseModel):
     kind: Literal["conversations"] = "conversations"
     router: str
+    router_config: dict[str, Any] = Field(default_factory=dict)
+    """The router's knobs for this run (thresholds, stickiness, LLM method)."""
     n: int
     """Turns scored (the unit of accuracy)."""
     n_conversations: int
@@ -216,7 +218,11 @@ def _per_tag(results: Sequence[ConversationResult]) -> dict[str, Share]:
 
 
 def build_conversation_report(
-    results: Sequence[ConversationResult], *, router: str, dataset: DatasetInfo
+    results: Sequence[ConversationResult],
+    *,
+    router: str,
+    dataset: DatasetInfo,
+    router_config: dict[str, Any] | None = None,
 ) -> ConversationReport:
     from collections import Counter
 
@@ -224,6 +230,7 @@ def build_conversation_report(
     per_lane = metrics.lane_scores(turns)
     return ConversationReport(
         router=router,
+        router_config=router_config or {},
         n=len(turns),
         n_conversations=len(results),
         accuracy=metrics.accuracy(turns),

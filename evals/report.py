@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from evals import metrics
 from evals.errors import ReportError
@@ -33,6 +33,8 @@ class DatasetInfo(BaseModel):
 class RoutingReport(BaseModel):
     kind: Literal["routing"] = "routing"
     router: str
+    router_config: dict[str, Any] = Field(default_factory=dict)
+    """The router's knobs for this run (thresholds, stickiness, LLM method)."""
     n: int
     accuracy: float
     answered_accuracy: float
@@ -91,12 +93,17 @@ def _latency_by_method(predictions: Sequence[Prediction]) -> dict[str, LatencySu
 
 
 def build_routing_report(
-    predictions: Sequence[Prediction], *, router: str, dataset: DatasetInfo
+    predictions: Sequence[Prediction],
+    *,
+    router: str,
+    dataset: DatasetInfo,
+    router_config: dict[str, Any] | None = None,
 ) -> RoutingReport:
     per_lane = metrics.lane_scores(predictions)
     ordered = sorted(predictions, key=lambda p: p.line)
     return RoutingReport(
         router=router,
+        router_config=router_config or {},
         n=len(predictions),
         accuracy=metrics.accuracy(predictions),
         answered_accuracy=metrics.answered_accuracy(predictions),

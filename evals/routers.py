@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from evals.errors import RouterUnavailable
 
@@ -24,14 +24,15 @@ def require_llm(mode: str, settings: Settings) -> None:
         )
 
 
-def build_eval_router(mode: RouterMode, settings: Settings) -> Router:
-    """The production router of that mode, with the chat model the service would use."""
+def build_eval_router(mode: RouterMode, settings: Settings, **knobs: Any) -> Router:
+    """The production router of that mode, with the chat model the service would use;
+    ``knobs`` override :class:`RouterConfig` fields (min_confidence, sticky_margin...)."""
     require_llm(mode, settings)
-    from nodes.router import build_router
+    from nodes.router import RouterConfig, build_router
 
     chat_model = None
     if mode != "offline":
         from server.llm import build_chat_model
 
         chat_model = build_chat_model(settings)
-    return build_router(mode, chat_model=chat_model)
+    return build_router(mode, chat_model=chat_model, config=RouterConfig(**knobs))

@@ -40,6 +40,11 @@ def progress_bar(console: Console, label: str, total: int) -> Iterator[Progress]
         yield progress
 
 
+def knobs(config: dict[str, object]) -> str:
+    shown = ("min_confidence", "min_margin", "sticky_margin", "llm_method")
+    return ", ".join(f"{k} {config[k]}" for k in shown if k in config) or "n/a"
+
+
 def pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
@@ -67,6 +72,7 @@ def summary_table(report: RoutingReport) -> Table:
             "LLM tokens (prompt + completion)",
             f"{tokens.prompt_tokens} + {tokens.completion_tokens} in {tokens.calls} calls",
         )
+    table.add_row("router knobs", escape(knobs(report.router_config)))
     table.add_row("decisions by method", ", ".join(f"{m} {n}" for m, n in report.methods.items()))
     if report.fallback_reasons:
         reasons = ", ".join(f"{r} {n}" for r, n in report.fallback_reasons.items())
@@ -187,6 +193,9 @@ def print_comparison(console: Console, c: Comparison) -> None:
             f"only rows in both are compared ({c.only_before} only before, "
             f"{c.only_after} only after)."
         )
+    if c.router_config_before != c.router_config_after:
+        before, after = knobs(c.router_config_before), knobs(c.router_config_after)
+        console.print(escape(f"router knobs: {before} → {after}"))
     console.print(comparison_table(c))
     console.print(changes_table("Newly misrouted", c.newly_misrouted))
     console.print(changes_table("Newly fixed", c.newly_fixed))

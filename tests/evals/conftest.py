@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from nodes.router import RouterConfig
 from nodes.router.types import RouteDecision
 
 ROWS: list[dict[str, Any]] = [
@@ -35,6 +36,7 @@ class ScriptedRouter:
     """Answers from a table; unknown text raises, like a router that failed on a row."""
 
     def __init__(self, answers: Mapping[str, tuple[str, str]]) -> None:
+        self.config = RouterConfig()
         self.answers = dict(answers)
         self.calls: list[str] = []
 
@@ -74,7 +76,7 @@ def routing_dataset(write_jsonl: Callable[[str, Iterable[Any]], Path]) -> Path:
 def scripted_router(monkeypatch: pytest.MonkeyPatch) -> ScriptedRouter:
     """`convo eval routing` scores this router instead of building the real one."""
     router = ScriptedRouter(ANSWERS)
-    monkeypatch.setattr("evals.routers.build_eval_router", lambda mode, settings: router)
+    monkeypatch.setattr("evals.routers.build_eval_router", lambda mode, settings, **knobs: router)
     monkeypatch.setenv("COLUMNS", "200")
     return router
 

@@ -91,7 +91,7 @@ def test_ping_pong_is_counted_and_gated(
             "and then?": ("support", "offline"),
         }
     )
-    monkeypatch.setattr("evals.routers.build_eval_router", lambda mode, settings: router)
+    monkeypatch.setattr("evals.routers.build_eval_router", lambda mode, settings, **knobs: router)
     out = tmp_path / "c.json"
     code = run(
         "--dataset",

@@ -176,3 +176,20 @@ def test_compare_refuses_a_file_that_is_not_a_report(
     bogus.write_text('{"hello": 1}')
     assert run("--compare", bogus, bogus) == 2
     assert "not a routing report" in capsys.readouterr().err
+
+
+def test_router_knobs_reach_the_real_router(
+    routing_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The offline router, asked to be sure of everything, asks a question on every row."""
+    out = tmp_path / "r.json"
+    assert (
+        run("--dataset", routing_dataset, "--report-json", out, "--router-min-confidence", "1.0")
+        == 0
+    )
+    report = json.loads(out.read_text())
+    assert report["router_config"]["min_confidence"] == 1.0
+    assert report["router_config"]["sticky_margin"] == 0.3  # untouched knobs keep the default
+    assert report["clarification_rate"] == 1.0
+    assert report["accuracy"] == 0.0
+    assert "min_confidence 1.0" in capsys.readouterr().out
