@@ -8,7 +8,9 @@ loads its session, and just before it commits), without changing the graph.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -248,3 +250,21 @@ async def test_create_controller_wires_the_production_pieces(redis_url: str) -> 
             assert await resources.redis.exists(processed_key("wamid.prod"))
         finally:
             await controller.aclose()
+
+
+@pytest.mark.parametrize("fixture", ["v1_minimal.json", "v2_support_tickets.json"])
+async def test_a_stored_older_schema_is_upcast_by_the_next_turn(
+    saver: HookedSaver, redis_client: aioredis.Redis, fixture: str
+) -> None:
+    raw = json.loads((Path(__file__).parents[1] / "data" / "state" / fixture).read_text())
+    wa_id = raw.get("meta", raw)["wa_id"]
+    controller = make_controller(saver, redis_client)
+    thread = {"configurable": {"thread_id": f"{TENANT}:{wa_id}"}}
+    await controller.graph.aupdate_state(thread, {"session": raw}, as_node="finalize")
+
+    result = await controller.handle_turn(turn("wamid.after-upgrade", "hola", wa_id=wa_id))
+
+    session = await committed_state(saver, f"{TENANT}:{wa_id}")
+    assert (result.state_version, session["version"]) == (raw["version"] + 1,) * 2
+    assert session["schema_version"] == 3
+    assert await redis_client.exists(processed_key("wamid.after-upgrade"))
