@@ -32,16 +32,21 @@ format: install ## apply ruff's fixes and formatting
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
-# Thresholds of the offline router on the test split, set a few points under the measured
-# numbers (see README "Evals"): a change that drops below them fails `make eval` (exit 1).
-EVAL_MIN_ACCURACY ?= 0.88
-EVAL_MIN_RECALL ?= --min-lane-recall info=0.85 --min-lane-recall commerce=0.85 --min-lane-recall support=0.88
+# Thresholds for the offline router, a few points under the numbers measured when they were
+# set (routing: accuracy 93.5%, recall info 92.3% / commerce 92.9% / support 95.1%;
+# conversations: 81.8% of turns). A change that drops below them fails `make eval` (exit 1).
+EVAL_MIN_ACCURACY ?= 0.90
+EVAL_MIN_RECALL ?= --min-lane-recall info=0.88 --min-lane-recall commerce=0.88 --min-lane-recall support=0.92
+EVAL_MIN_TURN_ACCURACY ?= 0.75
 
-eval: install ## score the offline router on the test split; reports/eval-routing.{html,json}; fails under the thresholds
+eval: install ## score the offline router: test split + conversations; reports/eval-*.{html,json}; fails under the thresholds
 	@mkdir -p reports
 	.venv/bin/convo eval routing --router offline --dataset evals/datasets/routing_test.jsonl \
 		--report-json reports/eval-routing.json --report-html reports/eval-routing.html \
 		--min-accuracy $(EVAL_MIN_ACCURACY) $(EVAL_MIN_RECALL)
+	.venv/bin/convo eval conversations --router offline --dataset evals/datasets/conversations.jsonl \
+		--report-json reports/eval-conversations.json --report-html reports/eval-conversations.html \
+		--min-accuracy $(EVAL_MIN_TURN_ACCURACY)
 
 studio: install ## LangGraph Studio: `langgraph dev` on a free port (STUDIO_PORT), offline, Redis-backed sessions
 	@PORT=$${STUDIO_PORT:-$$($(PY) -c "from server.embedded_redis import free_port; print(free_port())")}; \
