@@ -35,7 +35,7 @@ async def app_client(
         yield pair
 
 
-async def test_verify_handshake_echoes_the_raw_challenge(app_client) -> None:  # type: ignore[no-untyped-def]
+async def test_verify_handshake_echoes_the_raw_challenge(app_client) -> None:
     client, _ = app_client
     params = {"hub.mode": "subscribe", "hub.verify_token": "dev-verify-token"}
     response = await client.get(URL, params={**params, "hub.challenge": "1158201444"})
@@ -52,21 +52,21 @@ async def test_verify_handshake_echoes_the_raw_challenge(app_client) -> None:  #
         {"hub.challenge": "1"},
     ],
 )
-async def test_verify_handshake_refuses_wrong_token_or_mode(app_client, params) -> None:  # type: ignore[no-untyped-def]
+async def test_verify_handshake_refuses_wrong_token_or_mode(app_client, params) -> None:
     client, _ = app_client
     response = await client.get(URL, params=params)
     assert response.status_code == 403
     assert response.text != "1"
 
 
-async def test_missing_signature_is_401_and_nothing_is_stored(app_client) -> None:  # type: ignore[no-untyped-def]
+async def test_missing_signature_is_401_and_nothing_is_stored(app_client) -> None:
     client, app = app_client
     response = await client.post(URL, content=meta_bytes(load_payload("text")))
     assert response.status_code == 401
     assert await stored_rows(app) == []
 
 
-async def test_wrong_signature_is_403(app_client) -> None:  # type: ignore[no-untyped-def]
+async def test_wrong_signature_is_403(app_client) -> None:
     client, app = app_client
     body = meta_bytes(load_payload("text"))
     for header in (
@@ -82,7 +82,7 @@ async def test_wrong_signature_is_403(app_client) -> None:  # type: ignore[no-un
 
 async def test_right_signature_is_200_and_the_message_is_stored_before_the_answer(
     app_client,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client, app = app_client
     response = await post_webhook(client, load_payload("text"))
     assert response.status_code == 200
@@ -98,7 +98,7 @@ async def test_right_signature_is_200_and_the_message_is_stored_before_the_answe
     assert row.payload["contact"]["profile"]["name"] == "Sheena Nelson"
 
 
-async def test_unicode_body_is_verified_over_the_escaped_raw_bytes(app_client) -> None:  # type: ignore[no-untyped-def]
+async def test_unicode_body_is_verified_over_the_escaped_raw_bytes(app_client) -> None:
     client, app = app_client
     payload = load_payload("text_unicode")
     escaped = meta_bytes(payload)
@@ -114,13 +114,13 @@ async def test_unicode_body_is_verified_over_the_escaped_raw_bytes(app_client) -
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe", b""])
-async def test_malformed_or_non_object_json_is_400(app_client, body: bytes) -> None:  # type: ignore[no-untyped-def]
+async def test_malformed_or_non_object_json_is_400(app_client, body: bytes) -> None:
     client, _ = app_client
     response = await client.post(URL, content=body, headers=signed_headers(body))
     assert response.status_code == 400
 
 
-async def test_body_over_the_limit_is_413_by_header_and_by_bytes_read(app_client) -> None:  # type: ignore[no-untyped-def]
+async def test_body_over_the_limit_is_413_by_header_and_by_bytes_read(app_client) -> None:
     client, app = app_client
     body = b'{"entry": [], "pad": "' + b"x" * 25_000 + b'"}'
     response = await client.post(URL, content=body, headers=signed_headers(body))
@@ -136,7 +136,7 @@ async def test_body_over_the_limit_is_413_by_header_and_by_bytes_read(app_client
     assert await stored_rows(app) == []
 
 
-async def test_every_fixture_is_acknowledged_and_every_message_stored(app_client) -> None:  # type: ignore[no-untyped-def]
+async def test_every_fixture_is_acknowledged_and_every_message_stored(app_client) -> None:
     client, app = app_client
     expected_wamids: set[str] = set()
     for path in sorted(WEBHOOKS_DIR.glob("*.json")):
@@ -152,7 +152,7 @@ async def test_every_fixture_is_acknowledged_and_every_message_stored(app_client
     assert partial[0].message_type == "interactive" and partial[0].text is None
 
 
-async def test_store_unavailable_is_503_so_meta_retries(app_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_store_unavailable_is_503_so_meta_retries(app_client, monkeypatch) -> None:
     client, _ = app_client
 
     async def broken(*args: object, **kwargs: object) -> bool:
@@ -165,7 +165,7 @@ async def test_store_unavailable_is_503_so_meta_retries(app_client, monkeypatch)
 
 async def test_queue_unavailable_still_200_and_the_message_is_recovered(
     app_client, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from arq.connections import ArqRedis
     from webhook_support import job_ctx
 
@@ -188,7 +188,7 @@ async def test_queue_unavailable_still_200_and_the_message_is_recovered(
     assert await ctx["redis"].exists("arq:job:process:wamid.TEXT1")
 
 
-async def test_duplicate_deliveries_enqueue_one_job_and_store_one_row(app_client) -> None:  # type: ignore[no-untyped-def]
+async def test_duplicate_deliveries_enqueue_one_job_and_store_one_row(app_client) -> None:
     client, app = app_client
     for _ in range(5):
         assert (await post_webhook(client, load_payload("text"))).status_code == 200
