@@ -111,3 +111,17 @@ async def test_the_default_graph_compiles_without_a_checkpointer_and_draws_every
     diagram = build_graph().get_graph(xray=1).draw_mermaid()
     for node in ("load", "route", "clarify", "handoff", "finalize", "info", "commerce", "support"):
         assert node in diagram
+
+
+async def test_an_old_schema_checkpoint_is_upcast_by_the_first_node() -> None:
+    import json
+    from pathlib import Path
+
+    stored_v1 = json.loads((Path(__file__).parents[1] / "data/state/v1_minimal.json").read_text())
+    chat = conversation()
+    chat.wa_id = stored_v1["wa_id"]
+    await chat.graph.aupdate_state(chat.config, {"session": stored_v1}, as_node="finalize")
+    result = await chat.send("what time do you close?")
+    session = result["session"]
+    assert (session["schema_version"], session["version"]) == (3, stored_v1["version"] + 1)
+    assert session["dialogue"]["turns"][0]["text"] == "hola"  # the v1 history was kept
