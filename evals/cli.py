@@ -83,6 +83,12 @@ def add_eval_parser(commands: Any) -> None:
         metavar=("BEFORE.json", "AFTER.json"),
         help="show what changed between two --report-json files (runs nothing)",
     )
+    routing.add_argument(
+        "--max-accuracy-drop",
+        type=_fraction,
+        metavar="X",
+        help="with --compare: fail (exit 1) when accuracy fell by more than X (0.01 = 1 point)",
+    )
     conversations = kinds.add_parser(
         "conversations", help="multi-turn conversations through the graph"
     )
@@ -155,6 +161,13 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     print_comparison(console, comparison)
     if args.report_json:
         write_json(comparison, args.report_json)
+    drop, allowed = -comparison.accuracy.delta, args.max_accuracy_drop
+    if allowed is not None and drop > allowed:
+        console.print(
+            f"[red bold]FAIL[/] accuracy fell {drop * 100:.1f} pts, more than "
+            f"--max-accuracy-drop {allowed} ({allowed * 100:.1f} pts)"
+        )
+        return EXIT_THRESHOLD
     return EXIT_OK
 
 

@@ -46,6 +46,8 @@ class Comparison(BaseModel):
     n_after: int
     accuracy: Delta
     macro_f1: Delta
+    clarification_rate: Delta
+    answered_accuracy: Delta
     per_lane_recall: dict[str, Delta]
     per_lane_f1: dict[str, Delta]
     per_language: dict[str, Delta]
@@ -112,6 +114,8 @@ def compare_reports(
         n_after=after.n,
         accuracy=delta(before.accuracy, after.accuracy),
         macro_f1=delta(before.macro_f1, after.macro_f1),
+        clarification_rate=delta(before.clarification_rate, after.clarification_rate),
+        answered_accuracy=delta(before.answered_accuracy, after.answered_accuracy),
         per_lane_recall=_deltas(
             {k: v.recall for k, v in before.per_lane.items()},
             {k: v.recall for k, v in after.per_lane.items()},

@@ -149,9 +149,11 @@ def print_routing_report(console: Console, report: RoutingReport) -> None:
         console.print(misrouted_table(report.misrouted))
 
 
-def _signed(d: Delta, as_pct: bool = True) -> str:
+def _signed(d: Delta, as_pct: bool = True, neutral: bool = False) -> str:
+    """The change, green when better, red when worse (``neutral``: neither is better)."""
     text = f"{d.delta * 100:+.1f} pts" if as_pct else f"{d.delta:+.3f}"
     color = "green" if d.delta > 0 else "red" if d.delta < 0 else "dim"
+    color = "yellow" if neutral and d.delta else color
     return f"[{color}]{text}"
 
 
@@ -171,6 +173,13 @@ def comparison_table(c: Comparison) -> Table:
         f"{c.macro_f1.after:.3f}",
         _signed(c.macro_f1, False),
     )
+    for name, d in (
+        ("clarification rate", c.clarification_rate),
+        ("accuracy on answered", c.answered_accuracy),
+    ):
+        table.add_row(
+            name, pct(d.before), pct(d.after), _signed(d, neutral=name.startswith("clar"))
+        )
     _delta_rows(table, "recall", c.per_lane_recall)
     _delta_rows(table, "accuracy", c.per_language)
     return table

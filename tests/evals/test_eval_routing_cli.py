@@ -193,3 +193,20 @@ def test_router_knobs_reach_the_real_router(
     assert report["clarification_rate"] == 1.0
     assert report["accuracy"] == 0.0
     assert "min_confidence 1.0" in capsys.readouterr().out
+
+
+def test_compare_gate_on_an_accuracy_drop(
+    routing_dataset: Path,
+    scripted_router: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before, after = tmp_path / "a.json", tmp_path / "b.json"
+    run("--dataset", routing_dataset, "--report-json", before)
+    scripted_router.answers["quiero 2 pizzas"] = ("info", "llm")  # 3/6 right -> 2/6
+    run("--dataset", routing_dataset, "--report-json", after)
+    capsys.readouterr()
+    assert run("--compare", before, after, "--max-accuracy-drop", "0.2") == 0
+    assert run("--compare", before, after, "--max-accuracy-drop", "0.1") == 1
+    assert "accuracy fell 16.7 pts, more than --max-accuracy-drop 0.1" in capsys.readouterr().out
+    assert run("--compare", after, before, "--max-accuracy-drop", "0") == 0  # an improvement
