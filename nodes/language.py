@@ -1,25 +1,38 @@
 """Which language a customer wrote in: English, Spanish or Portuguese.
 
 WhatsApp messages are short ("oi", "hola", "obrigado"), so a statistical model alone is
-unreliable; this scores marker words and spelling cues that tell the three apart
-(``ã``/``ç``/``-ção`` for Portuguese, ``ñ``/``¿``/``-ción`` for Spanish) and falls back
-to ``default`` when nothing decides.
+unreliable on them, and word lists alone miss most longer messages. Both are combined: a
+character n-gram naive Bayes model trained on the routing train split (its log-probability
+per language) plus a score from marker words and spelling cues (``ã``/``ç``/``-ção`` for
+Portuguese, ``ñ``/``¿``/``-ción`` for Spanish). A short message that neither the words nor
+the cues decide (``"ok"``, ``"👍"``, ``"12345"``) gets ``default``: the caller passes the
+conversation's language there.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import unicodedata
+from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.naive_bayes import MultinomialNB
+
 Language = Literal["en", "es", "pt"]
+TRAIN_PATH = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "routing_train.jsonl"
+LANGUAGES: tuple[Language, ...] = ("en", "es", "pt")
+_NOISE = re.compile(r"\{\{[^}]*\}\}|@\w+|https?://\S+|#")
 
 _EN = """
 hi hello hey thanks thank you please i im i'm my me we our the a an is are was were be been
 what whats where when why how who which can could would will should do does did dont don't
 cant can't wont won't to of for with from this that it its it's and or but not no yes yeah
 have has had get got want need know help order orders package account money refund card
-still yet just now today tomorrow there here your you u ur pls plz thx ty ok okay good bad
+still yet just now today tomorrow there here your you u ur pls plz thx ty good bad haha lol
 morning evening night open close time price buy shop cancel change talk speak someone
 """
 
@@ -32,6 +45,7 @@ envio reembolso cuenta contrasena ayuda hablar persona dinero tarjeta todavia au
 manana ayer hora horario abren cierran abierto tienda precio cuesta vale llego llega
 ningun nadie nada algo bien mal vale oye saludos adios disculpe perdon si tambien pues
 senor senora entonces hacer hice hizo quiero devolver devolucion cancelar cambiar direccion
+porfa jaja tengan buena buen nombre sirve cobran cobro mas agente ustedes llegado enviaron
 """
 
 _PT = """
@@ -43,6 +57,7 @@ pedidos compra entrega reembolso conta senha ajuda falar pessoa dinheiro cartao 
 ja hoje amanha ontem hora horario abrem fecham aberto loja preco custa chegou chega
 nenhum ninguem nada algo bem mal tchau bom dia boa tarde noite sim tambem entao fazer
 fiz fez devolver devolucao cancelar mudar endereco nao atendente atendimento encomenda
+rsrs kkk kkkk flw salve tudo liga cade oii oie gostaria enviam vendem telemovel boleto pix
 """
 
 _WORDS = {"en": set(_EN.split()), "es": set(_ES.split()), "pt": set(_PT.split())}
@@ -54,6 +69,10 @@ _CUES: dict[Language, tuple[str, ...]] = {
     "en": ("th", "ee", "oo", "w", "sh", "ck"),
 }
 _CUE_WEIGHT = 0.4
+_WORD_WEIGHT = 1.0
+_WORD_WEIGHT_SHORT = 2.0
+# Said the same way in all three languages: the conversation's language decides.
+_NEUTRAL = {"ok", "okay", "okey", "oki", "k", "kk", "no", "ya", "mmm", "hmm", "jaja", "haha", "lol"}
 
 
 def _fold(text: str) -> str:
@@ -76,11 +95,48 @@ def _scores(text: str) -> dict[Language, float]:
     return scores
 
 
+class _CharModel:
+    """Character 1-4 gram naive Bayes over the train split's texts and languages."""
+
+    def __init__(self, texts: list[str], languages: list[str]) -> None:
+        self._vectorizer = CountVectorizer(analyzer="char_wb", ngram_range=(1, 4))
+        self._model = MultinomialNB(alpha=0.1)
+        self._model.fit(self._vectorizer.fit_transform(texts), languages)
+        self._classes = [str(c) for c in self._model.classes_]
+
+    def log_probabilities(self, text: str) -> dict[str, float]:
+        row = self._model.predict_log_proba(self._vectorizer.transform([text]))[0]
+        return dict(zip(self._classes, (float(v) for v in row), strict=True))
+
+
+@lru_cache(maxsize=1)
+def _char_model() -> _CharModel | None:
+    """Trained once per process; ``None`` (word lists only) when the split is missing."""
+    if not TRAIN_PATH.exists():
+        return None
+    rows = [json.loads(line) for line in TRAIN_PATH.read_text("utf-8").splitlines() if line]
+    rows = [row for row in rows if row.get("lang") in LANGUAGES]
+    if len({row["lang"] for row in rows}) < len(LANGUAGES):
+        return None
+    return _CharModel([_clean(row["text"]) for row in rows], [row["lang"] for row in rows])
+
+
+def _clean(text: str) -> str:
+    return _NOISE.sub(" ", text.lower())
+
+
 def detect_language(text: str, default: Language = "en") -> Language:
     """The most likely language of ``text``; ``default`` when nothing tells them apart."""
-    scores = _scores(text)
-    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
-    (best, top), (_, second) = ranked[0], ranked[1]
-    if top <= 0.0 or top == second:
+    cleaned = _clean(text)
+    scores = _scores(cleaned)
+    words = _TOKEN.findall(_fold(cleaned))
+    if not words or set(words) <= _NEUTRAL:
         return default
-    return best
+    model = _char_model()
+    if model is None:
+        ranked = sorted(scores.values(), reverse=True)
+        return default if ranked[0] == ranked[1] else max(LANGUAGES, key=lambda k: scores[k])
+    log_probs = model.log_probabilities(cleaned)
+    weight = _WORD_WEIGHT_SHORT if len(words) <= 3 else _WORD_WEIGHT
+    combined = {k: log_probs.get(k, -math.inf) + weight * scores[k] for k in LANGUAGES}
+    return max(LANGUAGES, key=lambda lang: combined[lang])

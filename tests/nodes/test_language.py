@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from evals.split import TEST
 from nodes.language import detect_language
+from nodes.router.offline import load_examples
 
 
 @pytest.mark.parametrize(
@@ -40,6 +42,29 @@ def test_short_messages_get_the_right_language(text: str, expected: str) -> None
 def test_undecidable_text_falls_back_to_the_default() -> None:
     assert detect_language("12345", default="es") == "es"
     assert detect_language("👍", default="pt") == "pt"
+    assert detect_language("ok", default="pt") == "pt"
+    assert detect_language("OK!!", default="es") == "es"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hi, I placed an order last week and it still hasn't arrived, can you check?", "en"),
+        ("Buenas tardes, quisiera saber si tienen envíos a Guadalajara y cuánto tardan", "es"),
+        ("Boa tarde, gostaria de saber se vocês entregam em Curitiba e quanto custa o frete", "pt"),
+        ("@AmazonHelp my package never came 😡 https://t.co/x", "en"),
+        ("me cobraron dos veces el mismo pedido", "es"),
+        ("a página de pagamento fica carregando", "pt"),
+    ],
+)
+def test_longer_messages_get_the_right_language(text: str, expected: str) -> None:
+    assert detect_language(text) == expected
+
+
+def test_held_out_rows_are_almost_all_detected_right() -> None:
+    rows = load_examples(TEST)
+    correct = sum(detect_language(row.text) == row.lang for row in rows)
+    assert correct / len(rows) >= 0.97
 
 
 def test_portuguese_and_spanish_near_twins_are_told_apart() -> None:
