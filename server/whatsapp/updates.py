@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from server.whatsapp._fields import flag, integer, obj, objects, string, timestamp
+from server.whatsapp._fields import flag, obj, objects, string, timestamp
+from server.whatsapp.common import Metadata, WhatsAppError, errors_from
 from server.whatsapp.content import (
     ButtonReply,
     Content,
@@ -29,23 +30,26 @@ from server.whatsapp.content import (
     Text,
     content_from_payload,
 )
+from server.whatsapp.statuses import STATUS_RANK, Conversation, Pricing, Status
+
+__all__ = [
+    "STATUS_RANK",
+    "Conversation",
+    "Message",
+    "MessageContext",
+    "Metadata",
+    "Pricing",
+    "Referral",
+    "ReferredProduct",
+    "SenderProfile",
+    "Status",
+    "WebhookBatch",
+    "WebhookError",
+    "WhatsAppError",
+    "parse_webhook",
+]
 
 ORCHESTRATED_TYPES = frozenset({"text", "button", "interactive"})
-
-
-@dataclass(frozen=True, slots=True)
-class Metadata:
-    """Which business number the update is for: `phone_number_id` is the tenant id."""
-
-    phone_number_id: str
-    display_phone_number: str | None = None
-
-    @classmethod
-    def from_payload(cls, data: Mapping[str, Any]) -> Metadata:
-        return cls(
-            phone_number_id=string(data.get("phone_number_id")) or "",
-            display_phone_number=string(data.get("display_phone_number")),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,30 +129,6 @@ class Referral:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class WhatsAppError:
-    """An error object, at value, message or status level."""
-
-    code: int | None
-    title: str | None
-    message: str | None = None
-    details: str | None = None
-
-    @classmethod
-    def from_payload(cls, data: Mapping[str, Any]) -> WhatsAppError:
-        return cls(
-            code=integer(data.get("code")),
-            title=string(data.get("title")),
-            message=string(data.get("message")),
-            details=string(obj(data.get("error_data")).get("details"))
-            or string(data.get("details")),
-        )
-
-
-def _errors(value: object) -> tuple[WhatsAppError, ...]:
-    return tuple(WhatsAppError.from_payload(e) for e in objects(value))
-
-
 def _fallback_id(raw: Mapping[str, Any]) -> str:
     """A stable id for a message that came without one, so it is still stored once."""
     digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
@@ -189,7 +169,7 @@ class Message:
             profile=_profile_for(sender, profiles),
             context=MessageContext.from_payload(context) if context else None,
             referral=Referral.from_payload(referral) if referral else None,
-            errors=_errors(data.get("errors")),
+            errors=errors_from(data.get("errors")),
             raw=dict(data),
         )
 
@@ -257,75 +237,6 @@ def _profile_for(sender: str, profiles: tuple[SenderProfile, ...]) -> SenderProf
         if profile.wa_id == sender:
             return profile
     return profiles[0] if len(profiles) == 1 else None
-
-
-@dataclass(frozen=True, slots=True)
-class Pricing:
-    category: str | None
-    pricing_model: str | None
-    billable: bool | None = None
-    type: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Conversation:
-    id: str | None
-    origin_type: str | None
-    expires_at: datetime | None = None
-
-
-STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 4}
-"""Outbound status order: a status only moves forward. `failed` is final."""
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    """A status of a message this service sent (`id` is its wamid)."""
-
-    id: str
-    status: str
-    metadata: Metadata
-    recipient_id: str | None = None
-    timestamp: datetime | None = None
-    errors: tuple[WhatsAppError, ...] = ()
-    pricing: Pricing | None = None
-    conversation: Conversation | None = None
-    biz_opaque_callback_data: str | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
-
-    @classmethod
-    def from_payload(cls, data: Mapping[str, Any], metadata: Metadata) -> Status | None:
-        wamid = string(data.get("id"))
-        if not wamid:
-            return None
-        pricing = obj(data.get("pricing"))
-        conversation = obj(data.get("conversation"))
-        billable = pricing.get("billable")
-        return cls(
-            id=wamid,
-            status=(string(data.get("status")) or "unknown").lower(),
-            metadata=metadata,
-            recipient_id=string(data.get("recipient_id")),
-            timestamp=timestamp(data.get("timestamp")),
-            errors=_errors(data.get("errors")),
-            pricing=Pricing(
-                category=string(pricing.get("category")),
-                pricing_model=string(pricing.get("pricing_model")),
-                billable=billable if isinstance(billable, bool) else None,
-                type=string(pricing.get("type")),
-            )
-            if pricing
-            else None,
-            conversation=Conversation(
-                id=string(conversation.get("id")),
-                origin_type=string(obj(conversation.get("origin")).get("type")),
-                expires_at=timestamp(conversation.get("expiration_timestamp")),
-            )
-            if conversation
-            else None,
-            biz_opaque_callback_data=string(data.get("biz_opaque_callback_data")),
-            raw=dict(data),
-        )
 
 
 @dataclass(frozen=True, slots=True)
