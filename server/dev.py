@@ -43,10 +43,13 @@ async def dev_outbox(
     if settings.environment != "development":
         return JSONResponse({"error": "only available with CONVO_ENV=development"}, 404)
     async with resources.sessions() as session:
+        # The turn's state first, then the rows: the replies and the `answered` state are
+        # committed together, so a turn seen done here has its replies in the next read
+        # (SQLite runs these SELECTs outside one snapshot).
+        inbound = await repository.get_by_wamid(session, wamid) if wamid else None
         rows = await repository.outbox_after(
             session, tenant_id=tenant_id, wa_id=wa_id, after_id=after_id
         )
-        inbound = await repository.get_by_wamid(session, wamid) if wamid else None
     inbound_status = inbound.status if inbound is not None else None
     done = inbound_status in DONE_STATUSES or (
         inbound_status == repository.PROCESSED and not settings.enable_orchestration

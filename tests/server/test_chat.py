@@ -21,7 +21,7 @@ from graph.messages import (
     ListSection,
     TextMessage,
 )
-from server.chat import ChatError, ChatSession, run_script
+from server.chat import ChatError, ChatSession, run_interactive, run_script
 from server.chat_payloads import ChatUser, reply_payload, text_payload
 from server.cli import build_parser
 from server.whatsapp import ButtonReply, ListReply, parse_webhook
@@ -158,3 +158,13 @@ def test_cli_chat_options() -> None:
         "5511999",
         "http://127.0.0.1:8000",
     )
+
+
+async def test_interactive_loop_until_quit(chat_app, monkeypatch) -> None:
+    client, _, controller = chat_app
+    lines = iter(["menu", "", "1", "/quit", "never sent"])
+    monkeypatch.setattr(Console, "input", lambda self, prompt="": next(lines))
+    console = Console(record=True, width=100)
+    assert await run_interactive(_session(client), console) == 0
+    assert [t.text for t in controller.turns] == ["menu", "Hours"]
+    assert "[1] Hours" in console.export_text()
