@@ -37,7 +37,6 @@ def summary_rows(report: ConversationReport) -> list[tuple[str, str]]:
         ("handoff loops", str(report.handoff_loops)),
         ("clarification rate", pct(report.clarification_rate)),
         ("macro-F1", f"{report.macro_f1:.3f}"),
-        ("router knobs", knobs(report.router_config)),
     ]
     if report.latency_ms is not None:
         rows.append(
@@ -66,7 +65,8 @@ def _failed_turns(results: list[ConversationResult]) -> list[tuple[str, ...]]:
 
 def print_conversation_report(console: Console, report: ConversationReport) -> None:
     summary = Table(
-        title=escape(f"Conversation eval · router={report.router} · {report.dataset.path}")
+        title=escape(f"Conversation eval · router={report.router} · {report.dataset.path}"),
+        caption=escape(f"router knobs: {knobs(report.router_config)}"),
     )
     summary.add_column("metric")
     summary.add_column("value", justify="right")
@@ -137,6 +137,6 @@ def render_conversations(report: ConversationReport) -> str:
     meta = (
         f"router {report.router} · dataset {report.dataset.path} "
         f"(sha256 {report.dataset.sha256[:12]}) · {report.created_at} · "
-        f"commit {report.git_commit or 'n/a'}"
+        f"commit {report.git_commit or 'n/a'} · router knobs: {knobs(report.router_config)}"
     )
     return html.page("Conversation eval", meta, body)

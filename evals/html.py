@@ -29,6 +29,11 @@ table.heatmap td{min-width:70px;text-align:center;font-weight:600}
 """
 
 
+def knobs(config: dict[str, object]) -> str:
+    shown = ("min_confidence", "min_margin", "sticky_margin", "llm_method")
+    return ", ".join(f"{k} {config[k]}" for k in shown if k in config) or "n/a"
+
+
 def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
@@ -157,7 +162,7 @@ def render_routing(report: RoutingReport) -> str:
     meta = (
         f"router {report.router} · dataset {report.dataset.path} "
         f"(sha256 {report.dataset.sha256[:12]}) · {report.created_at} · "
-        f"commit {report.git_commit or 'n/a'}"
+        f"commit {report.git_commit or 'n/a'} · router knobs: {knobs(report.router_config)}"
     )
     return page("Routing eval", meta, body)
 

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from evals.compare import Comparison, Delta, RowChange
+from evals.html import knobs
 from evals.metrics import CLARIFY, Prediction
 from evals.report import RoutingReport
 
@@ -40,11 +41,6 @@ def progress_bar(console: Console, label: str, total: int) -> Iterator[Progress]
         yield progress
 
 
-def knobs(config: dict[str, object]) -> str:
-    shown = ("min_confidence", "min_margin", "sticky_margin", "llm_method")
-    return ", ".join(f"{k} {config[k]}" for k in shown if k in config) or "n/a"
-
-
 def pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
@@ -54,7 +50,10 @@ def _color(value: float) -> str:
 
 
 def summary_table(report: RoutingReport) -> Table:
-    table = Table(title=escape(f"Routing eval · router={report.router} · {report.dataset.path}"))
+    table = Table(
+        title=escape(f"Routing eval · router={report.router} · {report.dataset.path}"),
+        caption=escape(f"router knobs: {knobs(report.router_config)}"),
+    )
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_row("rows", str(report.n))
@@ -72,7 +71,6 @@ def summary_table(report: RoutingReport) -> Table:
             "LLM tokens (prompt + completion)",
             f"{tokens.prompt_tokens} + {tokens.completion_tokens} in {tokens.calls} calls",
         )
-    table.add_row("router knobs", escape(knobs(report.router_config)))
     table.add_row("decisions by method", ", ".join(f"{m} {n}" for m, n in report.methods.items()))
     if report.fallback_reasons:
         reasons = ", ".join(f"{r} {n}" for r, n in report.fallback_reasons.items())
