@@ -3,8 +3,8 @@
 Lanes are predicted by a logistic regression over TF-IDF word 1-2 grams and character
 2-5 grams of a normalized text (lowercase, no accents, ``{{placeholders}}`` and digits
 replaced by tokens, stretched letters collapsed), which keeps it robust to typos, missing
-apostrophes and the three languages mixed in one model. The intent is the nearest intent
-centroid inside the predicted lane. ``OfflineClassifier.default()`` trains once per
+apostrophes and the three languages mixed in one model. The intent is a vote of the
+nearest training rows inside the predicted lane. ``OfflineClassifier.default()`` trains once per
 process from ``evals/datasets/routing_train.jsonl`` only: the test split never leaks in.
 """
 
@@ -93,22 +93,34 @@ def _vectorizer() -> FeatureUnion:
     return FeatureUnion([("words", words), ("chars", chars)])
 
 
+class _IntentIndex:
+    """Intent = weighted vote of the nearest training rows of the predicted lane."""
+
+    def __init__(self, examples: Sequence[LabeledExample], matrix: spmatrix, k: int = 7) -> None:
+        self._rows = csr_matrix(normalize(matrix))
+        self._lanes = np.array([row.lane for row in examples])
+        self._intents = [row.intent or row.lane for row in examples]
+        self._k = k
+
+    def closest(self, vector: spmatrix, lane: str) -> str:
+        similarity = np.asarray((self._rows @ normalize(vector).T).todense()).ravel()
+        similarity[self._lanes != lane] = -1.0
+        votes: dict[str, float] = {}
+        for i in np.argsort(-similarity, kind="stable")[: self._k]:
+            if similarity[i] > 0:
+                votes[self._intents[i]] = votes.get(self._intents[i], 0.0) + float(similarity[i])
+        return max(sorted(votes), key=lambda name: votes[name]) if votes else lane
+
+
 class OfflineClassifier:
     """Lane + intent classifier trained from labeled examples; deterministic."""
 
     def __init__(
-        self,
-        features: FeatureUnion,
-        lanes: LogisticRegression,
-        intent_names: Sequence[str],
-        intent_lanes: Sequence[str],
-        centroids: spmatrix,
+        self, features: FeatureUnion, lanes: LogisticRegression, intents: _IntentIndex
     ) -> None:
         self._features = features
         self._lanes = lanes
-        self._intent_names = list(intent_names)
-        self._intent_lanes = np.array(intent_lanes)
-        self._centroids = centroids
+        self._intents = intents
 
     @classmethod
     def default(cls) -> OfflineClassifier:
@@ -127,12 +139,8 @@ class OfflineClassifier:
         # One BLAS thread: on a busy machine thread contention made the fit 4x slower.
         with threadpool_limits(limits=1):
             lanes.fit(matrix, [row.lane for row in examples])
-        names, owners, centroids = _intent_centroids(examples, matrix)
-        logger.info(
-            "router.offline.trained",
-            extra={"fields": {"rows": len(examples), "intents": len(names)}},
-        )
-        return cls(features, lanes, names, owners, centroids)
+        logger.info("router.offline.trained", extra={"fields": {"rows": len(examples)}})
+        return cls(features, lanes, _IntentIndex(examples, matrix))
 
     @property
     def lanes(self) -> list[str]:
@@ -148,33 +156,10 @@ class OfflineClassifier:
         lane = self.lanes[best]
         return LanePrediction(
             lane=lane,
-            intent=self._closest_intent(vector, lane),
+            intent=self._intents.closest(vector, lane),
             confidence=round(float(probabilities[best]), 4),
             scores=scores,
         )
-
-    def _closest_intent(self, vector: spmatrix, lane: str) -> str:
-        mask = self._intent_lanes == lane
-        if not mask.any():
-            return lane
-        similarity = np.asarray((self._centroids @ normalize(vector).T).todense()).ravel()
-        similarity[~mask] = -1.0
-        return self._intent_names[int(np.argmax(similarity))]
-
-
-def _intent_centroids(
-    examples: Sequence[LabeledExample], matrix: spmatrix
-) -> tuple[list[str], list[str], csr_matrix]:
-    """Mean normalized vector per (lane, intent); rows without an intent use the lane name."""
-    keys = [(row.lane, row.intent or row.lane) for row in examples]
-    unique = sorted(set(keys))
-    index = {key: i for i, key in enumerate(unique)}
-    rows = np.array([index[key] for key in keys])
-    membership = csr_matrix(
-        (np.ones(len(keys)), (rows, np.arange(len(keys)))), shape=(len(unique), len(keys))
-    )
-    centroids = normalize(membership @ normalize(matrix))
-    return [intent for _, intent in unique], [lane for lane, _ in unique], csr_matrix(centroids)
 
 
 def load_examples(path: Path) -> list[LabeledExample]:
