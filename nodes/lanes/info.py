@@ -19,6 +19,7 @@ from graph.state import State
 from nodes.i18n import WEEKDAY_NAMES, WEEKDAY_ON, say
 from nodes.lanes.common import lane_buttons, lane_subgraph, may_hand_off, reply, tenant_of
 from nodes.lanes.cues import best_faq, has_problem, info_topic, small_talk, wants_shopping
+from nodes.lanes.info_llm import grounded_answer, info_prompt
 from nodes.registry import LaneSpec
 from nodes.tenants import TenantProfile, load_catalog, open_status
 from nodes.tenants.hours import intervals_on
@@ -99,6 +100,19 @@ def _answer_text(state: State, profile: TenantProfile, now: datetime) -> str | N
     return None
 
 
+async def _llm_answer(
+    state: State, runtime: Runtime[Context], profile: TenantProfile, now: datetime
+) -> str | None:
+    """With an LLM (not in offline mode): an answer grounded only in the profile, or None."""
+    ctx = context_from(runtime.context)
+    if ctx.chat_model is None or ctx.router_mode == "offline":
+        return None
+    prompt = info_prompt(
+        profile, state.language, hours_text(profile, now, "en"), open_now_text(profile, now, "en")
+    )
+    return await grounded_answer(ctx.chat_model, prompt, state.turn.text)
+
+
 async def gate(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Hand shopping to commerce and problems to support, unless it is an info question."""
     profile = tenant_of(state, runtime)
@@ -120,6 +134,9 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return reply(state, TextMessage(body=text))
     if small_talk(state.turn.text) == "greeting" or state.turn.choice_id == "lane:info":
         return reply(state, greeting(state, profile))
+    grounded = await _llm_answer(state, runtime, profile, now)
+    if grounded is not None:
+        return reply(state, TextMessage(body=grounded))
     body = say("info.unknown", state.language)
     return reply(state, lane_buttons(state.language, ("commerce", "support"), body))
 
