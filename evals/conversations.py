@@ -24,6 +24,7 @@ from evals.report import DatasetInfo, git_commit
 from evals.runner import ERROR_METHOD, capture_usage, tokens_of
 
 if TYPE_CHECKING:
+    from graph.messages import InboundTurn
     from nodes.router import Router
 
 EVAL_TENANT = "100200300400500"
@@ -117,52 +118,73 @@ def _wa_id(index: int) -> str:
     return f"1555{index:08d}"  # phone-shaped, unique per conversation: one thread each
 
 
+class TurnOutcome(BaseModel):
+    """What one graph invocation returned (or how it failed), timed, with its LLM tokens."""
+
+    result: dict[str, Any]
+    error: str | None
+    latency_ms: float
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+
+async def invoke_turn(graph: Any, router: Router, inbound: InboundTurn) -> TurnOutcome:
+    from graph.context import Context
+
+    config = {"configurable": {"thread_id": inbound.thread_id}}
+    context = Context(router=router, now=inbound.received_at)
+    error, result = None, {}
+    with capture_usage() as usage:
+        started = time.perf_counter()
+        try:
+            result = await graph.ainvoke({"turn": inbound}, config=config, context=context)
+        except Exception as exc:  # one broken turn is a finding, not a reason to stop the run
+            error = f"{type(exc).__name__}: {exc}"
+        elapsed_ms = (time.perf_counter() - started) * 1000
+    prompt, completion = tokens_of(usage)
+    return TurnOutcome(
+        result=result,
+        error=error,
+        latency_ms=round(elapsed_ms, 3),
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+    )
+
+
 async def run_turn(
     graph: Any, router: Router, conversation: Conversation, index: int, position: int
 ) -> TurnPrediction:
-    from graph.context import Context
+    """Turn ``position`` of the conversation as user message of thread ``index``."""
     from graph.messages import InboundTurn
 
     expected = conversation.turns[position]
-    now = START + TURN_GAP * position
     inbound = InboundTurn(
         tenant_id=EVAL_TENANT,
         wa_id=_wa_id(index),
         msg_id=f"wamid.eval.{conversation.id}.{position}",
         text=expected.text,
-        received_at=now,
+        received_at=START + TURN_GAP * position,
     )
-    config = {"configurable": {"thread_id": inbound.thread_id}}
-    error, result = None, {}
-    with capture_usage() as usage:
-        started = time.perf_counter()
-        try:
-            result = await graph.ainvoke(
-                {"turn": inbound}, config=config, context=Context(router=router, now=now)
-            )  # type: ignore[arg-type]
-        except Exception as exc:  # one broken turn is a finding, not a reason to stop the run
-            error = f"{type(exc).__name__}: {exc}"
-        elapsed_ms = (time.perf_counter() - started) * 1000
-    decision = result.get("decision")
-    prompt, completion = tokens_of(usage)
+    outcome = await invoke_turn(graph, router, inbound)
+    decision = outcome.result.get("decision")
     return TurnPrediction(
         conversation_id=conversation.id,
         turn=position + 1,
         text=expected.text,
         lang=conversation.lang,
         expected=expected.lane,
-        predicted=result.get("lane") or (decision.lane if decision else ERROR_METHOD),
+        predicted=outcome.result.get("lane") or (decision.lane if decision else ERROR_METHOD),
         routed=decision.lane if decision else ERROR_METHOD,
         method=decision.method if decision else ERROR_METHOD,
         intent=decision.intent if decision else "",
         confidence=decision.confidence if decision else 0.0,
-        handoffs=list(result.get("handoffs") or []),
-        latency_ms=round(elapsed_ms, 3),
+        handoffs=list(outcome.result.get("handoffs") or []),
+        latency_ms=outcome.latency_ms,
         line=conversation.line,
         id=conversation.id,
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        error=error,
+        prompt_tokens=outcome.prompt_tokens,
+        completion_tokens=outcome.completion_tokens,
+        error=outcome.error,
         fallback_reason=decision.fallback_reason if decision else None,
     )
 
