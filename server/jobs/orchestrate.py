@@ -23,7 +23,7 @@ from arq.worker import Retry
 from graph.messages import InboundTurn, OutboundMessage
 from graph.session.errors import StaleStateError
 from server.jobs import SEND_MESSAGE, enqueue_once, queue_from_ctx, send_job_id
-from server.jobs.retry import TRANSIENT_ERRORS, retry_transient
+from server.jobs.retry import MAX_TRIES, TRANSIENT_ERRORS, retry_transient
 from server.jobs.send import mark_read_best_effort
 from server.locks import LockError
 from server.logging import get_logger
@@ -113,6 +113,10 @@ async def close_controller(ctx: dict[str, Any]) -> None:
         await close()
 
 
+class TurnClaimedElsewhere(Exception):
+    """The turn stayed claimed by another run through every retry (permanent)."""
+
+
 TURN_CONFLICTS: tuple[type[BaseException], ...] = (LockError, StaleStateError)
 """Another turn of the same session holds the lock or advanced the state first: retry."""
 
@@ -154,18 +158,44 @@ async def _orchestrate(ctx: dict[str, Any], wamid: str) -> str:
     # Best-effort "read" + "typing…" (sending enabled only); never fails the turn.
     await mark_read_best_effort(ctx, turn.tenant_id, turn.msg_id)
     result = cast(TurnResultLike, await controller.handle_turn(turn))
+    if result.status == "duplicate" and not result.messages:
+        return await _duplicate_turn(ctx, wamid)
+    rows = await _store_replies(resources, wamid, result.messages)
     log.info(
-        "orchestrate_turn.completed",
-        success=True,
+        "orchestrate_turn.replies_stored",
         provider_message_id=wamid,
         turn_status=result.status,
         lane=result.lane,
-        replies=len(result.messages),
+        replies=len(rows),
         state_version=result.state_version,
     )
-    rows = await _store_replies(resources, wamid, result.messages)
     await _dispatch(ctx, rows)
     return str(result.status)
+
+
+async def _duplicate_turn(ctx: dict[str, Any], wamid: str) -> str:
+    """The controller says this turn ran or runs elsewhere: find out which.
+
+    - committed (`turn:processed:{wamid}`): done; dispatch the replies already stored;
+    - only claimed (`orchestrated:{wamid}`): another run holds it, or crashed holding it.
+      Retry once the claim has expired, so a crashed turn still gets answered.
+    """
+    from server.controller import orchestrated_key, processed_key  # the controller's keys
+
+    resources: Resources = ctx["resources"]
+    if await resources.redis.exists(processed_key(wamid)):
+        rows = await _store_replies(resources, wamid, [])
+        if not rows:
+            log.warning("orchestrate_turn.duplicate_without_replies", provider_message_id=wamid)
+        await _dispatch(ctx, rows)
+        return "duplicate"
+    claim_ms = int(await resources.redis.pttl(orchestrated_key(wamid)))
+    job_try = int(ctx.get("job_try") or 1)
+    if job_try >= MAX_TRIES:
+        raise TurnClaimedElsewhere(f"turn {wamid} is still claimed after {job_try} tries")
+    defer_s = max(claim_ms, 0) / 1000 + 1
+    log.info("orchestrate_turn.claimed_elsewhere", provider_message_id=wamid, defer_s=defer_s)
+    raise Retry(defer=defer_s)
 
 
 async def _store_replies(

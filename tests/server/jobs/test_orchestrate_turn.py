@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from arq.worker import Retry
 from webhook_support import FakeController, job_ctx, load_payload, post_webhook, stored_rows
 
+from graph.messages import InboundTurn
 from graph.session.errors import StaleStateError
-from server.jobs.orchestrate import orchestrate_turn
+from server.controller import orchestrated_key, processed_key
+from server.jobs.orchestrate import TurnClaimedElsewhere, orchestrate_turn
 from server.locks import LockError
 from server.settings import get_settings
 
@@ -120,3 +124,36 @@ async def test_a_bug_is_not_retried_and_marks_the_turn_failed(app_client) -> Non
     ctx["controller"].error = None  # fixed and re-run by hand: the turn completes
     assert await orchestrate_turn(ctx, "wamid.TEXT1") == "completed"
     assert [r.status for r in await stored_rows(app)] == ["answered", "logged"]
+
+
+class DuplicateController(FakeController):
+    async def handle_turn(self, turn: InboundTurn) -> Any:
+        self.turns.append(turn)
+        return SimpleNamespace(
+            status="duplicate", lane=None, messages=[], state_version=None, decision=None
+        )
+
+
+async def test_duplicate_of_a_committed_turn_dispatches_what_is_stored(app_client) -> None:
+    app, ctx = await _received(app_client, "text")
+    ctx["controller"] = DuplicateController()
+    await ctx["resources"].redis.set(processed_key("wamid.TEXT1"), "1")
+    assert await orchestrate_turn(ctx, "wamid.TEXT1") == "duplicate"
+    (inbound,) = await stored_rows(app)
+    assert inbound.status == "answered"
+
+
+async def test_duplicate_of_a_claimed_turn_retries_after_the_claim_expires(app_client) -> None:
+    app, ctx = await _received(app_client, "text")
+    ctx["controller"] = DuplicateController()
+    await ctx["resources"].redis.set(orchestrated_key("wamid.TEXT1"), "1", ex=120)
+    with pytest.raises(Retry) as raised:
+        await orchestrate_turn(ctx, "wamid.TEXT1")
+    assert 120_000 < (raised.value.defer_score or 0) <= 121_000
+    (inbound,) = await stored_rows(app)
+    assert inbound.status == "received"  # not answered: the retry runs the turn
+    ctx["job_try"] = 5
+    with pytest.raises(TurnClaimedElsewhere):
+        await orchestrate_turn(ctx, "wamid.TEXT1")
+    (inbound,) = await stored_rows(app)
+    assert inbound.status == "turn_failed"
