@@ -98,6 +98,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "El pago por WhatsApp llegará pronto; tu carrito queda guardado. Por ahora puedes pagar en nuestras tiendas.",
         "pt": "O pagamento pelo WhatsApp chega em breve; seu carrinho fica salvo. Por enquanto você pode pagar nas lojas.",
     },
+    "orders.later": {
+        "en": "I can't look up or change orders here yet. A person from our team can help you with it right away.",
+        "es": "Todavía no puedo consultar ni cambiar pedidos por aquí. Una persona de nuestro equipo puede ayudarte ahora.",
+        "pt": "Ainda não consigo consultar ou alterar pedidos por aqui. Uma pessoa da nossa equipe pode ajudar agora.",
+    },
     "support.ticket": {
         "en": "I'm sorry about that. I've opened ticket {number} so our team can look into it. Would you like to talk to a person?",
         "es": "Lamento lo ocurrido. Abrí el ticket {number} para que nuestro equipo lo revise. ¿Quieres hablar con una persona?",

@@ -13,7 +13,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from graph.context import Context
-from graph.messages import OutboundMessage, TextMessage
+from graph.messages import Button, ButtonsMessage, OutboundMessage, TextMessage
 from graph.session.contract import CartLine, CommerceState, Language, SessionPatch
 from graph.state import State
 from nodes.i18n import say
@@ -35,6 +35,9 @@ ADD = ("add", "want", "take", "ill take", "buy", "quiero", "agrega", "agregar", 
        "llevo", "comprar", "quero", "adiciona", "adicionar", "coloca", "compro")  # fmt: skip
 CART = ("cart", "basket", "carrito", "carrinho", "cesta")
 CHECKOUT = ("pay", "checkout", "check out", "pagar", "pago", "pagamento", "finalizar", "comprar ya")
+ORDERS = ("my order", "order status", "where is my order", "track", "tracking", "cancel",
+          "mi pedido", "cancelar", "rastrear", "meu pedido", "minha encomenda",
+          "rastreio")  # fmt: skip
 CATALOG = ("catalog", "catalogue", "products", "menu", "what do you sell", "catalogo", "productos",
            "produtos", "que venden", "o que vendem", "options", "opciones", "opcoes")  # fmt: skip
 
@@ -45,7 +48,7 @@ async def gate(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if state.turn.choice_id or is_followup(text):
         return {}
     catalog = load_catalog(tenant_of(state, runtime))
-    if catalog.search(text) or has_phrase(text, ADD + CART + CHECKOUT + CATALOG):
+    if catalog.search(text) or has_phrase(text, ADD + CART + CHECKOUT + CATALOG + ORDERS):
         return {}
     if has_problem(text) and may_hand_off(state, "support"):
         return {"handoff_to": "support"}
@@ -109,6 +112,15 @@ def _cart_reply(
     return reply(state, TextMessage(body=body))
 
 
+def _orders_later(language: Language) -> ButtonsMessage:
+    """Order lookup and changes are a later issue: say so and offer a person."""
+    buttons = (
+        Button(id="support:human", title=say("button.human", language)),
+        Button(id="commerce:catalog", title=say("button.catalog", language)),
+    )
+    return ButtonsMessage(body=say("orders.later", language), buttons=buttons)
+
+
 async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     session = session_of(state)
     commerce, catalog = session.commerce, load_catalog(tenant_of(state, runtime))
@@ -118,6 +130,8 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return _add(state, commerce, picked, catalog)
     if picked is not None:
         return _show(state, commerce, [picked], catalog)
+    if has_phrase(text, ORDERS) and not catalog.search(text):
+        return reply(state, _orders_later(state.language))
     if has_phrase(text, CHECKOUT) or has_phrase(text, CART):
         return _cart_reply(state, commerce, catalog, checkout=has_phrase(text, CHECKOUT))
     offered = catalog.get(str(session.slots.get("offered_sku") or ""))

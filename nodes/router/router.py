@@ -95,7 +95,11 @@ class Router:
     def offline(self, text: str) -> Candidate:
         prediction = self._classifier.predict(text)
         scores = {lane: prediction.scores.get(lane, 0.0) for lane in self._registry.names}
-        return Candidate(prediction.lane, prediction.intent, prediction.confidence, scores)
+        if prediction.lane in self._registry:
+            return Candidate(prediction.lane, prediction.intent, prediction.confidence, scores)
+        # A lane the graph does not have (a registry without it): best lane it does have.
+        lane = max(scores, key=lambda name: scores[name])
+        return Candidate(lane, lane, scores[lane], scores)
 
     async def _classify(self, text: str) -> Candidate:
         offline = self.offline(text)

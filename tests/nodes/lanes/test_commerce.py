@@ -111,3 +111,21 @@ async def test_list_limits_hold_for_a_big_catalog_with_long_names(tmp_path: Path
     assert len(rows) == 10
     assert all(len(r.title) <= 24 and len(r.description or "") <= 72 for r in rows)
     assert len(message.button) <= 20 and all(len(s.title) <= 24 for s in message.sections)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("where is my order 123?", "can't look up or change orders"),
+     ("quiero cancelar mi pedido", "no puedo consultar ni cambiar pedidos"),
+     ("cadê meu pedido?", "não consigo consultar ou alterar pedidos")],
+)  # fmt: skip
+async def test_order_questions_are_answered_honestly_and_offer_a_person(
+    text: str, expected: str
+) -> None:
+    chat = shop(text)
+    result = await chat.send(text)
+    assert expected in texts(result)
+    assert result["outbound"][0].buttons[0].id == "support:human"
+    human = await chat.send("Talk to a person", choice_id="support:human")
+    assert human["decision"].lane == "support"
+    assert human["session"]["support"]["handoff"] == "requested"

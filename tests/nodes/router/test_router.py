@@ -156,3 +156,12 @@ async def test_each_llm_decision_is_logged_with_the_prompt_hash(respx_mock, capl
     await router.route("hello")
     logged = [r for r in caplog.records if r.getMessage() == "router.llm.decision"]
     assert logged and logged[0].fields["prompt_hash"] == router._llm.prompt.short_hash  # type: ignore[union-attr]
+
+
+async def test_a_predicted_lane_the_graph_does_not_have_maps_to_the_best_known_lane() -> None:
+    from nodes.registry import LaneRegistry
+
+    registry = LaneRegistry([default_registry().get("info"), default_registry().get("commerce")])
+    router, _ = router_with({"refund": ("support", 0.7)}, registry=registry)
+    decision = await router.route("refund")
+    assert decision.lane in {"info", "commerce"}
