@@ -51,6 +51,12 @@ def _common(parser: argparse.ArgumentParser, dataset_help: str) -> None:
     parser.add_argument("--report-html", type=Path, metavar="FILE")
     parser.add_argument("--min-accuracy", type=_fraction, metavar="X", help="fail (exit 1) below X")
     parser.add_argument("--limit", type=int, metavar="N", help="score only the first N rows")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="score N rows drawn at random (seeded: same rows every run)",
+    )
     parser.add_argument("--concurrency", type=int, default=4, metavar="N", help="default: 4")
     knobs = parser.add_argument_group("router knobs (default: the service's RouterConfig)")
     for knob, meaning in (
@@ -183,7 +189,9 @@ def _routing(args: argparse.Namespace, settings: Settings, console: Console) -> 
     from evals.runner import run_routing
     from evals.terminal import print_routing_report
 
-    dataset = load_routing_dataset(args.dataset or DEFAULT_ROUTING_DATASET, limit=args.limit)
+    dataset = load_routing_dataset(
+        args.dataset or DEFAULT_ROUTING_DATASET, limit=args.limit, sample=args.sample
+    )
     with console.status(f"building the {args.router} router (the offline model trains once)"):
         router = build_eval_router(args.router, settings, **router_config(args))
     with progress_bar(console, f"routing ({args.router})", len(dataset.rows)) as progress:
@@ -252,7 +260,9 @@ def _conversations(args: argparse.Namespace, settings: Settings, console: Consol
     from evals.report import DatasetInfo, write_json
     from evals.routers import build_eval_router
 
-    dataset = load_conversations(args.dataset or DEFAULT_CONVERSATIONS_DATASET, limit=args.limit)
+    dataset = load_conversations(
+        args.dataset or DEFAULT_CONVERSATIONS_DATASET, limit=args.limit, sample=args.sample
+    )
     with console.status(f"building the {args.router} router (the offline model trains once)"):
         router = build_eval_router(args.router, settings, **router_config(args))
     graph = _in_memory_graph()

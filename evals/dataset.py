@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -121,11 +122,27 @@ def _load(path: Path, model: type[Row], limit: int | None) -> Dataset[Row]:
     return Dataset(path=str(path), sha256=digest, rows=tuple(rows))
 
 
-def load_routing_dataset(path: Path, *, limit: int | None = None) -> Dataset[RoutingExample]:
+def sample_rows(dataset: Dataset[Row], size: int | None, seed: int = 0) -> Dataset[Row]:
+    """A reproducible random sample of ``size`` rows, kept in file order (all rows if None).
+
+    Datasets are often sorted by lane or language, so the first N rows are a biased
+    sample; use this to bound the cost of an LLM run instead.
+    """
+    if size is None or size >= len(dataset.rows):
+        return dataset
+    picked = sorted(random.Random(seed).sample(range(len(dataset.rows)), size))
+    return dataset.model_copy(update={"rows": tuple(dataset.rows[i] for i in picked)})
+
+
+def load_routing_dataset(
+    path: Path, *, limit: int | None = None, sample: int | None = None
+) -> Dataset[RoutingExample]:
     """Single-turn rows; raises :class:`DatasetError` naming the file and line of a bad row."""
-    return _load(path, RoutingExample, limit)
+    return sample_rows(_load(path, RoutingExample, limit), sample)
 
 
-def load_conversations(path: Path, *, limit: int | None = None) -> Dataset[Conversation]:
+def load_conversations(
+    path: Path, *, limit: int | None = None, sample: int | None = None
+) -> Dataset[Conversation]:
     """Multi-turn conversations; raises :class:`DatasetError` naming the bad line."""
-    return _load(path, Conversation, limit)
+    return sample_rows(_load(path, Conversation, limit), sample)

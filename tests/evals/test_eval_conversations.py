@@ -43,7 +43,7 @@ PING_PONG = [
         "lang": "en",
         "turns": [
             {"text": "hello", "lane": "support"},
-            {"text": "tell me more", "lane": "support"},
+            {"text": "tell me <b>more</b> & more", "lane": "support"},
             {"text": "and then?", "lane": "support"},
         ],
     }
@@ -87,13 +87,15 @@ def test_ping_pong_is_counted_and_gated(
     router = make_router(
         {
             "hello": ("support", "offline"),
-            "tell me more": ("commerce", "offline"),
+            "tell me <b>more</b> & more": ("commerce", "offline"),
             "and then?": ("support", "offline"),
         }
     )
     monkeypatch.setattr("evals.routers.build_eval_router", lambda mode, settings, **knobs: router)
-    out = tmp_path / "c.json"
+    out, page = tmp_path / "c.json", tmp_path / "c.html"
     code = run(
+        "--report-html",
+        page,
         "--dataset",
         write_jsonl("convs.jsonl", PING_PONG),
         "--report-json",
@@ -104,12 +106,16 @@ def test_ping_pong_is_counted_and_gated(
     report = json.loads(out.read_text())
     assert code == 1
     assert "accuracy 0.667 is below --min-accuracy 0.900" in capsys.readouterr().out
-    assert router.calls == ["hello", "tell me more", "and then?"]
+    assert router.calls == ["hello", "tell me <b>more</b> & more", "and then?"]
     assert report["accuracy"] == pytest.approx(2 / 3)
     assert report["needless_switches"] == 2  # support -> commerce -> support
     assert report["conversations_with_ping_pong"] == 1
     assert report["conversations_all_correct"] == 0.0
     assert report["conversations"][0]["turns"][1]["predicted"] == "commerce"
+    transcript = page.read_text()
+    assert "ping-pong (en; no tags) · 2 needless switch(es)" in transcript
+    assert "tell me &lt;b&gt;more&lt;/b&gt; &amp; more" in transcript
+    assert "<b>more" not in transcript
 
 
 def test_bad_conversation_row_exits_2(

@@ -75,3 +75,14 @@ def test_conversations_need_turns_with_known_lanes(write_jsonl: Writer) -> None:
     assert load_conversations(write_jsonl("ok.jsonl", [good])).rows[0].tags == ("greeting",)
     with pytest.raises(DatasetError, match=r":2: turns\.0\.lane: lane 'billing'"):
         load_conversations(write_jsonl("bad.jsonl", [good, bad]))
+
+
+def test_sample_is_reproducible_and_keeps_file_order(write_jsonl: Writer) -> None:
+    rows = [{"text": f"t{i}", "lane": "info", "lang": "en"} for i in range(50)]
+    path = write_jsonl("rows.jsonl", rows)
+    first = [r.line for r in load_routing_dataset(path, sample=10).rows]
+    assert first == [r.line for r in load_routing_dataset(path, sample=10).rows]
+    assert len(first) == 10
+    assert first == sorted(first)
+    assert first != list(range(1, 11))  # not simply the head of the file
+    assert len(load_routing_dataset(path, sample=500).rows) == 50
