@@ -15,6 +15,7 @@ import hmac
 import json
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
@@ -34,6 +35,12 @@ from server.whatsapp.signature import SIGNATURE_HEADER, signature_matches
 from server.whatsapp.updates import WebhookBatch, parse_webhook
 
 log = get_logger(__name__)
+
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    *(error for error in TRANSIENT_ERRORS if issubclass(error, Exception)),
+    sqlalchemy.exc.SQLAlchemyError,
+)
+"""Writing the batch failed: answer 503, so Meta delivers it again later (nothing lost)."""
 
 router = APIRouter()
 
@@ -109,8 +116,8 @@ async def receive_webhook(request: Request) -> Response:
     _log_batch(batch)
     try:
         await _persist(resources, batch)
-    except TRANSIENT_ERRORS as exc:
-        log.error("webhook.store_unavailable", error=f"{type(exc).__name__}: {exc}")
+    except STORE_ERRORS as exc:
+        log.error("webhook.store_failed", error=f"{type(exc).__name__}: {exc}")
         return _problem(503, "store unavailable, retry later")
     await _enqueue(resources, batch)
     return JSONResponse({"received": len(batch.messages), "statuses": len(batch.statuses)})

@@ -41,6 +41,11 @@ LOGGED = "logged"
 FAILED = "failed"
 
 
+def _clip(value: str | None, size: int) -> str | None:
+    """Column sizes hold for any payload (PostgreSQL refuses longer values; SQLite not)."""
+    return value[:size] if value is not None else None
+
+
 def _insert(session: AsyncSession, model: type[Any]) -> Any:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -70,13 +75,13 @@ async def store_inbound(session: AsyncSession, message: Message) -> bool:
         WaMessage,
         {
             "direction": Direction.INBOUND.value,
-            "wamid": message.id,
-            "tenant_id": message.metadata.phone_number_id,
-            "wa_id": message.from_,
+            "wamid": message.id[:255],
+            "tenant_id": message.metadata.phone_number_id[:64],
+            "wa_id": message.from_[:32],
             "message_type": message.type[:32],
             "text": message.text,
             "payload": message.envelope(),
-            "context_wamid": message.context.message_id if message.context else None,
+            "context_wamid": _clip(message.context.message_id if message.context else None, 255),
             "status": RECEIVED,
             "attempts": 0,
             "provider_timestamp": message.timestamp,
@@ -91,10 +96,10 @@ async def store_status_event(session: AsyncSession, status: Status) -> bool:
         session,
         WaStatusEvent,
         {
-            "wamid": status.id,
+            "wamid": status.id[:255],
             "status": status.status[:16],
-            "tenant_id": status.metadata.phone_number_id,
-            "recipient_id": status.recipient_id,
+            "tenant_id": status.metadata.phone_number_id[:64],
+            "recipient_id": _clip(status.recipient_id, 32),
             "error_code": error.code if error else None,
             "error_title": (error.title or error.message) if error else None,
             "payload": dict(status.raw),

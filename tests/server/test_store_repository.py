@@ -187,3 +187,20 @@ async def test_inbound_state_moves_only_from_the_expected_states(sessions: Sessi
     assert (moved, again) == (True, False)
     async with sessions() as session:
         assert await repository.unprocessed_inbound(session) == []
+
+
+async def test_oversized_ids_from_a_malformed_payload_are_clipped_not_refused(
+    sessions: Sessions,
+) -> None:
+    payload = load_payload("text_reply")
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["metadata"]["phone_number_id"] = "9" * 100
+    value["messages"][0]["from"] = "5" * 50
+    value["messages"][0]["context"]["id"] = "c" * 400
+    (message,) = parse_webhook(payload).messages
+    async with sessions.begin() as session:
+        assert await repository.store_inbound(session, message)
+    async with sessions() as session:
+        row = await repository.get_by_wamid(session, "wamid.TEXTREPLY1")
+    assert row is not None and (len(row.tenant_id), len(row.wa_id)) == (64, 32)
+    assert row.payload["message"]["from"] == "5" * 50  # the raw JSON keeps the truth
