@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,13 @@ def scripted_router(monkeypatch: pytest.MonkeyPatch) -> ScriptedRouter:
 @pytest.fixture
 def make_router() -> Callable[[Mapping[str, tuple[str, str]]], ScriptedRouter]:
     return ScriptedRouter
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging() -> Iterator[None]:
+    """`convo` configures root logging (JSON to the test's stderr): undo it after each test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
