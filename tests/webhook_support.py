@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
+import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,3 +106,32 @@ class FakeController:
             state_version=len(self.turns),
             decision=None,
         )
+
+
+JUNK: list[Any] = [None, True, 0, -1, 1.5, "", "x", "1749416383", [], {}, [None], {"a": 1}, 10**30]
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+def mutate_payload(payload: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A copy of `payload` with 1-3 random values replaced by junk or deleted."""
+    mutated = copy.deepcopy(payload)
+    for _ in range(rng.randint(1, 3)):
+        path = rng.choice(_paths(mutated)[1:])
+        parent = mutated
+        for step in path[:-1]:
+            parent = parent[step]
+        if rng.random() < 0.2 and isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = copy.deepcopy(rng.choice(JUNK))
+    return mutated

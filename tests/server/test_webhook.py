@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator
 
 import httpx
@@ -15,6 +16,7 @@ from webhook_support import (
     job_ctx,
     load_payload,
     meta_bytes,
+    mutate_payload,
     post_webhook,
     running_app,
     signed_headers,
@@ -195,3 +197,13 @@ async def test_duplicate_deliveries_enqueue_one_job_and_store_one_row(app_client
     assert len(await stored_rows(app)) == 1
     jobs = await job_ctx(app)["redis"].queued_jobs()
     assert [(job.function, job.args) for job in jobs] == [("process_message", ("wamid.TEXT1",))]
+
+
+async def test_mutated_payloads_are_all_acknowledged(app_client) -> None:
+    """No malformed or unknown payload makes the webhook answer 5xx."""
+    client, _ = app_client
+    rng = random.Random(7)
+    payloads = [json.loads(p.read_text("utf-8")) for p in sorted(WEBHOOKS_DIR.glob("*.json"))]
+    for _ in range(150):
+        response = await post_webhook(client, mutate_payload(rng.choice(payloads), rng))
+        assert response.status_code == 200, response.text
