@@ -16,12 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
-
-    from rich.console import Console
-
-    from evals.gate import Thresholds
-    from evals.metrics import LaneScore, Prediction
     from server.settings import Settings
 
 EXIT_OK, EXIT_THRESHOLD, EXIT_ERROR = 0, 1, 2
@@ -112,12 +106,6 @@ def router_config(args: argparse.Namespace) -> dict[str, Any]:
     return {name: value for name, value in given.items() if value is not None}
 
 
-def progress_bar(console: Console, label: str, total: int) -> Any:
-    from evals.terminal import progress_bar as bar
-
-    return bar(console, label, total)
-
-
 @contextmanager
 def _quiet_logs() -> Iterator[None]:
     """The report is the output: info logs (and LLM fallbacks, which the report counts) would
@@ -137,165 +125,17 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Entry point from ``server.cli``; returns the process exit status."""
     from rich.console import Console
 
+    from evals import commands
     from evals.errors import EvalError
 
     console = Console(highlight=False)
     try:
         with _quiet_logs():
             if args.eval_kind == "conversations":
-                return _conversations(args, settings, console)
+                return commands.conversations(args, settings, console)
             if args.compare:
-                return _compare(args, console)
-            return _routing(args, settings, console)
+                return commands.compare(args, console)
+            return commands.routing(args, settings, console)
     except EvalError as exc:
         print(f"convo eval: {exc}", file=sys.stderr)  # plain: one unwrapped line for CI logs
         return EXIT_ERROR
-
-
-def _compare(args: argparse.Namespace, console: Console) -> int:
-    from evals.compare import compare_reports
-    from evals.report import load_routing_report, write_json
-    from evals.terminal import print_comparison
-
-    before_path, after_path = args.compare
-    comparison = compare_reports(
-        load_routing_report(before_path),
-        load_routing_report(after_path),
-        before_name=str(before_path),
-        after_name=str(after_path),
-    )
-    print_comparison(console, comparison)
-    if args.report_json:
-        write_json(comparison, args.report_json)
-    drop, allowed = -comparison.accuracy.delta, args.max_accuracy_drop
-    if allowed is not None and drop > allowed:
-        console.print(
-            f"[red bold]FAIL[/] accuracy fell {drop * 100:.1f} pts, more than "
-            f"--max-accuracy-drop {allowed} ({allowed * 100:.1f} pts)"
-        )
-        return EXIT_THRESHOLD
-    return EXIT_OK
-
-
-def _routing(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    import asyncio
-    from dataclasses import asdict
-
-    from evals.dataset import DEFAULT_ROUTING_DATASET, load_routing_dataset
-    from evals.gate import Thresholds
-    from evals.html import render_routing, write_html
-    from evals.report import DatasetInfo, build_routing_report, write_json
-    from evals.routers import build_eval_router
-    from evals.runner import run_routing
-    from evals.terminal import print_routing_report
-
-    dataset = load_routing_dataset(
-        args.dataset or DEFAULT_ROUTING_DATASET, limit=args.limit, sample=args.sample
-    )
-    with console.status(f"building the {args.router} router (the offline model trains once)"):
-        router = build_eval_router(args.router, settings, **router_config(args))
-    with progress_bar(console, f"routing ({args.router})", len(dataset.rows)) as progress:
-        task = progress.task_ids[0]
-        predictions = asyncio.run(
-            run_routing(
-                router,
-                dataset.rows,
-                concurrency=args.concurrency,
-                on_result=lambda _: progress.advance(task),
-            )
-        )
-    info = DatasetInfo(path=dataset.path, sha256=dataset.sha256, rows=len(dataset.rows))
-    report = build_routing_report(
-        predictions, router=args.router, dataset=info, router_config=asdict(router.config)
-    )
-    print_routing_report(console, report)
-    if args.report_json:
-        write_json(report, args.report_json)
-    if args.report_html:
-        write_html(render_routing(report), args.report_html)
-    thresholds = Thresholds(
-        min_accuracy=args.min_accuracy, min_lane_recall=dict(args.min_lane_recall)
-    )
-    return _verdict(console, report.per_lane, report.accuracy, thresholds, report.predictions)
-
-
-def _verdict(
-    console: Console,
-    per_lane: Mapping[str, LaneScore],
-    accuracy: float,
-    thresholds: Thresholds,
-    rows: Sequence[Prediction],
-) -> int:
-    """Print router failures and threshold results; the exit status."""
-    from rich.markup import escape
-
-    from evals.gate import failed_thresholds
-    from evals.runner import errors_of
-
-    errors = errors_of(rows)
-    if errors and len(errors) == len(rows):
-        console.print(f"[red]every row failed; first error: {escape(errors[0].error or '')}")
-        return EXIT_ERROR
-    if errors:
-        console.print(f"[yellow]{len(errors)} rows failed in the router (counted as misrouted)")
-    failures = failed_thresholds(thresholds, accuracy=accuracy, per_lane=per_lane)
-    for failure in failures:
-        console.print(f"[red bold]FAIL[/] {escape(failure)}")
-    if failures:
-        return EXIT_THRESHOLD
-    if thresholds.min_accuracy is not None or thresholds.min_lane_recall:
-        console.print("[green bold]PASS[/] all thresholds met")
-    return EXIT_OK
-
-
-def _conversations(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    import asyncio
-    from dataclasses import asdict
-
-    from evals.conversation_views import print_conversation_report, render_conversations
-    from evals.conversations import build_conversation_report, run_conversations
-    from evals.dataset import DEFAULT_CONVERSATIONS_DATASET, load_conversations
-    from evals.gate import Thresholds
-    from evals.html import write_html
-    from evals.report import DatasetInfo, write_json
-    from evals.routers import build_eval_router
-
-    dataset = load_conversations(
-        args.dataset or DEFAULT_CONVERSATIONS_DATASET, limit=args.limit, sample=args.sample
-    )
-    with console.status(f"building the {args.router} router (the offline model trains once)"):
-        router = build_eval_router(args.router, settings, **router_config(args))
-    graph = _in_memory_graph()
-    total = sum(len(c.turns) for c in dataset.rows)
-    with progress_bar(console, f"conversations ({args.router})", total) as progress:
-        task = progress.task_ids[0]
-        results = asyncio.run(
-            run_conversations(
-                graph,
-                router,
-                dataset.rows,
-                concurrency=args.concurrency,
-                on_turn=lambda _: progress.advance(task),
-            )
-        )
-    info = DatasetInfo(path=dataset.path, sha256=dataset.sha256, rows=len(dataset.rows))
-    report = build_conversation_report(
-        results, router=args.router, dataset=info, router_config=asdict(router.config)
-    )
-    print_conversation_report(console, report)
-    if args.report_json:
-        write_json(report, args.report_json)
-    if args.report_html:
-        write_html(render_conversations(report), args.report_html)
-    turns = [t for r in report.conversations for t in r.turns]
-    thresholds = Thresholds(min_accuracy=args.min_accuracy)
-    return _verdict(console, report.per_lane, report.accuracy, thresholds, turns)
-
-
-def _in_memory_graph() -> Any:
-    """The production graph on an in-memory checkpointer: one thread per conversation."""
-    from langgraph.checkpoint.memory import InMemorySaver
-
-    from graph.graph import build_graph
-
-    return build_graph(InMemorySaver())
