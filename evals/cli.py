@@ -38,20 +38,27 @@ def _fraction(value: str) -> float:
     return number
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return number
+
+
 def _common(parser: argparse.ArgumentParser, dataset_help: str) -> None:
     parser.add_argument("--dataset", type=Path, help=dataset_help)
     parser.add_argument("--router", choices=MODES, default="offline", help="default: offline")
     parser.add_argument("--report-json", type=Path, metavar="FILE")
     parser.add_argument("--report-html", type=Path, metavar="FILE")
     parser.add_argument("--min-accuracy", type=_fraction, metavar="X", help="fail (exit 1) below X")
-    parser.add_argument("--limit", type=int, metavar="N", help="score only the first N rows")
+    parser.add_argument("--limit", type=_positive, metavar="N", help="score only the first N rows")
     parser.add_argument(
         "--sample",
-        type=int,
+        type=_positive,
         metavar="N",
         help="score N rows drawn at random (seeded: same rows every run)",
     )
-    parser.add_argument("--concurrency", type=int, default=4, metavar="N", help="default: 4")
+    parser.add_argument("--concurrency", type=_positive, default=4, metavar="N", help="default: 4")
     knobs = parser.add_argument_group("router knobs (default: the service's RouterConfig)")
     for knob, meaning in (
         ("min-confidence", "ask a clarifying question below this confidence"),
