@@ -48,6 +48,10 @@ class Comparison(BaseModel):
     macro_f1: Delta
     clarification_rate: Delta
     answered_accuracy: Delta
+    latency_p50_ms: Delta | None
+    latency_p95_ms: Delta | None
+    llm_tokens: Delta | None
+    """Total LLM tokens (None unless both runs called an LLM)."""
     per_lane_recall: dict[str, Delta]
     per_lane_f1: dict[str, Delta]
     per_language: dict[str, Delta]
@@ -64,6 +68,12 @@ def delta(before: float, after: float) -> Delta:
 def _deltas(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, Delta]:
     keys = [*before, *(k for k in after if k not in before)]
     return {k: delta(before.get(k, 0.0), after.get(k, 0.0)) for k in keys}
+
+
+def _latency(before: RoutingReport, after: RoutingReport, which: str) -> Delta | None:
+    if before.latency_ms is None or after.latency_ms is None:
+        return None
+    return delta(getattr(before.latency_ms, which), getattr(after.latency_ms, which))
 
 
 def _key(p: Prediction) -> RowKey:
@@ -116,6 +126,13 @@ def compare_reports(
         macro_f1=delta(before.macro_f1, after.macro_f1),
         clarification_rate=delta(before.clarification_rate, after.clarification_rate),
         answered_accuracy=delta(before.answered_accuracy, after.answered_accuracy),
+        latency_p50_ms=_latency(before, after, "p50"),
+        latency_p95_ms=_latency(before, after, "p95"),
+        llm_tokens=(
+            delta(before.tokens.total_tokens, after.tokens.total_tokens)
+            if before.tokens and after.tokens
+            else None
+        ),
         per_lane_recall=_deltas(
             {k: v.recall for k, v in before.per_lane.items()},
             {k: v.recall for k, v in after.per_lane.items()},

@@ -178,6 +178,12 @@ def comparison_table(c: Comparison) -> Table:
         table.add_row(
             name, pct(d.before), pct(d.after), _signed(d, neutral=name.startswith("clar"))
         )
+    for name, ms in (("latency p50 ms", c.latency_p50_ms), ("latency p95 ms", c.latency_p95_ms)):
+        if ms is not None:
+            table.add_row(name, f"{ms.before:.2f}", f"{ms.after:.2f}", f"[yellow]{ms.delta:+.2f}")
+    if c.llm_tokens is not None:
+        t = c.llm_tokens
+        table.add_row("LLM tokens", f"{t.before:.0f}", f"{t.after:.0f}", f"[yellow]{t.delta:+.0f}")
     _delta_rows(table, "recall", c.per_lane_recall)
     _delta_rows(table, "accuracy", c.per_language)
     return table

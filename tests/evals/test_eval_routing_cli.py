@@ -164,6 +164,8 @@ def test_compare_shows_deltas_and_changed_rows(
         ("cancela mi pedido", "clarify"),
     ]
     assert comparison["same_dataset"] is True
+    assert comparison["latency_p50_ms"]["before"] >= 0
+    assert comparison["llm_tokens"] is None  # no LLM in either run
     assert "+16.7 pts" in printed
     assert "Newly misrouted (1)" in printed
     assert "quiero 2 pizzas" in printed
