@@ -72,9 +72,19 @@ _SLANG = [
 ]
 
 
+def _run_on(text: str, rng: random.Random) -> str:
+    """Two words typed without the space between them ("helpme", "myorder")."""
+    words = text.split()
+    if len(words) < 3:
+        return text
+    i = rng.randrange(len(words) - 1)
+    return " ".join([*words[:i], words[i] + words[i + 1], *words[i + 2 :]])
+
+
 def noisy(text: str, rng: random.Random) -> str:
     """A chat-style variant: lowercase, apostrophes and final punctuation dropped, slang, a typo."""
-    out = text.lower()
+    out = text.lower() if rng.random() < 0.8 else text
+    out = _run_on(out, rng) if rng.random() < 0.2 else out
     for pattern, repl in _SLANG:
         if rng.random() < 0.6:
             out = re.sub(pattern, repl, out)
