@@ -125,6 +125,22 @@ def misrouted_rows(predictions: Sequence[Prediction]) -> list[tuple[object, ...]
     ]
 
 
+def _methods(report: RoutingReport) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for method, count in report.methods.items():
+        latency = report.latency_ms_by_method.get(method)
+        p50, p95 = (f"{latency.p50:.1f}", f"{latency.p95:.1f}") if latency else ("", "")
+        rows.append((method, count, p50, p95))
+    return rows
+
+
+def _fallbacks(report: RoutingReport) -> list[str]:
+    if not report.fallback_reasons:
+        return []
+    reasons = list(report.fallback_reasons.items())
+    return ["<h2>Why the LLM was not used</h2>", table(("reason", "rows"), reasons)]
+
+
 def render_routing(report: RoutingReport) -> str:
     summary = [
         ("accuracy", pct(report.accuracy)),
@@ -152,6 +168,9 @@ def render_routing(report: RoutingReport) -> str:
         table(("lane", "precision", "recall", "F1", "support"), lanes),
         "<h2>Per language</h2>",
         table(("language", "rows", "correct", "accuracy"), langs),
+        "<h2>Decisions by method</h2>",
+        table(("method", "rows", "p50 ms", "p95 ms"), _methods(report)),
+        *_fallbacks(report),
         f"<h2>Misrouted examples ({len(report.misrouted)})</h2>",
         table(
             ("line", "lang", "expected", "got", "method", "confidence", "text"),

@@ -68,11 +68,10 @@ def test_llm_router_is_scored_with_tokens_and_fallbacks(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    out = tmp_path / "llm.json"
+    out, page = tmp_path / "llm.json", tmp_path / "llm.html"
     dataset = write_jsonl("rows.jsonl", ROWS)
-    code = main(
-        ["eval", "routing", "--router", "llm", "--dataset", str(dataset), "--report-json", str(out)]
-    )
+    args = ["--router", "llm", "--dataset", dataset, "--report-json", out, "--report-html", page]
+    code = main(["eval", "routing", *map(str, args)])
     report = json.loads(out.read_text())
     assert code == 0
     assert llm_endpoint.call_count == 4
@@ -93,7 +92,12 @@ def test_llm_router_is_scored_with_tokens_and_fallbacks(
     }
     assert report["per_lane"]["support"]["recall"] == 1.0
     assert report["per_lane"]["commerce"]["precision"] == 0.5
-    assert "600 + 60 in 3 calls" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "600 + 60 in 3 calls" in printed
+    assert "malformed 1" in printed  # LLM fallbacks (why)
+    html = page.read_text()
+    assert "Why the LLM was not used" in html
+    assert '<td class="l">malformed</td><td class="">1</td>' in html
 
 
 def test_hybrid_without_a_key_is_refused(
