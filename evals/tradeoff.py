@@ -36,15 +36,25 @@ def predict_all(
     return [classifier.predict(row.text) for row in rows]
 
 
+def margin(prediction: LanePrediction) -> float:
+    """Gap between the two most likely lanes."""
+    top = sorted(prediction.scores.values(), reverse=True)
+    return top[0] - top[1] if len(top) > 1 else top[0]
+
+
 def tradeoff(
     rows: Sequence[LabeledExample],
     predictions: Sequence[LanePrediction],
     thresholds: Sequence[float] = THRESHOLDS,
+    min_margin: float = 0.0,
 ) -> list[TradeoffPoint]:
+    """Route a message only when confidence >= threshold and the top-two margin >= min_margin."""
     points = []
     for threshold in thresholds:
         kept = [
-            (row, p) for row, p in zip(rows, predictions, strict=True) if p.confidence >= threshold
+            (row, p)
+            for row, p in zip(rows, predictions, strict=True)
+            if p.confidence >= threshold and margin(p) >= min_margin
         ]
         correct = sum(row.lane == p.lane for row, p in kept)
         points.append(
@@ -77,8 +87,11 @@ def report(path: Path = TEST_PATH, classifier: OfflineClassifier | None = None) 
     predictions = predict_all(model, rows)
     lines = [f"{path.name}: {len(rows)} rows"]
     lines += [f"  {key:16} {value:6.1%}" for key, value in breakdown(rows, predictions).items()]
-    lines.append("  threshold  coverage  accuracy  routed")
-    for point in tradeoff(rows, predictions):
-        p = point
-        lines.append(f"  {p.threshold:9.2f}  {p.coverage:8.1%}  {p.accuracy:8.1%}  {p.routed:6}")
+    for min_margin in (0.0, 0.1):
+        lines.append(f"  confidence >= t and margin >= {min_margin}:")
+        lines.append("  threshold  coverage  accuracy  routed")
+        for p in tradeoff(rows, predictions, min_margin=min_margin):
+            lines.append(
+                f"  {p.threshold:9.2f}  {p.coverage:8.1%}  {p.accuracy:8.1%}  {p.routed:6}"
+            )
     return "\n".join(lines)
