@@ -134,6 +134,17 @@ def _methods(report: RoutingReport) -> list[tuple[object, ...]]:
     return rows
 
 
+def _intents(report: RoutingReport) -> list[str]:
+    if not report.per_intent:
+        return []
+    ranked = sorted(report.per_intent.items(), key=lambda item: (item[1].accuracy, -item[1].n))
+    rows = [(name, s.n, s.correct, pct(s.accuracy)) for name, s in ranked]
+    return [
+        "<h2>Per intent (worst first)</h2>",
+        table(("lane/intent", "rows", "correct", "accuracy"), rows),
+    ]
+
+
 def _fallbacks(report: RoutingReport) -> list[str]:
     if not report.fallback_reasons:
         return []
@@ -168,6 +179,7 @@ def render_routing(report: RoutingReport) -> str:
         table(("lane", "precision", "recall", "F1", "support"), lanes),
         "<h2>Per language</h2>",
         table(("language", "rows", "correct", "accuracy"), langs),
+        *_intents(report),
         "<h2>Decisions by method</h2>",
         table(("method", "rows", "p50 ms", "p95 ms"), _methods(report)),
         *_fallbacks(report),

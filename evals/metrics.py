@@ -13,7 +13,7 @@ Conventions (the tests pin them with hand-computed cases):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict
@@ -34,6 +34,9 @@ class Prediction(BaseModel):
     predicted: str
     method: str
     intent: str = ""
+    """The router's intent label."""
+    expected_intent: str | None = None
+    """The dataset's intent label, when the row has one."""
     confidence: float = 0.0
     latency_ms: float = 0.0
     line: int = 0
@@ -129,15 +132,32 @@ def macro_f1(scores: dict[str, LaneScore]) -> float:
     return ratio(sum(present), len(present))
 
 
-def per_language(predictions: Sequence[Prediction]) -> dict[str, LanguageScore]:
+def accuracy_by(
+    predictions: Sequence[Prediction], key: Callable[[Prediction], str | None]
+) -> dict[str, LanguageScore]:
+    """Accuracy per group (rows whose key is None are left out), groups sorted by name."""
+    groups: dict[str, list[Prediction]] = {}
+    for p in predictions:
+        name = key(p)
+        if name is not None:
+            groups.setdefault(name, []).append(p)
     result: dict[str, LanguageScore] = {}
-    for lang in sorted({p.lang for p in predictions}):
-        rows = [p for p in predictions if p.lang == lang]
-        correct = sum(p.correct for p in rows)
-        result[lang] = LanguageScore(
-            n=len(rows), correct=correct, accuracy=ratio(correct, len(rows))
-        )
+    for name in sorted(groups):
+        correct = sum(p.correct for p in groups[name])
+        n = len(groups[name])
+        result[name] = LanguageScore(n=n, correct=correct, accuracy=ratio(correct, n))
     return result
+
+
+def per_language(predictions: Sequence[Prediction]) -> dict[str, LanguageScore]:
+    return accuracy_by(predictions, lambda p: p.lang)
+
+
+def per_intent(predictions: Sequence[Prediction]) -> dict[str, LanguageScore]:
+    """Lane accuracy per labeled intent (``lane/intent``): which kinds of message go astray."""
+    return accuracy_by(
+        predictions, lambda p: f"{p.expected}/{p.expected_intent}" if p.expected_intent else None
+    )
 
 
 def confusion(predictions: Sequence[Prediction]) -> dict[str, dict[str, int]]:

@@ -44,6 +44,8 @@ class RoutingReport(BaseModel):
     macro_f1: float
     per_lane: dict[str, LaneScore]
     per_language: dict[str, LanguageScore]
+    per_intent: dict[str, LanguageScore]
+    """Lane accuracy per dataset intent (``lane/intent``), for rows that have one."""
     confusion: dict[str, dict[str, int]]
     methods: dict[str, int]
     """How many decisions each router method made (offline, llm, fallback, clarify...)."""
@@ -112,6 +114,7 @@ def build_routing_report(
         macro_f1=metrics.macro_f1(per_lane),
         per_lane=per_lane,
         per_language=metrics.per_language(predictions),
+        per_intent=metrics.per_intent(predictions),
         confusion=metrics.confusion(predictions),
         methods=dict(Counter(p.method for p in predictions).most_common()),
         fallback_reasons=dict(

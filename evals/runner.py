@@ -85,6 +85,7 @@ async def predict_row(router: RouterLike, row: RoutingExample) -> Prediction:
         latency_ms=round(elapsed_ms, 3),
         line=row.line,
         id=row.id,
+        expected_intent=row.intent,
         prompt_tokens=prompt,
         completion_tokens=completion,
         error=error,

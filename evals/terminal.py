@@ -107,6 +107,20 @@ def languages_table(report: RoutingReport) -> Table:
     return table
 
 
+def weakest_intents(report: RoutingReport, limit: int = 8) -> Table | None:
+    """The labeled intents routed worst (ties: more rows first), or None without intents."""
+    ranked = sorted(report.per_intent.items(), key=lambda item: (item[1].accuracy, -item[1].n))
+    weak = [(name, s) for name, s in ranked if s.accuracy < 1.0][:limit]
+    if not weak:
+        return None
+    table = Table(title=f"Weakest intents (of {len(report.per_intent)})")
+    for name in ("lane/intent", "rows", "accuracy"):
+        table.add_column(name, justify="left" if name == "lane/intent" else "right")
+    for name, score in weak:
+        table.add_row(Text(name), str(score.n), f"[{_color(score.accuracy)}]{pct(score.accuracy)}")
+    return table
+
+
 def confusion_table(matrix: dict[str, dict[str, int]]) -> Table:
     columns = [c for c in next(iter(matrix.values()), {}) if c != CLARIFY or _any_clarify(matrix)]
     table = Table(title="Confusion (rows: expected, columns: predicted)")
@@ -143,6 +157,9 @@ def print_routing_report(console: Console, report: RoutingReport) -> None:
     console.print(lanes_table(report))
     console.print(languages_table(report))
     console.print(confusion_table(report.confusion))
+    intents = weakest_intents(report)
+    if intents is not None:
+        console.print(intents)
     if report.misrouted:
         console.print(misrouted_table(report.misrouted))
 

@@ -177,3 +177,21 @@ def test_handoff_effect_compares_the_router_lane_with_the_final_lane() -> None:
         ]
     )
     assert effect.model_dump() == {"turns": 3, "fixed": 1, "broke": 1}
+
+
+def test_accuracy_per_intent_uses_the_dataset_label() -> None:
+    rows = [
+        p("commerce", "commerce", expected_intent="order_status"),
+        p("commerce", "info", expected_intent="order_status"),
+        p("commerce", "commerce", method="clarify", expected_intent="order_status"),
+        p("info", "info", expected_intent="hours"),
+        p("info", "support"),  # no intent label: left out
+    ]
+    intents = metrics.per_intent(rows)
+    assert list(intents) == ["commerce/order_status", "info/hours"]
+    assert intents["commerce/order_status"].model_dump() == {
+        "n": 3,
+        "correct": 1,
+        "accuracy": 1 / 3,
+    }
+    assert intents["info/hours"].accuracy == 1.0

@@ -31,6 +31,7 @@ def test_run_writes_json_with_the_agreed_keys(
     assert report["per_lane"]["support"]["recall"] == 0.5
     assert report["per_language"]["es"] == {"n": 2, "correct": 1, "accuracy": 0.5}
     assert report["confusion"]["commerce"]["clarify"] == 1
+    assert report["per_intent"] == {"info/hours": {"n": 1, "correct": 1, "accuracy": 1.0}}
     assert report["macro_f1"] > 0
     assert [row["line"] for row in report["misrouted"]] == [2, 4, 6]
     assert report["router"] == "offline"
