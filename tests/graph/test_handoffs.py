@@ -24,23 +24,37 @@ from nodes.lanes.common import lane_subgraph, reply
 from nodes.registry import LaneRegistry, LaneSpec, default_registry
 
 
-async def test_info_hands_shopping_to_commerce_within_the_turn() -> None:
-    router = scripted_router({"i want to buy the blue mug": ("info", 0.9)})
-    result = await Conversation(context(router)).send("i want to buy the blue mug")
-    assert result["decision"].lane == "info"
+async def test_a_sticky_info_lane_hands_shopping_to_commerce_within_the_turn() -> None:
+    table = {
+        "what time do you close?": ("info", 0.95),
+        "i want to buy the blue mug": ("commerce", 0.6),
+    }
+    chat = Conversation(context(scripted_router(table)))
+    await chat.send("what time do you close?")
+    result = await chat.send("i want to buy the blue mug")  # commerce leads by 0.4 < 0.5: sticky
+    assert (result["decision"].lane, result["decision"].method) == ("info", "sticky")
     assert result["handoffs"] == ["commerce"]
     assert "Added 1 × Blue ceramic mug" in texts(result)
     assert result["session"]["meta"]["current_lane"] == "commerce"  # the lane that answered
-    assert result["session"]["version"] == 1
+    assert result["session"]["version"] == 2
 
 
-async def test_commerce_hands_a_problem_to_support_and_an_info_question_to_info() -> None:
-    table = {"it arrived broken": ("commerce", 0.9), "where are you located?": ("commerce", 0.9)}
-    chat = Conversation(context(scripted_router(table)))
-    problem = await chat.send("it arrived broken")
-    assert problem["handoffs"] == ["support"] and "ticket" in texts(problem)
-    info = await chat.send("where are you located?")
-    assert info["handoffs"] == ["info"] and "Rua Augusta" in texts(info)
+async def test_a_sticky_commerce_lane_hands_problems_to_support_and_questions_to_info() -> None:
+    table = {"show me your mugs": ("commerce", 0.95), "it arrived broken": ("support", 0.6),
+             "where are you located?": ("info", 0.6)}  # fmt: skip
+    for text, target, expected in [("it arrived broken", "support", "ticket"),
+                                   ("where are you located?", "info", "Rua Augusta")]:  # fmt: skip
+        chat = Conversation(context(scripted_router(table)))
+        await chat.send("show me your mugs")
+        result = await chat.send(text)
+        assert result["handoffs"] == [target] and expected in texts(result)
+
+
+async def test_a_lane_the_router_chose_on_the_message_itself_does_not_hand_off() -> None:
+    """The classifier saw the whole message; the lane's keyword cues do not overrule it."""
+    router = scripted_router({"hi, any update on my mug order?": ("commerce", 0.9)})
+    result = await Conversation(context(router)).send("hi, any update on my mug order?")
+    assert result["handoffs"] == [] and result["session"]["meta"]["current_lane"] == "commerce"
 
 
 # --- toy lanes that always hand off, to exercise the guard -------------------------------
