@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from nodes.router import RouterConfig
 from server.cli import main
 
 SCRIPT_TEXT = '<b>refund</b> & "now" <script>alert(1)</script>'
@@ -192,7 +193,8 @@ def test_router_knobs_reach_the_real_router(
     )
     report = json.loads(out.read_text())
     assert report["router_config"]["min_confidence"] == 1.0
-    assert report["router_config"]["sticky_margin"] == 0.3  # untouched knobs keep the default
+    # untouched knobs keep the service's default
+    assert report["router_config"]["sticky_margin"] == RouterConfig().sticky_margin
     assert report["clarification_rate"] == 1.0
     assert report["accuracy"] == 0.0
     assert "min_confidence 1.0" in capsys.readouterr().out
