@@ -20,6 +20,7 @@ VERDICTS: dict[str, dict[str, Any] | None] = {
     "quiero comprar dos camisetas": {"lane": "commerce", "confidence": 0.9},
     "a que horas abren mañana": {"lane": "commerce", "confidence": 0.8},  # the LLM is wrong
     "hello there, who am i talking to": None,  # malformed: the router falls back offline
+    "start": {"lane": "info", "confidence": 0.7},
 }
 ROWS = [
     {"text": "i never got my package and nobody answers", "lane": "support", "lang": "en"},
@@ -106,3 +107,32 @@ def test_hybrid_without_a_key_is_refused(
     dataset = write_jsonl("rows.jsonl", ROWS)
     assert main(["eval", "routing", "--router", "hybrid", "--dataset", str(dataset)]) == 2
     assert "--router hybrid needs an LLM" in capsys.readouterr().err
+
+
+def test_hybrid_asks_the_llm_only_when_the_offline_model_is_unsure(
+    monkeypatch: pytest.MonkeyPatch,
+    write_jsonl: Callable[[str, Iterable[Any]], Path],
+    tmp_path: Path,
+) -> None:
+    from nodes.router import build_router
+
+    rows = [*ROWS[:2], {"text": "start", "lane": "info", "lang": "en"}]
+    offline = build_router("offline")
+    unsure = {row["text"] for row in rows if not offline.confident(offline.offline(row["text"]))}
+    # The test needs both kinds of row; "start" is a bare word the offline model can't place.
+    assert unsure, "no row left that the offline model is unsure about: pick another"
+    assert len(unsure) < len(rows), "every row is unsure: pick a clearer one"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    out = tmp_path / "hybrid.json"
+    with respx.mock(base_url=BASE_URL, assert_all_called=False) as mock:
+        endpoint = mock.post("/chat/completions").mock(side_effect=completion)
+        dataset = write_jsonl("rows.jsonl", rows)
+        args = ["--router", "hybrid", "--dataset", dataset, "--report-json", out]
+        assert main(["eval", "routing", *map(str, args)]) in (0, 1)
+    report = json.loads(out.read_text())
+    asked = {p["text"] for p in report["predictions"] if p["method"] in ("llm", "fallback")}
+    assert asked == unsure
+    assert endpoint.call_count == len(unsure)
+    offline_rows = [p for p in report["predictions"] if p["text"] not in unsure]
+    assert all(p["prompt_tokens"] is None for p in offline_rows)
