@@ -35,8 +35,10 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.redis.aio import AsyncRedisSaver
 from langgraph.checkpoint.redis.util import to_storage_safe_id, to_storage_safe_str
+from pydantic import TypeAdapter
 from redis.asyncio import Redis as AsyncRedis
 
+from graph.messages import OutboundMessage
 from graph.session.errors import StaleStateError
 
 log = logging.getLogger(__name__)
@@ -197,7 +199,9 @@ class FencedRedisSaver(AsyncRedisSaver):
         )
         new_version = session_version_of(checkpoint)
         expected = "" if fence.expected_version is None else str(fence.expected_version)
-        outcome, current = await self._run_commit(fence, pointer, key, expected, new_version)
+        outcome, current = await self._run_commit(
+            fence, pointer, key, expected, new_version, checkpoint
+        )
         if outcome == "ok":
             return next_config
         await self._redis.delete(key)
@@ -207,7 +211,13 @@ class FencedRedisSaver(AsyncRedisSaver):
         raise _conflict(outcome, current, fence, new_version)
 
     async def _run_commit(
-        self, fence: CommitFence, pointer: str, key: str, expected: str, new_version: int | None
+        self,
+        fence: CommitFence,
+        pointer: str,
+        key: str,
+        expected: str,
+        new_version: int | None,
+        checkpoint: Checkpoint,
     ) -> tuple[str, str]:
         if self._commit_script is None:
             self._commit_script = self._redis.register_script(_COMMIT_SCRIPT)
@@ -218,11 +228,34 @@ class FencedRedisSaver(AsyncRedisSaver):
             keys=[fence.lock_key, fence.version_key, pointer, fence.processed_key or pointer],
             args=[
                 *(fence.lock_token, expected, version or "0", key, self._ttl_ms()),
-                *(marker_ttl, "1", fence.baseline_version),
+                *(marker_ttl, processed_marker(checkpoint), fence.baseline_version),
             ],
         )
         outcome, current = (_text(item) for item in cast(list[Any], result))
         return outcome, current
+
+
+_REPLIES = TypeAdapter(list[OutboundMessage])
+
+
+def processed_marker(checkpoint: Checkpoint) -> str:
+    """The value of `turn:processed:{msg_id}`: the turn's replies, as JSON.
+
+    Written in the same atomic step as the commit, so a worker that dies after the commit
+    but before the replies reach the outbox loses nothing: a retry replays them.
+    """
+    replies = checkpoint.get("channel_values", {}).get("outbound") or []
+    return _REPLIES.dump_json(_REPLIES.validate_python(replies)).decode()
+
+
+def read_processed_marker(raw: bytes | str | None) -> list[OutboundMessage] | None:
+    """The replies stored by :func:`processed_marker`; None for a missing or legacy marker."""
+    if raw is None:
+        return None
+    try:
+        return _REPLIES.validate_json(raw)
+    except ValueError:  # "1" from before replies were kept, or a foreign value
+        return None
 
 
 def _text(value: Any) -> str:

@@ -26,8 +26,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import redis.asyncio as aioredis
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from pydantic import TypeAdapter
 
-from graph.checkpointer import FENCE_CONFIG_KEY, CommitFence, redis_checkpointer
+from graph.checkpointer import (
+    FENCE_CONFIG_KEY,
+    CommitFence,
+    read_processed_marker,
+    redis_checkpointer,
+)
 from graph.messages import InboundTurn, OutboundMessage
 from graph.session.errors import StaleStateError
 from nodes.router.types import RouteDecision
@@ -71,8 +77,10 @@ def session_key(tenant_id: str, wa_id: str) -> str:
 class ControllerConfig:
     processed_ttl_s: int = WEEK_S
     """Meta retries a webhook for up to 7 days: remember completed turns that long."""
-    orchestrated_ttl_s: int = 3600
-    """The in-flight claim; deleted when a turn fails, so only a crashed process keeps it."""
+    orchestrated_ttl_s: int = 120
+    """The in-flight claim; deleted when a turn fails. Short (not the original 1 h) so a
+    turn whose worker crashed is answered on the job's retry, not an hour later: exactly
+    once comes from the processed marker, re-checked under the session lock."""
     lock: LockConfig = field(default_factory=LockConfig)
 
 
@@ -86,6 +94,7 @@ class TurnResult:
 
 
 DUPLICATE = TurnResult("duplicate", None, [], None, None)
+_REPLIES = TypeAdapter(list[OutboundMessage])
 
 
 class Controller:
@@ -110,6 +119,9 @@ class Controller:
 
     async def handle_turn(self, turn: InboundTurn) -> TurnResult:
         started = time.monotonic()
+        done = await self._already_processed(turn)
+        if done is not None:
+            return done
         if not await self._claim(turn):
             log.info("orchestrate_turn.duplicate", msg_id=turn.msg_id, wa_id=turn.wa_id)
             return DUPLICATE
@@ -119,6 +131,9 @@ class Controller:
             await self.redis.delete(orchestrated_key(turn.msg_id))
             self._log_failure(turn, exc, started)
             raise
+        if result.status == "duplicate":
+            await self.redis.delete(orchestrated_key(turn.msg_id))
+            return result
         log.info(
             "orchestrate_turn.completed",
             success=True,
@@ -132,10 +147,16 @@ class Controller:
         )
         return result
 
+    async def _already_processed(self, turn: InboundTurn) -> TurnResult | None:
+        """A duplicate of a committed turn, carrying its replies so none is ever lost."""
+        marker = await self.redis.get(processed_key(turn.msg_id))
+        if marker is None:
+            return None
+        log.info("orchestrate_turn.duplicate", msg_id=turn.msg_id, wa_id=turn.wa_id)
+        return TurnResult("duplicate", None, read_processed_marker(marker) or [], None, None)
+
     async def _claim(self, turn: InboundTurn) -> bool:
-        """False when the message was already handled or is being handled right now."""
-        if await self.redis.exists(processed_key(turn.msg_id)):
-            return False
+        """False when the message is being handled right now by another run."""
         claimed = await self.redis.set(
             orchestrated_key(turn.msg_id), "1", nx=True, ex=self.config.orchestrated_ttl_s
         )
@@ -145,6 +166,11 @@ class Controller:
         async with acquire_session_lock(
             self.redis, turn.tenant_id, turn.wa_id, config=self.config.lock
         ) as lock:
+            # Checked again under the lock: the claim may have expired while another run
+            # of this message committed it.
+            done = await self._already_processed(turn)
+            if done is not None:
+                return done
             expected = await self._committed_version(turn)
             baseline = expected if expected is not None else await self._stored_version(turn)
             fence = CommitFence(
@@ -165,8 +191,9 @@ class Controller:
             result = _turn_result(output)
             if result.state_version is None or result.state_version == baseline:
                 # The commit marks processed only when the version advanced; mark it here.
+                replies = _REPLIES.dump_json(result.messages).decode()
                 await self.redis.set(
-                    processed_key(turn.msg_id), "1", ex=self.config.processed_ttl_s
+                    processed_key(turn.msg_id), replies, ex=self.config.processed_ttl_s
                 )
             return result
 
@@ -223,7 +250,6 @@ async def create_controller(
 ) -> Controller:
     """The production controller: Redis checkpointer + the conversation graph + its context."""
     from graph.graph import build_graph  # helper E's modules, imported when used
-
     from server.graph_runtime import build_context
 
     stack = contextlib.AsyncExitStack()

@@ -168,6 +168,34 @@ async def test_a_duplicate_message_is_processed_once(
     assert await redis_client.pttl(processed_key("wamid.dup")) > 6 * 24 * 3600 * 1000
 
 
+async def test_a_duplicate_after_the_commit_replays_the_same_replies(
+    saver: HookedSaver, redis_client: aioredis.Redis
+) -> None:
+    """A worker that dies between the commit and the outbox loses nothing: the retry
+    gets the committed turn's replies back instead of running the turn again."""
+    controller = make_controller(saver, redis_client)
+    first = await controller.handle_turn(turn("wamid.replay", "what time do you open?"))
+    again = await controller.handle_turn(turn("wamid.replay", "what time do you open?"))
+    assert first.status == "completed" and first.messages
+    assert again.status == "duplicate"
+    assert again.messages == first.messages
+    assert (await committed_state(saver))["version"] == 1
+
+
+async def test_a_claim_left_by_a_crashed_worker_does_not_block_the_retry(
+    saver: HookedSaver, redis_client: aioredis.Redis
+) -> None:
+    controller = make_controller(saver, redis_client)
+    # The crashed run claimed the message and died before committing; its claim expires.
+    await redis_client.set(orchestrated_key("wamid.crashed"), "1", px=50)
+    assert (await controller.handle_turn(turn("wamid.crashed"))).status == "duplicate"
+    while await redis_client.exists(orchestrated_key("wamid.crashed")):  # noqa: ASYNC110 (Redis expiry)
+        await asyncio.sleep(0.01)
+    result = await controller.handle_turn(turn("wamid.crashed"))
+    assert result.status == "completed"
+    assert controller.config.orchestrated_ttl_s <= 300  # a retry is not held off for an hour
+
+
 async def test_a_lock_lost_mid_turn_is_a_detected_conflict(
     saver: HookedSaver, redis_client: aioredis.Redis
 ) -> None:
