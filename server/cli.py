@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -14,6 +17,26 @@ from server.logging import configure_logging, get_logger
 from server.settings import Settings, describe_settings_error, get_settings
 
 log = get_logger("convo")
+
+
+def _uvicorn_server(config: Any) -> Any:
+    """A uvicorn server that stops on SIGINT/SIGTERM without re-raising the signal after
+    shutdown (uvicorn's default), which would kill the process before the embedded Redis
+    is stopped."""
+    import uvicorn
+
+    class GracefulServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            handled = (signal.SIGINT, signal.SIGTERM)
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+    return GracefulServer(config)
 
 
 async def _serve(host: str, port: int) -> None:
@@ -26,7 +49,7 @@ async def _serve(host: str, port: int) -> None:
     async with redis_server(settings) as redis_url:
         app = create_app(redis_url=redis_url, run_worker=True)
         config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
-        server = uvicorn.Server(config)
+        server = _uvicorn_server(config)
         print(f"convo listening on http://{host}:{port}  (health: http://{host}:{port}/healthz)")
         sys.stdout.flush()
         await server.serve()
@@ -37,10 +60,12 @@ async def _worker() -> None:
     from server.worker import build_worker
 
     async with open_resources(get_settings()) as resources:
-        worker = build_worker(resources, handle_signals=False)
+        # arq's own handlers: SIGINT/SIGTERM finish running jobs, then stop.
+        worker = build_worker(resources, handle_signals=True)
         log.info("worker.started", functions=len(worker.functions))
         try:
-            await worker.async_run()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker.async_run()
         finally:
             await worker.close()
 
