@@ -27,7 +27,7 @@ from nodes.lanes.catalog_views import (
 from nodes.lanes.common import lane_subgraph, may_hand_off, reply, session_of, tenant_of
 from nodes.lanes.cues import NO, YES, best_faq, has_problem, info_topic, small_talk
 from nodes.registry import LaneSpec
-from nodes.router.followups import is_followup
+from nodes.router.followups import is_acknowledgement, is_followup
 from nodes.tenants import Catalog, Product, load_catalog
 from nodes.text import has_phrase
 
@@ -138,6 +138,8 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if offered is not None and has_phrase(text, YES) and not has_phrase(text, NO):
         return _add(state, commerce, offered, catalog)
     product = resolve_reference(text, commerce.last_shown_skus, catalog)
+    if product is None and is_acknowledgement(text):
+        return reply(state, TextMessage(body=say("thanks", state.language)))
     matches = [product] if product is not None else catalog.search(text)
     if len(matches) == 1 and has_phrase(text, ADD):
         return _add(state, commerce, matches[0], catalog)

@@ -21,6 +21,7 @@ from nodes.lanes.common import lane_buttons, lane_subgraph, may_hand_off, reply,
 from nodes.lanes.cues import best_faq, has_problem, info_topic, small_talk, wants_shopping
 from nodes.lanes.info_llm import grounded_answer, info_prompt
 from nodes.registry import LaneSpec
+from nodes.router.followups import is_acknowledgement
 from nodes.tenants import TenantProfile, load_catalog, open_status
 from nodes.tenants.hours import intervals_on
 from nodes.tenants.profile import WEEKDAYS
@@ -95,7 +96,7 @@ def _answer_text(state: State, profile: TenantProfile, now: datetime) -> str | N
     faq = best_faq(text, profile)
     if faq is not None:
         return faq.answer.get(language) or faq.answer["en"]
-    if small_talk(text) == "thanks":
+    if small_talk(text) == "thanks" or is_acknowledgement(text):
         return say("thanks", language)
     return None
 

@@ -22,7 +22,7 @@ from nodes.i18n import say
 from nodes.lanes.common import lane_subgraph, reply, session_of
 from nodes.lanes.cues import HUMAN, NO, YES
 from nodes.registry import LaneSpec
-from nodes.router.followups import is_followup
+from nodes.router.followups import is_acknowledgement, is_followup
 from nodes.text import has_phrase
 
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -87,7 +87,9 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return _human(state, support)
     if choice == "support:no_human" or (offered and has_phrase(text, NO)):
         return _decline(state, support)
-    if is_followup(text) and support.open_tickets:  # "ok", "2": about the open ticket
+    if is_acknowledgement(text):
+        return reply(state, TextMessage(body=say("thanks", state.language)))
+    if is_followup(text) and support.open_tickets:  # "2", "the blue one": about the ticket
         number = support.open_tickets[-1].number
         return reply(state, TextMessage(body=say("support.noted", state.language, number=number)))
     updated, ticket = _open_ticket(support, state, context_from(runtime.context).clock())

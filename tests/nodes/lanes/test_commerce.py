@@ -129,3 +129,12 @@ async def test_order_questions_are_answered_honestly_and_offer_a_person(
     human = await chat.send("Talk to a person", choice_id="support:human")
     assert human["decision"].lane == "support"
     assert human["session"]["support"]["handoff"] == "requested"
+
+
+@pytest.mark.parametrize("ack", ["thx", "ok ya quedó?", "perfeito", "grcias"])
+async def test_an_acknowledgement_in_commerce_is_answered_not_shown_the_catalog(ack: str) -> None:
+    chat = shop("I want a mug")
+    await chat.send("I want a mug")
+    result = await chat.send(ack)
+    assert result["decision"].method == "sticky"
+    assert not isinstance(result["outbound"][0], ListMessage)

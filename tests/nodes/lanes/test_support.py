@@ -76,7 +76,9 @@ async def test_a_follow_up_is_added_to_the_open_ticket_not_a_new_one() -> None:
     chat = helpdesk("my package never arrived")
     await chat.send("my package never arrived")
     await chat.send("No, thanks", choice_id="support:no_human")
-    result = await chat.send("ok")
+    thanks = await chat.send("ok, thanks")
+    assert texts(thanks) == "You're welcome! Anything else I can do for you?"
+    result = await chat.send("the second one")
     assert "added that to ticket" in texts(result)
     assert len(result["session"]["support"]["open_tickets"]) == 1
 

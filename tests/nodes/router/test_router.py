@@ -165,3 +165,12 @@ async def test_a_predicted_lane_the_graph_does_not_have_maps_to_the_best_known_l
     router, _ = router_with({"refund": ("support", 0.7)}, registry=registry)
     decision = await router.route("refund")
     assert decision.lane in {"info", "commerce"}
+
+
+@pytest.mark.parametrize(
+    "text", ["thx", "ok ya quedó?", "ok já foi?", "perfeito", "ok i'll wait", "sip"]
+)
+async def test_acknowledgements_stay_in_the_sticky_lane(text: str) -> None:
+    router, _ = router_with({text: ("info", 0.95)})
+    decision = await router.route(text, current_lane="support", sticky_active=True)
+    assert (decision.lane, decision.method) == ("support", "sticky")
