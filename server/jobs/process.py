@@ -89,6 +89,12 @@ async def process_status(ctx: dict[str, Any], wamid: str) -> str | None:
         log.info("process_status.pending", provider_message_id=wamid)
     else:
         log.info("process_status.applied", provider_message_id=wamid, status=status)
+    if status == "failed":
+        # 131047 reported late (accepted, then undeliverable outside the 24 h window):
+        # queue the tenant's re-engagement template, as for a synchronous 131047.
+        from server.jobs.send import reengage_after_failed_status
+
+        await reengage_after_failed_status(ctx, wamid)
     return status
 
 

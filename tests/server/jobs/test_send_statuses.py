@@ -182,14 +182,18 @@ async def test_a_late_131047_queues_the_reengagement_template(monkeypatch, redis
                 await send_message(ctx, row.id)
         errors = [{"code": 131047, "title": "Re-engagement message"}]
         await post_webhook(client, status_webhook("wamid.OUT1", "failed", errors=errors))
-        await drain(app)
-        async with job_context(resources) as ctx:
-            assert await reengage_after_failed_status(ctx, "wamid.OUT1") is True
-            await reengage_after_failed_status(ctx, "wamid.OUT1")  # twice: still one template
-            assert await reengage_after_failed_status(ctx, "wamid.UNKNOWN") is False
+        with respx.mock() as mock:
+            template_sent = mock.post(URL).mock(return_value=accepted("wamid.TEMPLATE1"))
+            await drain(app)  # process_status applies "failed", queues and sends the template
+            async with job_context(resources) as ctx:
+                await reengage_after_failed_status(ctx, "wamid.OUT1")  # again: still one
+                assert await reengage_after_failed_status(ctx, "wamid.UNKNOWN") is False
+            await drain(app)
+        assert template_sent.call_count == 1
+        assert json.loads(template_sent.calls[0].request.content)["type"] == "template"
         rows = await outbound_rows(resources)
         assert [(r.idempotency_key, r.message_type, r.status) for r in rows] == [
             ("wamid.IN1:reply:0", "text", "failed"),
-            ("wamid.IN1:reengage", "template", "queued"),
+            ("wamid.IN1:reengage", "template", "sent"),
         ]
         assert rows[1].payload["name"] == "reengage_v1"
