@@ -3,8 +3,10 @@ questions, button choices, per-turn resets, stickiness and versions."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
-from graph_support import Conversation, context, scripted_router, texts
+import respx
+from graph_support import LLM_BASE_URL, Conversation, chat_model, context, scripted_router, texts
 
 from graph.graph import build_graph
 from graph.messages import ButtonsMessage, ListMessage
@@ -125,3 +127,19 @@ async def test_an_old_schema_checkpoint_is_upcast_by_the_first_node() -> None:
     session = result["session"]
     assert (session["schema_version"], session["version"]) == (3, stored_v1["version"] + 1)
     assert session["dialogue"]["turns"][0]["text"] == "hola"  # the v1 history was kept
+
+
+@respx.mock(base_url=LLM_BASE_URL)
+async def test_a_failing_llm_never_breaks_a_turn_in_hybrid_mode(respx_mock) -> None:
+    api = respx_mock.post("/chat/completions").mock(return_value=httpx.Response(503))
+    router = scripted_router(TABLE, mode="hybrid", chat_model=chat_model())
+    chat = Conversation(context(router))
+    sure = await chat.send("my package never arrived")  # confident offline: no LLM call
+    assert api.call_count == 0 and sure["decision"].method == "offline"
+    unsure = await chat.send("tengo una duda rara")
+    assert api.call_count == 1
+    assert (unsure["decision"].method, unsure["decision"].fallback_reason) == (
+        "sticky",
+        "server_error",
+    )
+    assert unsure["outbound"] and unsure["session"]["version"] == 2
