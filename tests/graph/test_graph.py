@@ -138,8 +138,10 @@ async def test_a_failing_llm_never_breaks_a_turn_in_hybrid_mode(respx_mock) -> N
     assert api.call_count == 0 and sure["decision"].method == "offline"
     unsure = await chat.send("tengo una duda rara")
     assert api.call_count == 1
-    assert (unsure["decision"].method, unsure["decision"].fallback_reason) == (
-        "sticky",
+    decision = unsure["decision"]
+    assert (decision.lane, decision.method, decision.fallback_reason) == (
+        "support",
+        "fallback",
         "server_error",
     )
     assert unsure["outbound"] and unsure["session"]["version"] == 2
