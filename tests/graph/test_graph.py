@@ -145,3 +145,14 @@ async def test_a_failing_llm_never_breaks_a_turn_in_hybrid_mode(respx_mock) -> N
         "server_error",
     )
     assert unsure["outbound"] and unsure["session"]["version"] == 2
+
+
+async def test_an_unreadable_stored_session_is_replaced_not_fatal(caplog) -> None:
+    chat = conversation()
+    broken = {"version": 7, "schema_version": 99, "meta": "???"}
+    await chat.graph.aupdate_state(chat.config, {"session": broken}, as_node="finalize")
+    caplog.set_level("ERROR", logger="nodes.turn.load")
+    result = await chat.send("what time do you close?")
+    assert "opening hours" in texts(result)
+    assert result["session"]["version"] == 8  # continues, never goes backwards
+    assert [r.getMessage() for r in caplog.records] == ["session.unreadable"]
