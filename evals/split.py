@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sys
 import unicodedata
 from collections import defaultdict
@@ -26,14 +25,17 @@ TEST = DATASETS / "routing_test.jsonl"
 TEST_PERCENT = 20
 LANES = ("info", "commerce", "support")
 LANGS = ("en", "es", "pt")
-_NON_WORD = re.compile(r"[^\w{}]+")
 
 
 def dedupe_key(text: str) -> str:
-    """Texts equal up to case, accents, punctuation and spacing are one row."""
+    """Texts equal up to case, accents, punctuation and spacing are one row (emoji count)."""
     folded = unicodedata.normalize("NFKD", text.lower())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", folded).strip()
+    kept = (
+        " " if unicodedata.category(ch)[0] in "PZC" else ch
+        for ch in folded
+        if not unicodedata.combining(ch)
+    )
+    return " ".join("".join(kept).split())
 
 
 def _bucket(key: str) -> int:

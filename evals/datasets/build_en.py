@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from evals.datasets import en_templates as tpl
+from evals.split import dedupe_key
 
 HERE = Path(__file__).resolve().parent
 RAW = HERE / "raw_en"
@@ -115,7 +116,7 @@ def build_lane(lane: str, seed: int = 7) -> list[dict[str, str]]:
     seen: set[str] = set()
     out: list[dict[str, str]] = []
     for intent, text, _origin in rows:
-        key = re.sub(r"\W+", " ", text.lower()).strip()
+        key = dedupe_key(text)
         if key and key not in seen:
             seen.add(key)
             out.append({"text": text, "lane": lane, "lang": "en", "intent": intent})

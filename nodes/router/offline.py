@@ -38,6 +38,13 @@ _MENTION = re.compile(r"@\w+")
 _DIGITS = re.compile(r"\d+")
 _STRETCH = re.compile(r"(\w)\1{2,}")
 _SPACES = re.compile(r"\s+")
+# Emoji carry the mood of a message (angry = a problem, thanks = small talk): named tokens.
+_EMOJI = {
+    "angryx": "😡🤬😠😤👎💢😒🙄",
+    "sadx": "😢😭😞😔☹🙁😩😫",
+    "happyx": "😊🙂😀😃😄😁😍🥰❤👍🙏👏🎉✨😎👌",
+}
+_EMOJI_TOKEN = {ch: f" {name} " for name, chars in _EMOJI.items() for ch in chars}
 
 
 class LabeledExample(BaseModel):
@@ -73,6 +80,7 @@ def normalize_text(text: str) -> str:
     text = _PLACEHOLDER.sub(_slot_token, text)
     text = _URL.sub(" urlx ", text)
     text = _MENTION.sub(" userx ", text)
+    text = "".join(_EMOJI_TOKEN.get(ch, ch) for ch in text)
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("'", "").replace("’", "")
