@@ -94,12 +94,13 @@ def noisy(text: str, rng: random.Random) -> str:
     return _typo(out, rng) if rng.random() < 0.5 else out
 
 
-def decorate(text: str, rng: random.Random) -> str:
-    """Add a greeting, a brand mention or a closing, as people do."""
+def decorate(text: str, rng: random.Random, lane: str) -> str:
+    """Add a greeting, a brand mention or a closing (an angry one only on problems)."""
     if rng.random() < 0.5:
         text = rng.choice(tpl.OPENERS) + (text[0].lower() + text[1:] if text else text)
     if rng.random() < 0.5:
-        text = text.rstrip() + rng.choice(tpl.CLOSERS)
+        closers = tpl.CLOSERS + tpl.ANGRY_CLOSERS if lane == "support" else tpl.CLOSERS
+        text = text.rstrip() + rng.choice(closers)
     return text
 
 
@@ -109,7 +110,7 @@ def build_lane(lane: str, seed: int = 7) -> list[dict[str, str]]:
     rows = [(intent, text, "hand") for intent, text in hand]
     generated = [(intent, text, "template") for intent, text in tpl.expand(lane, rng)]
     sample = rng.sample(hand, k=len(hand) // 2)
-    generated += [(i, decorate(noisy(t, rng), rng), "template") for i, t in sample]
+    generated += [(i, decorate(noisy(t, rng), rng, lane), "template") for i, t in sample]
     budget = int(len(rows) * MAX_TEMPLATE_SHARE / (1 - MAX_TEMPLATE_SHARE))
     rng.shuffle(generated)
     rows += generated[:budget]

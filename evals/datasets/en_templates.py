@@ -38,12 +38,10 @@ CLOSERS = [
     " ty",
     ". thanks in advance",
     " 😊",
-    " 😡",
-    " :(",
-    " now",
     " today",
     ". cheers",
 ]
+ANGRY_CLOSERS = [" 😡", " :(", " now", "!!!", " fix this", " ridiculous", " 🤬", " #fail"]
 
 # Request frames in the style of intent datasets: "{a}" is an action phrase.
 FRAMES = [
