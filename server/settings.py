@@ -133,6 +133,12 @@ class Settings(BaseSettings):
                     "WHATSAPP_VERIFY_TOKEN is missing or still the development default; "
                     "choose a random string and enter the same one in Meta's webhook settings."
                 )
+            if not self.redis_url:
+                raise SettingsError(
+                    "REDIS_URL is required in production: the embedded Redis is for "
+                    "development (each process would start its own). Point it at a Redis 8 "
+                    "or Redis Stack server with the JSON and search modules."
+                )
         if self.router_mode == "llm" and not self.llm_configured:
             raise SettingsError("ROUTER_MODE=llm needs OPENAI_API_KEY or OPENAI_BASE_URL.")
         return self

@@ -37,6 +37,9 @@ def test_production_starts_with_real_secrets(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", "verify-me")
     monkeypatch.setenv("ENABLE_ORCHESTRATION", "true")
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u@db/convo")
+    with pytest.raises(ValidationError, match="REDIS_URL is required in production"):
+        Settings()
+    monkeypatch.setenv("REDIS_URL", "redis://redis:6379/0")
     settings = Settings()
     assert settings.enable_orchestration is True
     assert settings.sqlalchemy_url == "postgresql+asyncpg://u@db/convo"
