@@ -54,5 +54,10 @@ studio: install ## LangGraph Studio: `langgraph dev` on a free port (STUDIO_PORT
 	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true \
 	.venv/bin/langgraph dev --port $$PORT --no-browser --allow-blocking
 
+bench: install ## benchmarks, each against a baseline in the same run (state cost per turn, webhook latency, send limiter)
+	$(PY) -m benchmarks.state_cost --turns 100
+	$(PY) -m benchmarks.webhook_latency --requests 300 2>/dev/null
+	$(PY) -m benchmarks.send_limiter --seconds 8 --processes 2
+
 clean: ## remove the virtualenv and local data
 	rm -rf .venv .data .pytest_cache .mypy_cache .ruff_cache
