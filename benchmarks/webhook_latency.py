@@ -42,9 +42,10 @@ def message_body(index: int) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode()
 
 
-async def timed(
-    n: int, call: Callable[[int], Awaitable[httpx.Response]], status: int
-) -> list[float]:
+Call = Callable[[int], Awaitable[httpx.Response]]
+
+
+async def timed(n: int, call: Call, status: int) -> list[float]:
     samples = []
     for index in range(n):
         started = time.perf_counter()
@@ -59,7 +60,25 @@ def summary(name: str, samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[int(0.95 * (len(ordered) - 1))]
     p99 = ordered[int(0.99 * (len(ordered) - 1))]
-    return f"| {name} | {len(samples)} | {statistics.median(ordered):.1f} | {p95:.1f} | {p99:.1f} |"
+    median = statistics.median(ordered)
+    return f"| {name} | {len(samples)} | {median:.1f} | {p95:.1f} | {p99:.1f} |"
+
+
+async def measure(client: httpx.AsyncClient, requests: int) -> list[str]:
+    bodies = [message_body(i) for i in range(requests)]
+
+    def post(body: bytes, secret: str = DEFAULT_APP_SECRET) -> Awaitable[httpx.Response]:
+        headers = {"X-Hub-Signature-256": sign(body, secret), "Content-Type": "application/json"}
+        return client.post("/webhooks/whatsapp", content=body, headers=headers)
+
+    cases: list[tuple[str, Call, int]] = [
+        ("GET /healthz (baseline)", lambda i: client.get("/healthz"), 200),
+        ("POST, bad signature (baseline)", lambda i: post(bodies[i], "wrong"), 403),
+        ("POST, new message (stored + enqueued)", lambda i: post(bodies[i]), 200),
+        ("POST, duplicate delivery", lambda i: post(bodies[i]), 200),
+    ]
+    await timed(10, cases[0][1], 200)  # warm-up
+    return [summary(name, await timed(requests, call, status)) for name, call, status in cases]
 
 
 async def run(requests: int) -> None:
@@ -73,22 +92,7 @@ async def run(requests: int) -> None:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-                bodies = [message_body(i) for i in range(requests)]
-
-                def post(
-                    body: bytes, secret: str = DEFAULT_APP_SECRET
-                ) -> Awaitable[httpx.Response]:
-                    headers = {"X-Hub-Signature-256": sign(body, secret)}
-                    headers["Content-Type"] = "application/json"
-                    return client.post("/webhooks/whatsapp", content=body, headers=headers)
-
-                await timed(10, lambda i: client.get("/healthz"), 200)  # warm-up
-                rows = [
-                    summary("GET /healthz (baseline)", await timed(requests, lambda i: client.get("/healthz"), 200)),
-                    summary("POST, bad signature (baseline)", await timed(requests, lambda i: post(bodies[i], "wrong"), 403)),
-                    summary("POST, new message (stored + enqueued)", await timed(requests, lambda i: post(bodies[i]), 200)),
-                    summary("POST, duplicate delivery", await timed(requests, lambda i: post(bodies[i]), 200)),
-                ]  # fmt: skip
+                rows = await measure(client, requests)
     print("| request | n | p50 ms | p95 ms | p99 ms |")
     print("|---|---|---|---|---|")
     print("\n".join(rows))
