@@ -418,6 +418,39 @@ PROBLEMS = {
 }
 
 
+# "-ing" frames ("help with cancelling order 123"): intent datasets use them a lot.
+GERUND_FRAMES = [
+    "help with {g}",
+    "I need help {g}",
+    "assistance {g}",
+    "can you help me {g}?",
+    "I have problems {g}",
+    "I'm having trouble {g}",
+    "I'd like help {g}",
+    "need assistance {g}",
+    "I want help {g}",
+    "help {g}",
+    "I need support {g}",
+    "could you assist me {g}?",
+]
+_DOUBLED = {"get", "set", "put", "stop", "shop", "swap", "sign"}
+_IRREGULAR = {"see": "seeing", "be": "being", "sign": "signing", "cancel": "cancelling"}
+
+
+def gerund(action: str) -> str:
+    """'cancel my order' -> 'cancelling my order' (first word only; regular English rules)."""
+    verb, _, rest = action.partition(" ")
+    if verb in _IRREGULAR:
+        ing = _IRREGULAR[verb]
+    elif verb in _DOUBLED:
+        ing = verb + verb[-1] + "ing"
+    elif verb.endswith("e") and not verb.endswith("ee"):
+        ing = verb[:-1] + "ing"
+    else:
+        ing = verb + "ing"
+    return f"{ing} {rest}".strip()
+
+
 def _fill(text: str, rng: random.Random) -> str:
     for slot, values in SLOTS.items():
         while "{" + slot + "}" in text:
@@ -431,6 +464,8 @@ def _frames(lane: str, rng: random.Random, per_action: int = 3) -> Iterator[tupl
             for frame in rng.sample(FRAMES, k=per_action):
                 text = frame.replace("{a}", _fill(action, rng))
                 yield intent, text[0].upper() + text[1:] if rng.random() < 0.5 else text
+            text = rng.choice(GERUND_FRAMES).replace("{g}", _fill(gerund(action), rng))
+            yield intent, text
 
 
 def _problems(rng: random.Random, per_problem: int = 2) -> Iterator[tuple[str, str]]:
