@@ -8,7 +8,7 @@ import pytest
 
 from evals.split import TEST, TRAIN, dedupe_key
 from evals.tradeoff import breakdown, predict_all
-from nodes.router.offline import LabeledExample, OfflineClassifier, load_examples
+from nodes.router.offline import LabeledExample, OfflineClassifier, load_examples, normalize_text
 
 # Boundary cases written for this test only (not in any dataset file).
 BOUNDARY_CASES = [
@@ -26,6 +26,9 @@ BOUNDARY_CASES = [
     ("i forgot my password and cant get in", "support"),
     ("hey there!", "info"),
     ("do you have the black sneakers in size 42", "commerce"),
+    ("@shopco day 12 of waiting for my parcel 😡", "support"),
+    ("HOW DO I TRACK MY ORDER", "commerce"),
+    ("soooo i cant loginnn", "support"),
 ]
 
 
@@ -104,3 +107,11 @@ def test_intent_comes_from_the_predicted_lane(classifier: OfflineClassifier) -> 
     prediction = classifier.predict("where is my order #5521?")
     assert prediction.lane == "commerce"
     assert prediction.intent == "track_order"
+
+
+def test_normalization_keeps_meaning_and_drops_surface_noise() -> None:
+    assert normalize_text("Cancel order {{Order Number}} NOW!!! 😡") == (
+        "cancel order slotordernumber now!!! angryx"
+    )
+    assert normalize_text("@AmazonHelp where's #4521?") == "userx wheres # 0 ?"
+    assert normalize_text("¿Dónde está?") == "¿donde esta?"
