@@ -116,10 +116,11 @@ def test_hybrid_asks_the_llm_only_when_the_offline_model_is_unsure(
 ) -> None:
     from nodes.router import build_router
 
-    rows = [*ROWS[:2], {"text": "start", "lane": "info", "lang": "en"}]
+    gibberish = ("zzqx vvbk", "qwpfj xkcd")  # no word the offline model knows
+    rows = [*ROWS[:2], *({"text": text, "lane": "info", "lang": "en"} for text in gibberish)]
     offline = build_router("offline")
     unsure = {row["text"] for row in rows if not offline.confident(offline.offline(row["text"]))}
-    # The test needs both kinds of row; "start" is a bare word the offline model can't place.
+    # The test needs both kinds of row; gibberish is what the offline model can't place.
     assert unsure, "no row left that the offline model is unsure about: pick another"
     assert len(unsure) < len(rows), "every row is unsure: pick a clearer one"
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
