@@ -20,7 +20,8 @@ VERDICTS: dict[str, dict[str, Any] | None] = {
     "quiero comprar dos camisetas": {"lane": "commerce", "confidence": 0.9},
     "a que horas abren mañana": {"lane": "commerce", "confidence": 0.8},  # the LLM is wrong
     "hello there, who am i talking to": None,  # malformed: the router falls back offline
-    "start": {"lane": "info", "confidence": 0.7},
+    "zzqx vvbk": {"lane": "info", "confidence": 0.7},
+    "qwpfj xkcd": {"lane": "info", "confidence": 0.7},
 }
 ROWS = [
     {"text": "i never got my package and nobody answers", "lane": "support", "lang": "en"},
@@ -109,31 +110,55 @@ def test_hybrid_without_a_key_is_refused(
     assert "--router hybrid needs an LLM" in capsys.readouterr().err
 
 
+TINY_TRAINING = [
+    ("what time do you open", "info"),
+    ("where is the store", "info"),
+    ("i want to buy two shirts", "commerce"),
+    ("add it to my cart", "commerce"),
+    ("my package never arrived", "support"),
+    ("i want a refund", "support"),
+]
+
+
 def test_hybrid_asks_the_llm_only_when_the_offline_model_is_unsure(
     monkeypatch: pytest.MonkeyPatch,
     write_jsonl: Callable[[str, Iterable[Any]], Path],
     tmp_path: Path,
 ) -> None:
+    """A tiny offline model (not the project's, which keeps learning) makes "sure" and
+    "unsure" predictable: its own training texts are sure, a word it never saw is not."""
     from nodes.router import build_router
+    from nodes.router.offline import LabeledExample, OfflineClassifier
+    from server.llm import build_chat_model
 
-    gibberish = ("zzqx vvbk", "qwpfj xkcd")  # no word the offline model knows
-    rows = [*ROWS[:2], *({"text": text, "lane": "info", "lang": "en"} for text in gibberish)]
-    offline = build_router("offline")
+    tiny = OfflineClassifier.train(LabeledExample(text=t, lane=lane) for t, lane in TINY_TRAINING)
+
+    def hybrid_with_tiny_model(mode: str, settings: Any, **knobs: Any) -> Any:
+        return build_router("hybrid", chat_model=build_chat_model(settings), classifier=tiny)
+
+    monkeypatch.setattr("evals.routers.build_eval_router", hybrid_with_tiny_model)
+    VERDICTS.update({"i want to buy two shirts": {"lane": "commerce", "confidence": 0.9}})
+    rows = [
+        {"text": "i want to buy two shirts", "lane": "commerce", "lang": "en"},
+        {"text": "my package never arrived", "lane": "support", "lang": "en"},
+        {"text": "start", "lane": "info", "lang": "en"},
+    ]
+    offline = build_router("offline", classifier=tiny)
     unsure = {row["text"] for row in rows if not offline.confident(offline.offline(row["text"]))}
-    # The test needs both kinds of row; gibberish is what the offline model can't place.
-    assert unsure, "no row left that the offline model is unsure about: pick another"
-    assert len(unsure) < len(rows), "every row is unsure: pick a clearer one"
+    assert unsure == {"start"}
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     out = tmp_path / "hybrid.json"
     with respx.mock(base_url=BASE_URL, assert_all_called=False) as mock:
         endpoint = mock.post("/chat/completions").mock(side_effect=completion)
-        dataset = write_jsonl("rows.jsonl", rows)
-        args = ["--router", "hybrid", "--dataset", dataset, "--report-json", out]
-        assert main(["eval", "routing", *map(str, args)]) in (0, 1)
+        args = ["--router", "hybrid", "--dataset", write_jsonl("rows.jsonl", rows)]
+        assert main(["eval", "routing", *map(str, args), "--report-json", str(out)]) == 0
     report = json.loads(out.read_text())
-    asked = {p["text"] for p in report["predictions"] if p["method"] in ("llm", "fallback")}
-    assert asked == unsure
-    assert endpoint.call_count == len(unsure)
-    offline_rows = [p for p in report["predictions"] if p["text"] not in unsure]
-    assert all(p["prompt_tokens"] is None for p in offline_rows)
+    by_text = {p["text"]: p for p in report["predictions"]}
+    assert endpoint.call_count == 1
+    assert by_text["start"]["method"] == "llm"
+    assert by_text["start"]["predicted"] == "info"  # the LLM's answer
+    assert by_text["start"]["prompt_tokens"] == 200
+    assert by_text["my package never arrived"]["method"] == "offline"
+    assert by_text["my package never arrived"]["prompt_tokens"] is None
+    assert report["tokens"]["calls"] == 1
