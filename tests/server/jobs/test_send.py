@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -30,12 +29,6 @@ from server.resources import Resources
 from server.store.models import WaMessage, utcnow
 from server.whatsapp.metrics import read_send_metrics
 from server.worker import build_worker
-
-
-@pytest.fixture
-async def resources(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> AsyncIterator[Resources]:
-    async with sending_resources(monkeypatch, redis_url) as opened:
-        yield opened
 
 
 @respx.mock

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -29,15 +28,7 @@ from send_support import (
 from graph.messages import TextMessage
 from server.jobs import job_queue, send_job_id
 from server.jobs.send import send_message
-from server.resources import Resources
 from server.whatsapp.metrics import read_send_metrics
-
-
-@pytest.fixture
-async def resources(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> AsyncIterator[Resources]:
-    async with sending_resources(monkeypatch, redis_url) as opened:
-        yield opened
-
 
 RETRYABLE = [
     pytest.param(meta_error(130429, 429), 130429, id="130429-throughput"),
