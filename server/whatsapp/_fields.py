@@ -6,6 +6,7 @@ missing), so every parser reads fields through these helpers instead of indexing
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -48,8 +49,11 @@ def number(value: object) -> float | None:
 
 
 def integer(value: object) -> int | None:
+    """An int, or None for anything else, including `Infinity`/`NaN` (valid for `json.loads`)."""
     result = number(value)
-    return int(result) if result is not None else None
+    if result is None or not math.isfinite(result):
+        return None
+    return int(result)
 
 
 def flag(value: object) -> bool:

@@ -3,6 +3,7 @@ never raises, so the webhook can always store and acknowledge."""
 
 from __future__ import annotations
 
+import json
 import random
 
 from webhook_support import WEBHOOKS_DIR, load_payload, mutate_payload
@@ -24,3 +25,12 @@ def test_mutated_payloads_never_raise() -> None:
         for status in batch.statuses:
             assert isinstance(status.status, str)
     assert parsed_messages > 500  # the mutations left most messages recognisable
+
+
+def test_non_finite_error_codes_are_absent_not_an_exception() -> None:
+    body = json.loads(
+        '{"entry": [{"changes": [{"field": "messages", "value": {"errors": ['
+        '{"code": Infinity}, {"code": NaN}, {"code": "-inf"}, {"code": 131047}]}}]}]}'
+    )
+    codes = [error.error.code for error in parse_webhook(body).errors]
+    assert codes == [None, None, None, 131047]
