@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy.exc
 from sqlalchemy import make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from webhook_support import load_payload
@@ -204,3 +205,18 @@ async def test_oversized_ids_from_a_malformed_payload_are_clipped_not_refused(
         row = await repository.get_by_wamid(session, "wamid.TEXTREPLY1")
     assert row is not None and (len(row.tenant_id), len(row.wa_id)) == (64, 32)
     assert row.payload["message"]["from"] == "5" * 50  # the raw JSON keeps the truth
+
+
+async def test_a_database_error_text_does_not_show_the_bound_values(tmp_path: Path) -> None:
+    """The webhook and the jobs log `str(exc)`: it must not carry phone numbers or texts."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/store.db")
+    try:
+        async with engine.connect() as conn:
+            with pytest.raises(sqlalchemy.exc.OperationalError) as caught:
+                await conn.execute(
+                    text("SELECT * FROM missing WHERE x = :x"), {"x": "5511987654321"}
+                )
+        assert "missing" in str(caught.value)
+        assert "5511987654321" not in str(caught.value)
+    finally:
+        await engine.dispose()
