@@ -126,7 +126,7 @@ async def receive_webhook(request: Request) -> Response:
 def _decode(raw: bytes) -> dict[str, Any] | None:
     try:
         body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # too deeply nested
         return None
     return body if isinstance(body, dict) else None
 

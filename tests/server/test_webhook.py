@@ -115,7 +115,10 @@ async def test_unicode_body_is_verified_over_the_escaped_raw_bytes(app_client) -
     assert (await client.post(URL, content=escaped, headers=headers)).status_code == 403
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe", b""])
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe", b"", b'{"a": ' + b"[" * 10_000],
+)
 async def test_malformed_or_non_object_json_is_400(app_client, body: bytes) -> None:
     client, _ = app_client
     response = await client.post(URL, content=body, headers=signed_headers(body))
