@@ -117,7 +117,9 @@ class WhatsAppClient:
         first = messages[0] if isinstance(messages, list) and messages else None
         if not isinstance(first, dict) or not isinstance(first.get("id"), str):
             # Not retried: the message may have been accepted, and a retry could duplicate it.
-            raise PermanentSendError(f"the Graph API answered without a wamid: {answer}")
+            # Only the keys: the answer's `contacts` hold the user's number (logged, stored).
+            keys = ", ".join(sorted(str(key) for key in answer))
+            raise PermanentSendError(f"the Graph API answered without a wamid (keys: {keys})")
         status = first.get("message_status")
         log.info("whatsapp.sent", phone_number_id=phone_number_id, to=to, wamid=first["id"])
         return SentMessage(

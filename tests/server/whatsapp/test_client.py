@@ -251,9 +251,11 @@ async def test_timeouts_and_connection_errors_are_transient(client, failure) -> 
 
 @respx.mock
 async def test_an_answer_without_wamid_is_permanent(client) -> None:  # type: ignore[no-untyped-def]
-    respx.post(URL).mock(return_value=httpx.Response(200, json={"messages": []}))
-    with pytest.raises(errors.PermanentSendError):
+    answer = {"contacts": [{"input": f"+{USER}", "wa_id": USER}], "messages": []}
+    respx.post(URL).mock(return_value=httpx.Response(200, json=answer))
+    with pytest.raises(errors.PermanentSendError, match="without a wamid") as caught:
         await client.send(PHONE_ID, USER, TextMessage(body="Hi"))
+    assert USER not in str(caught.value)  # the message is logged and stored: no number
 
 
 def test_a_client_needs_a_token() -> None:
