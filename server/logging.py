@@ -14,6 +14,8 @@ import time
 from typing import Any
 
 PHONE_FIELDS = frozenset({"wa_id", "phone", "from", "to", "recipient_id", "phone_number", "from_"})
+TEXT_FIELDS = frozenset({"text", "body", "details", "reason"})
+"""Free text (a reply, an error's details): phone-number-like digit runs in it are masked."""
 _DIGITS = re.compile(r"\+?\d{7,15}")
 
 
@@ -39,6 +41,8 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
             out[key] = mask_phone(value)
         elif key in {"thread_id", "session"} and isinstance(value, str):
             out[key] = mask_thread_id(value)
+        elif key in TEXT_FIELDS and isinstance(value, str):
+            out[key] = _DIGITS.sub(lambda match: mask_phone(match.group()), value)
         else:
             out[key] = value
     return out
