@@ -46,6 +46,11 @@ def _clip(value: str | None, size: int) -> str | None:
     return value[:size] if value is not None else None
 
 
+def _int32(value: int | None) -> int | None:
+    """An error code fits the INTEGER column (PostgreSQL refuses a larger one), else None."""
+    return value if value is not None and -(2**31) <= value < 2**31 else None
+
+
 def _insert(session: AsyncSession, model: type[Any]) -> Any:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -100,7 +105,7 @@ async def store_status_event(session: AsyncSession, status: Status) -> bool:
             "status": status.status[:16],
             "tenant_id": status.metadata.phone_number_id[:64],
             "recipient_id": _clip(status.recipient_id, 32),
-            "error_code": error.code if error else None,
+            "error_code": _int32(error.code) if error else None,
             "error_title": (error.title or error.message) if error else None,
             "payload": dict(status.raw),
             "provider_timestamp": status.timestamp,

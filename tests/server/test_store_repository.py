@@ -207,6 +207,20 @@ async def test_oversized_ids_from_a_malformed_payload_are_clipped_not_refused(
     assert row.payload["message"]["from"] == "5" * 50  # the raw JSON keeps the truth
 
 
+async def test_an_error_code_too_large_for_the_column_is_dropped_not_refused(
+    sessions: Sessions,
+) -> None:
+    """PostgreSQL would refuse the whole webhook batch (503, retried by Meta for days)."""
+    payload = load_payload("status_failed")
+    payload["entry"][0]["changes"][0]["value"]["statuses"][0]["errors"][0]["code"] = 2**40
+    (status,) = parse_webhook(payload).statuses
+    async with sessions.begin() as session:
+        assert await repository.store_status_event(session, status)
+    async with sessions() as session:
+        (event,) = (await session.execute(select(WaStatusEvent))).scalars()
+    assert (event.error_code, event.payload["errors"][0]["code"]) == (None, 2**40)
+
+
 async def test_a_database_error_text_does_not_show_the_bound_values(tmp_path: Path) -> None:
     """The webhook and the jobs log `str(exc)`: it must not carry phone numbers or texts."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/store.db")
