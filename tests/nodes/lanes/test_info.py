@@ -36,6 +36,19 @@ def test_open_status_uses_the_tenant_timezone_and_exceptions(now: datetime, is_o
     assert open_status(PROFILE, now).is_open is is_open
 
 
+def test_an_interval_past_midnight_is_open_until_its_close_the_next_day() -> None:
+    late = PROFILE.model_copy(update={"hours": {**PROFILE.hours, "fri": [("20:00", "02:00")]}})
+    after_midnight = open_status(late, utc(2026, 11, 28, 4, 30))  # Sat 01:30 in Sao Paulo
+    assert after_midnight.is_open
+    assert after_midnight.closes_at is not None
+    assert after_midnight.closes_at.strftime("%a %H:%M") == "Sat 02:00"
+    closed = open_status(late, utc(2026, 11, 28, 5, 0))  # Sat 02:00: closed until 10:00
+    assert not closed.is_open
+    assert closed.opens_at is not None
+    assert closed.opens_at.strftime("%a %H:%M") == "Sat 10:00"
+    assert open_status(late, utc(2026, 11, 27, 22, 59)).is_open is False  # Fri 19:59
+
+
 def test_closed_answers_say_when_we_open_next_in_local_time() -> None:
     late_monday = utc(2026, 11, 24, 1, 30)  # Monday 22:30 local, Tuesday in UTC
     assert open_now_text(PROFILE, late_monday, "en") == (
