@@ -8,6 +8,7 @@ ticket instead of opening a second one. "Talk to a person" (typed or the button)
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,8 @@ from nodes.lanes.cues import HUMAN, NO, YES
 from nodes.registry import LaneSpec
 from nodes.router.followups import is_acknowledgement, is_followup
 from nodes.text import has_phrase
+
+logger = logging.getLogger(__name__)
 
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("account", ("login", "log in", "password", "account", "cuenta", "contrasena", "senha",
@@ -63,6 +66,12 @@ def _human(state: State, support: SupportState) -> dict[str, Any]:
     tickets = [t.model_copy(update={"status": "pending_human"}) if t.status == "open" else t
                for t in support.open_tickets]  # fmt: skip
     updated = support.model_copy(update={"handoff": "requested", "open_tickets": tickets})
+    # Nothing routes the chat to a person yet: this log line is what an operator can watch.
+    logger.warning(
+        "support.human_requested",
+        extra={"fields": {"thread_id": state.turn.thread_id, "msg_id": state.turn.msg_id,
+                          "tickets": [t.number for t in tickets]}},
+    )  # fmt: skip
     return reply(state, TextMessage(body=say("support.human", state.language)),
                  patch=SessionPatch(support=updated))  # fmt: skip
 

@@ -42,10 +42,14 @@ async def test_a_problem_becomes_a_ticket_and_a_human_is_offered(lang: str) -> N
 
 
 @pytest.mark.parametrize("lang", ["en", "es", "pt"])
-async def test_asking_for_a_human_sets_the_handoff(lang: str) -> None:
+async def test_asking_for_a_human_sets_the_handoff_and_logs_it(
+    lang: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="nodes.lanes.support")
     result = await helpdesk(HUMAN[lang]).send(HUMAN[lang])
     assert HUMAN_ACK[lang] in texts(result)
     assert result["session"]["support"]["handoff"] == "requested"
+    assert [r.getMessage() for r in caplog.records] == ["support.human_requested"]
 
 
 async def test_yes_to_the_offer_requests_a_human_and_marks_the_ticket() -> None:
