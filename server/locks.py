@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
+import redis.exceptions
 
 from server.logging import get_logger, mask_thread_id
 
@@ -181,7 +182,14 @@ class SessionLock:
         """Extend the mutex every ttl/3 while the turn runs; note it if it was lost."""
         while True:
             await asyncio.sleep(self.config.extend_every_s)
-            extended = await self._extend(keys=[self.key], args=[self.token, self.config.ttl_ms])
+            try:
+                extended = await self._extend(
+                    keys=[self.key], args=[self.token, self.config.ttl_ms]
+                )
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                # A blip: try again next tick (the commit fence still catches a lost lock).
+                log.warning("session_lock.extend_failed", session=self.session, error=repr(exc))
+                continue
             if not extended:
                 self.lost = True
                 log.warning("session_lock.lost", session=self.session)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 import redis.asyncio as aioredis
+import redis.exceptions
 
 from server.locks import LockConfig, LockError, SessionLock, acquire_session_lock
 from server.logging import JsonLinesFormatter
@@ -96,6 +97,25 @@ async def test_the_watchdog_keeps_a_slow_turn_locked(redis_client: aioredis.Redi
             assert await lock.is_held()
         assert not lock.lost
     assert await redis_client.exists(KEY) == 0
+
+
+async def test_a_failed_extension_does_not_stop_the_watchdog(redis_client: aioredis.Redis) -> None:
+    config = LockConfig(ttl_ms=300)
+    async with acquire_session_lock(redis_client, TENANT, WA, config=config) as lock:
+        real_extend, failures = lock._extend, [0]
+
+        async def blip(**kwargs: object) -> object:
+            if failures[0] == 0:
+                failures[0] += 1
+                raise redis.exceptions.ConnectionError("connection reset")
+            return await real_extend(**kwargs)  # type: ignore[arg-type]
+
+        lock._extend = blip  # type: ignore[assignment]
+        for _ in range(2):
+            await eventually(functools.partial(_extended, redis_client), "the TTL extended")
+        assert failures == [1]
+        assert await lock.is_held()
+        assert not lock.lost
 
 
 async def _extended(redis: aioredis.Redis) -> bool:
