@@ -80,21 +80,20 @@ async def _trigger_turn(ctx: dict[str, Any], row_id: int, message: Message) -> N
 async def process_status(ctx: dict[str, Any], wamid: str) -> str | None:
     """Apply the pending status events of an outbound message; its status after."""
     resources: Resources = ctx["resources"]
-    async with (
-        retry_transient(ctx, "process_status", provider_message_id=wamid),
-        resources.sessions.begin() as session,
-    ):
-        status = await repository.apply_status_events(session, wamid)
-    if status is None:
-        log.info("process_status.pending", provider_message_id=wamid)
-    else:
-        log.info("process_status.applied", provider_message_id=wamid, status=status)
-    if status == "failed":
-        # 131047 reported late (accepted, then undeliverable outside the 24 h window):
-        # queue the tenant's re-engagement template, as for a synchronous 131047.
-        from server.jobs.send import reengage_after_failed_status
+    async with retry_transient(ctx, "process_status", provider_message_id=wamid):
+        async with resources.sessions.begin() as session:
+            status = await repository.apply_status_events(session, wamid)
+        if status is None:
+            log.info("process_status.pending", provider_message_id=wamid)
+        else:
+            log.info("process_status.applied", provider_message_id=wamid, status=status)
+        if status == "failed":
+            # 131047 reported late (accepted, then undeliverable outside the 24 h window):
+            # queue the tenant's re-engagement template, as for a synchronous 131047.
+            # Inside the retry: a re-run finds the row failed again and queues it once.
+            from server.jobs.send import reengage_after_failed_status
 
-        await reengage_after_failed_status(ctx, wamid)
+            await reengage_after_failed_status(ctx, wamid)
     return status
 
 

@@ -197,3 +197,40 @@ async def test_a_late_131047_queues_the_reengagement_template(monkeypatch, redis
             ("wamid.IN1:reengage", "template", "sent"),
         ]
         assert rows[1].payload["name"] == "reengage_v1"
+
+
+async def test_a_transient_error_queuing_the_template_retries_the_status_job(
+    monkeypatch, redis_url
+) -> None:  # type: ignore[no-untyped-def]
+    import redis.exceptions
+    from arq.worker import Retry
+
+    import server.jobs.send as send_module
+    from server.jobs.process import process_status
+
+    env = {**SENDING_ENV, "WHATSAPP_REENGAGEMENT_TEMPLATE": "reengage_v1"}
+    async with running_app(monkeypatch, redis_url, **env) as (client, app):
+        resources = resources_of(app)
+        row = await add_reply(resources)
+        with respx.mock() as mock:
+            mock.post(URL).mock(return_value=accepted("wamid.OUT1"))
+            async with job_context(resources) as ctx:
+                await send_message(ctx, row.id)
+        errors = [{"code": 131047, "title": "Re-engagement message"}]
+        await post_webhook(client, status_webhook("wamid.OUT1", "failed", errors=errors))
+        real = send_module.reengage_after_failed_status
+
+        async def redis_blip(*args: object) -> bool:
+            raise redis.exceptions.ConnectionError("connection reset")
+
+        async with job_context(resources) as ctx:
+            monkeypatch.setattr(send_module, "reengage_after_failed_status", redis_blip)
+            with pytest.raises(Retry):  # before: the job failed for good, no template ever
+                await process_status(ctx, "wamid.OUT1")
+            monkeypatch.setattr(send_module, "reengage_after_failed_status", real)
+            assert await process_status(ctx, "wamid.OUT1") == "failed"  # the retry
+        rows = await outbound_rows(resources)
+        assert [(r.idempotency_key, r.status) for r in rows] == [
+            ("wamid.IN1:reply:0", "failed"),
+            ("wamid.IN1:reengage", "queued"),
+        ]
