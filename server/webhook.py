@@ -123,9 +123,15 @@ async def receive_webhook(request: Request) -> Response:
     return JSONResponse({"received": len(batch.messages), "statuses": len(batch.statuses)})
 
 
+def _no_constant(_name: str) -> None:
+    """`NaN`/`Infinity` (accepted by `json.loads`, not JSON) become null: PostgreSQL's JSON
+    columns refuse them, which would refuse the whole batch (503) on every retry."""
+    return None
+
+
 def _decode(raw: bytes) -> dict[str, Any] | None:
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # too deeply nested
         return None
     return body if isinstance(body, dict) else None

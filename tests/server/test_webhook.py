@@ -100,6 +100,18 @@ async def test_right_signature_is_200_and_the_message_is_stored_before_the_answe
     assert row.payload["contact"]["profile"]["name"] == "Sheena Nelson"
 
 
+async def test_nan_and_infinity_are_stored_as_null(app_client) -> None:
+    client, app = app_client
+    body = json.dumps(load_payload("text")).replace(
+        '"timestamp": "1', '"t": Infinity, "x": NaN, "timestamp": "1', 1
+    )
+    assert "Infinity" in body
+    response = await client.post(URL, content=body.encode(), headers=signed_headers(body.encode()))
+    assert response.status_code == 200
+    (row,) = await stored_rows(app)
+    assert (row.payload["message"]["t"], row.payload["message"]["x"]) == (None, None)
+
+
 async def test_unicode_body_is_verified_over_the_escaped_raw_bytes(app_client) -> None:
     client, app = app_client
     payload = load_payload("text_unicode")
