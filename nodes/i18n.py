@@ -33,6 +33,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "¡De nada! ¿Algo más en lo que pueda ayudarte?",
         "pt": "De nada! Posso ajudar em mais alguma coisa?",
     },
+    "declined": {
+        "en": "No problem. Anything else I can do for you?",
+        "es": "Sin problema. ¿Algo más en lo que pueda ayudarte?",
+        "pt": "Sem problema. Posso ajudar em mais alguma coisa?",
+    },
     "open.yes": {
         "en": "Yes, we're open now until {time} ({zone} time).",
         "es": "Sí, estamos abiertos ahora hasta las {time} (hora de {zone}).",

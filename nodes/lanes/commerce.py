@@ -25,7 +25,15 @@ from nodes.lanes.catalog_views import (
     resolve_reference,
 )
 from nodes.lanes.common import lane_subgraph, may_hand_off, reply, session_of, tenant_of
-from nodes.lanes.cues import NO, YES, best_faq, has_problem, info_topic, small_talk
+from nodes.lanes.cues import (
+    NO,
+    YES,
+    acknowledgement_key,
+    best_faq,
+    has_problem,
+    info_topic,
+    small_talk,
+)
 from nodes.registry import LaneSpec
 from nodes.router.followups import is_acknowledgement, is_followup
 from nodes.tenants import Catalog, Product, load_catalog
@@ -138,8 +146,9 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if offered is not None and has_phrase(text, YES) and not has_phrase(text, NO):
         return _add(state, commerce, offered, catalog)
     product = resolve_reference(text, commerce.last_shown_skus, catalog)
-    if product is None and is_acknowledgement(text):
-        return reply(state, TextMessage(body=say("thanks", state.language)))
+    if product is None and is_acknowledgement(text):  # "thx", or "no" to "add it to your cart?"
+        body = say(acknowledgement_key(text), state.language)
+        return reply(state, TextMessage(body=body), patch=SessionPatch(slots={"offered_sku": None}))
     matches = [product] if product is not None else catalog.search(text)
     if len(matches) == 1 and has_phrase(text, ADD):
         return _add(state, commerce, matches[0], catalog)

@@ -89,6 +89,11 @@ def small_talk(text: str) -> InfoTopic | None:
     return None
 
 
+def acknowledgement_key(text: str) -> str:
+    """The sentence for a bare acknowledgement: "thx" -> "thanks", a plain "no" -> "declined"."""
+    return "declined" if has_phrase(text, NO) and not has_phrase(text, THANKS) else "thanks"
+
+
 def wants_shopping(text: str, catalog: Catalog) -> bool:
     return has_phrase(text, SHOPPING) or bool(catalog.search(text))
 

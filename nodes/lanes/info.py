@@ -18,7 +18,14 @@ from graph.session.contract import Language
 from graph.state import State
 from nodes.i18n import WEEKDAY_NAMES, WEEKDAY_ON, say
 from nodes.lanes.common import lane_buttons, lane_subgraph, may_hand_off, reply, tenant_of
-from nodes.lanes.cues import best_faq, has_problem, info_topic, small_talk, wants_shopping
+from nodes.lanes.cues import (
+    acknowledgement_key,
+    best_faq,
+    has_problem,
+    info_topic,
+    small_talk,
+    wants_shopping,
+)
 from nodes.lanes.info_llm import grounded_answer, info_prompt
 from nodes.registry import LaneSpec
 from nodes.router.followups import is_acknowledgement
@@ -97,7 +104,7 @@ def _answer_text(state: State, profile: TenantProfile, now: datetime) -> str | N
     if faq is not None:
         return faq.answer.get(language) or faq.answer["en"]
     if small_talk(text) == "thanks" or is_acknowledgement(text):
-        return say("thanks", language)
+        return say(acknowledgement_key(text), language)
     return None
 
 

@@ -21,7 +21,7 @@ from graph.session.contract import MAX_OPEN_TICKETS, SessionPatch, SupportState,
 from graph.state import State
 from nodes.i18n import say
 from nodes.lanes.common import lane_subgraph, reply, session_of
-from nodes.lanes.cues import HUMAN, NO, YES
+from nodes.lanes.cues import HUMAN, NO, YES, acknowledgement_key
 from nodes.registry import LaneSpec
 from nodes.router.followups import is_acknowledgement, is_followup
 from nodes.text import has_phrase
@@ -97,7 +97,7 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if choice == "support:no_human" or (offered and has_phrase(text, NO)):
         return _decline(state, support)
     if is_acknowledgement(text):
-        return reply(state, TextMessage(body=say("thanks", state.language)))
+        return reply(state, TextMessage(body=say(acknowledgement_key(text), state.language)))
     if is_followup(text) and support.open_tickets:  # "2", "the blue one": about the ticket
         number = support.open_tickets[-1].number
         return reply(state, TextMessage(body=say("support.noted", state.language, number=number)))

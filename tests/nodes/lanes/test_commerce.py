@@ -138,3 +138,20 @@ async def test_an_acknowledgement_in_commerce_is_answered_not_shown_the_catalog(
     result = await chat.send(ack)
     assert result["decision"].method == "sticky"
     assert not isinstance(result["outbound"][0], ListMessage)
+
+
+@pytest.mark.parametrize(
+    ("no", "expected"),
+    [("no", "No problem."), ("nope", "No problem."), ("no, thanks", "You're welcome!")],
+)
+async def test_no_to_the_add_to_cart_offer_is_not_thanked_and_withdraws_the_offer(
+    no: str, expected: str
+) -> None:
+    chat = shop(MUGS["en"])
+    await chat.send(MUGS["en"])
+    await chat.send(BLUE["en"])  # "Shall I add it to your cart?"
+    declined = await chat.send(no)
+    assert texts(declined).startswith(expected)
+    assert "offered_sku" not in declined["session"]["slots"]
+    later = await chat.send("yes")
+    assert later["session"]["commerce"]["cart"] == []
