@@ -81,8 +81,8 @@ TEXTS: dict[str, dict[Language, str]] = {
     },
     "product.out_of_stock": {
         "en": "{name}: {price}, but it is out of stock right now.",
-        "es": "{name}: {price}, pero ahora está agotado.",
-        "pt": "{name}: {price}, mas está esgotado no momento.",
+        "es": "{name}: {price}, pero ahora no nos queda stock.",
+        "pt": "{name}: {price}, mas no momento está sem estoque.",
     },
     "button.add": {"en": "Add to cart", "es": "Agregar al carrito", "pt": "Adicionar"},
     "button.catalog": {"en": "See products", "es": "Ver productos", "pt": "Ver produtos"},

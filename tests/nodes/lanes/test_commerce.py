@@ -155,3 +155,18 @@ async def test_no_to_the_add_to_cart_offer_is_not_thanked_and_withdraws_the_offe
     assert "offered_sku" not in declined["session"]["slots"]
     later = await chat.send("yes")
     assert later["session"]["commerce"]["cart"] == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("en", "Red ceramic mug: USD 12.00, but it is out of stock right now."),
+     ("es", "Taza roja de cerámica: USD 12.00, pero ahora no nos queda stock."),
+     ("pt", "Caneca vermelha de cerâmica: USD 12.00, mas no momento está sem estoque.")],
+)  # fmt: skip
+async def test_an_out_of_stock_product_is_said_so_in_the_users_language(
+    lang: str, expected: str
+) -> None:
+    chat = shop(MUGS[lang])
+    await chat.send(MUGS[lang])
+    result = await chat.send("2")
+    assert texts(result) == expected
