@@ -2,8 +2,8 @@
 
 `GET /dev/outbox?tenant_id=&wa_id=&after_id=&wamid=` returns the outbox rows to one user
 newer than `after_id`, and the processing state of inbound message `wamid`, so the chat
-knows when the bot has finished answering. Outside development it answers 404: the
-outbox holds customers' conversations.
+knows when the bot has finished answering. Outside development, or to a client that is
+not on this machine, it answers 404: the outbox holds customers' conversations.
 """
 
 from __future__ import annotations
@@ -34,6 +34,14 @@ def _row(row: WaMessage) -> dict[str, Any]:
     }
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _from_this_machine(request: Request) -> bool:
+    client = request.client
+    return client is not None and client.host in LOOPBACK_HOSTS
+
+
 @router.get("/dev/outbox")
 async def dev_outbox(
     request: Request, tenant_id: str, wa_id: str, after_id: int = 0, wamid: str | None = None
@@ -42,6 +50,10 @@ async def dev_outbox(
     settings = resources.settings
     if settings.environment != "development":
         return JSONResponse({"error": "only available with CONVO_ENV=development"}, 404)
+    if not _from_this_machine(request):
+        # CONVO_ENV defaults to development: a deployment that forgot to set it must not
+        # serve its customers' conversations to the internet.
+        return JSONResponse({"error": "only available from this machine (loopback)"}, 404)
     async with resources.sessions() as session:
         # The turn's state first, then the rows: the replies and the `answered` state are
         # committed together, so a turn seen done here has its replies in the next read

@@ -14,6 +14,7 @@ answering 200; these jobs do the rest, once, however often they run:
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from server.jobs import (
@@ -30,6 +31,7 @@ from server.jobs.retry import retry_transient
 from server.logging import get_logger
 from server.resources import Resources
 from server.store import repository
+from server.store.models import utcnow
 from server.whatsapp.updates import Message
 
 log = get_logger(__name__)
@@ -97,16 +99,31 @@ async def process_status(ctx: dict[str, Any], wamid: str) -> str | None:
     return status
 
 
+UNANSWERED_AFTER = timedelta(minutes=5)
+"""A processed turn-starting message unanswered this long has lost its orchestrate job
+(a job still queued or deferred for a retry keeps its id, so re-enqueuing it is a no-op)."""
+
+
 async def recover_pending(ctx: dict[str, Any]) -> int:
-    """Re-enqueue stored but unprocessed messages and unapplied statuses; how many."""
+    """Re-enqueue stored but unprocessed messages, turns whose job was lost and unapplied
+    statuses; how many jobs were enqueued."""
     resources: Resources = ctx["resources"]
+    orchestrating = resources.settings.enable_orchestration
     async with resources.sessions() as session:
         wamids = await repository.unprocessed_inbound(session)
+        unanswered = (
+            await repository.unanswered_turns(session, older_than=utcnow() - UNANSWERED_AFTER)
+            if orchestrating
+            else []
+        )
         status_wamids = await repository.pending_status_wamids(session)
     queue = queue_from_ctx(ctx)
     count = 0
     for wamid in wamids:
         count += await enqueue_once(queue, PROCESS_MESSAGE, wamid, job_id=process_job_id(wamid))
+    for wamid in unanswered:
+        job_id = orchestrate_job_id(wamid)
+        count += await enqueue_once(queue, ORCHESTRATE_TURN, wamid, job_id=job_id)
     for wamid in status_wamids:
         job_id = status_job_id(wamid, "recover")
         count += await enqueue_once(queue, PROCESS_STATUS, wamid, job_id=job_id)

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.messages import OutboundMessage
 from server.store.models import Direction, WaMessage, WaStatusEvent, utcnow
-from server.whatsapp.updates import STATUS_RANK, Message, Status
+from server.whatsapp.updates import ORCHESTRATED_TYPES, STATUS_RANK, Message, Status
 
 RECEIVED = "received"
 """Inbound: stored by the webhook, `process_message` not done yet."""
@@ -255,6 +255,25 @@ async def unprocessed_inbound(session: AsyncSession, *, limit: int = 500) -> lis
     result = await session.execute(
         select(WaMessage.wamid)
         .where(WaMessage.direction == Direction.INBOUND.value, WaMessage.status == RECEIVED)
+        .order_by(WaMessage.id)
+        .limit(limit)
+    )
+    return [wamid for wamid in result.scalars() if wamid]
+
+
+async def unanswered_turns(
+    session: AsyncSession, *, older_than: datetime, limit: int = 500
+) -> list[str]:
+    """Wamids of inbound text/button/interactive rows processed before `older_than` but
+    never answered (their `orchestrate_turn` job was lost, e.g. Redis was flushed)."""
+    result = await session.execute(
+        select(WaMessage.wamid)
+        .where(
+            WaMessage.direction == Direction.INBOUND.value,
+            WaMessage.status == PROCESSED,
+            WaMessage.message_type.in_(sorted(ORCHESTRATED_TYPES)),
+            WaMessage.status_updated_at < older_than,
+        )
         .order_by(WaMessage.id)
         .limit(limit)
     )

@@ -168,3 +168,17 @@ async def test_interactive_loop_until_quit(chat_app, monkeypatch) -> None:
     assert await run_interactive(_session(client), console) == 0
     assert [t.text for t in controller.turns] == ["menu", "Hours"]
     assert "[1] Hours" in console.export_text()
+
+
+async def test_dev_outbox_is_refused_to_other_machines(monkeypatch, redis_url) -> None:
+    """CONVO_ENV defaults to development: a forgotten setting must not expose the outbox."""
+    import httpx
+
+    async with running_app(monkeypatch, redis_url, CONVO_ENV="development") as (client, app):
+        params = {"tenant_id": "1", "wa_id": "2"}
+        assert (await client.get("/dev/outbox", params=params)).status_code == 200
+        remote = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+        async with httpx.AsyncClient(transport=remote, base_url="http://testserver") as other:
+            response = await other.get("/dev/outbox", params=params)
+        assert response.status_code == 404
+        assert "loopback" in response.json()["error"]

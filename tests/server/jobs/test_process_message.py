@@ -108,3 +108,33 @@ async def test_redis_down_while_enqueueing_is_retried_with_backoff(app_client, m
     ctx["job_try"] = 5
     with pytest.raises(redis.exceptions.ConnectionError):  # bounded: the last try gives up
         await process_message(ctx, "wamid.TEXT1")
+
+
+async def test_a_turn_whose_job_was_lost_is_recovered(app_client) -> None:
+    """Redis lost the orchestrate job (e.g. flushed): the recovery sweep re-enqueues the
+    turn of a processed but unanswered message once it is old enough, and only then."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+    from webhook_support import resources_of
+
+    from server.jobs.process import UNANSWERED_AFTER, recover_pending
+    from server.store.models import WaMessage, utcnow
+
+    client, app = app_client
+    await post_webhook(client, load_payload("text"))
+    await post_webhook(client, load_payload("image"))
+    ctx = job_ctx(app)
+    await ctx["redis"].delete("arq:queue")
+    assert await process_message(ctx, "wamid.TEXT1") == "orchestrating"
+    assert await process_message(ctx, "wamid.IMG1") == "stored"
+    await ctx["redis"].delete("arq:queue", "arq:job:orchestrate:wamid.TEXT1")  # the job is lost
+    assert await recover_pending(ctx) == 0  # too recent: its job may still be running
+    async with resources_of(app).sessions.begin() as session:
+        await session.execute(
+            update(WaMessage).values(status_updated_at=utcnow() - UNANSWERED_AFTER - timedelta(1))
+        )
+    assert await recover_pending(ctx) == 1  # the text's turn; the image never starts one
+    jobs = await ctx["redis"].queued_jobs()
+    assert [(j.function, j.args) for j in jobs] == [("orchestrate_turn", ("wamid.TEXT1",))]
+    assert await recover_pending(ctx) == 0  # already queued: the job id dedupes
