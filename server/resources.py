@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -25,7 +25,7 @@ log = get_logger(__name__)
 @dataclass
 class Resources:
     settings: Settings
-    redis_url: str
+    redis_url: str = field(repr=False)  # may hold a password
     redis: aioredis.Redis
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]

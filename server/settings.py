@@ -50,13 +50,13 @@ class Settings(BaseSettings):
     environment: Environment = Field(default="development", alias="CONVO_ENV")
     """`development` allows the default secrets; `production` refuses them."""
 
-    redis_url: str | None = None
+    redis_url: str | None = Field(default=None, repr=False)  # may hold a password
     """Redis 8 / Redis Stack (RedisJSON + RediSearch). Unset: start the embedded Redis."""
 
     data_dir: str = Field(default=".data", alias="CONVO_DATA_DIR")
     """Folder for the embedded Redis' AOF files and the default SQLite database."""
 
-    database_url: str | None = None
+    database_url: str | None = Field(default=None, repr=False)  # may hold a password
     """SQLAlchemy async URL. Unset: SQLite at `{data_dir}/convo.db`."""
 
     enable_orchestration: bool = False

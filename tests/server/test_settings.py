@@ -36,14 +36,15 @@ def test_production_starts_with_real_secrets(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("WHATSAPP_APP_SECRET", "0123456789abcdef")
     monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", "verify-me")
     monkeypatch.setenv("ENABLE_ORCHESTRATION", "true")
-    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u@db/convo")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u:db-password@db/convo")
     with pytest.raises(ValidationError, match="REDIS_URL is required in production"):
         Settings()
-    monkeypatch.setenv("REDIS_URL", "redis://redis:6379/0")
+    monkeypatch.setenv("REDIS_URL", "redis://:redis-password@redis:6379/0")
     settings = Settings()
     assert settings.enable_orchestration is True
-    assert settings.sqlalchemy_url == "postgresql+asyncpg://u@db/convo"
-    assert "0123456789abcdef" not in repr(settings)  # secrets never printed
+    assert settings.sqlalchemy_url == "postgresql+asyncpg://u:db-password@db/convo"
+    for secret in ("0123456789abcdef", "db-password", "redis-password"):
+        assert secret not in repr(settings)  # secrets never printed
 
 
 def test_router_mode_follows_the_llm_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
