@@ -129,9 +129,23 @@ def _no_constant(_name: str) -> None:
     return None
 
 
+def _without_nul(value: Any) -> Any:
+    """NUL characters (`\\u0000`) become U+FFFD in every string, keys included: PostgreSQL
+    text columns refuse NUL, which would refuse the whole batch (503) on every retry."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
 def _decode(raw: bytes) -> dict[str, Any] | None:
     try:
         body = json.loads(raw, parse_constant=_no_constant)
+        if b"\\u0000" in raw:
+            body = _without_nul(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # too deeply nested
         return None
     return body if isinstance(body, dict) else None

@@ -234,3 +234,26 @@ async def test_a_database_error_text_does_not_show_the_bound_values(tmp_path: Pa
         assert "5511987654321" not in str(caught.value)
     finally:
         await engine.dispose()
+
+
+async def test_a_nul_character_does_not_block_the_store(sessions: Sessions) -> None:
+    """PostgreSQL refuses NUL in text columns; one odd message must not make the whole
+    batch fail (503) on every retry Meta sends for days. The webhook's decoder turns NUL
+    into U+FFFD before anything is parsed, so ids stay consistent for every job."""
+    import json
+
+    from server.webhook import _decode
+
+    payload = load_payload("text")
+    message_json = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+    message_json["text"]["body"] = "hola\x00mundo"
+    message_json["id"] = "wamid.NUL\x001"
+    body = _decode(json.dumps(payload).encode())
+    assert body is not None
+    message = parse_webhook(body).messages[0]
+    async with sessions.begin() as session:
+        assert await repository.store_inbound(session, message)
+    async with sessions() as session:
+        (row,) = (await session.execute(select(WaMessage))).scalars()
+    assert (row.text, row.wamid) == ("hola\ufffdmundo", "wamid.NUL\ufffd1")
+    assert row.payload["message"]["text"]["body"] == "hola\ufffdmundo"
