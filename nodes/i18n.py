@@ -108,6 +108,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "Todavía no puedo consultar ni cambiar pedidos por aquí. Una persona de nuestro equipo puede ayudarte ahora.",
         "pt": "Ainda não consigo consultar ou alterar pedidos por aqui. Uma pessoa da nossa equipe pode ajudar agora.",
     },
+    "support.ask": {
+        "en": "Sorry you're having trouble. Tell me what happened (and your order number, if there is one), or talk to a person.",
+        "es": "Lamento que tengas un problema. Cuéntame qué pasó (y tu número de pedido, si lo hay) o habla con una persona.",
+        "pt": "Sinto muito pelo problema. Conte o que aconteceu (e o número do pedido, se houver) ou fale com uma pessoa.",
+    },
     "support.ticket": {
         "en": "I'm sorry about that. I've opened ticket {number} so our team can look into it. Would you like to talk to a person?",
         "es": "Lamento lo ocurrido. Abrí el ticket {number} para que nuestro equipo lo revise. ¿Quieres hablar con una persona?",

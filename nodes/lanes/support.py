@@ -83,6 +83,12 @@ def _decline(state: State, support: SupportState) -> dict[str, Any]:
     return reply(state, TextMessage(body=body), patch=SessionPatch(support=updated))
 
 
+def _ask_problem(state: State) -> dict[str, Any]:
+    """The "Help" menu button says nothing about the problem yet: ask, open no ticket."""
+    button = Button(id="support:human", title=say("button.human", state.language))
+    return reply(state, ButtonsMessage(body=say("support.ask", state.language), buttons=(button,)))
+
+
 async def gate(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Support keeps whatever reaches it: a problem is never bounced to another lane."""
     return {}
@@ -96,6 +102,8 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return _human(state, support)
     if choice == "support:no_human" or (offered and has_phrase(text, NO)):
         return _decline(state, support)
+    if choice == "lane:support":
+        return _ask_problem(state)
     if is_acknowledgement(text):
         return reply(state, TextMessage(body=say(acknowledgement_key(text), state.language)))
     if is_followup(text) and support.open_tickets:  # "2", "the blue one": about the ticket

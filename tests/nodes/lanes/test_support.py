@@ -101,3 +101,20 @@ def test_every_button_title_fits_whatsapps_20_characters() -> None:
     for key, variants in TEXTS.items():
         if key.startswith(("button.", "lane.", "catalog.button")):
             assert all(len(text) <= 20 for text in variants.values()), key
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "ask"),
+    [("en", "Help", "Tell me what happened"), ("es", "Ayuda", "Cuéntame qué pasó"),
+     ("pt", "Ajuda", "Conte o que aconteceu")],
+)  # fmt: skip
+async def test_the_help_menu_button_asks_for_the_problem_instead_of_opening_a_ticket(
+    lang: str, title: str, ask: str
+) -> None:
+    chat = helpdesk(PROBLEM[lang])
+    asked = await chat.send(title, choice_id="lane:support")
+    assert ask in texts(asked)
+    assert [b.id for b in asked["outbound"][0].buttons] == ["support:human"]
+    assert asked["session"]["support"]["open_tickets"] == []
+    told = await chat.send(PROBLEM[lang], msg_id="wamid.told")
+    assert told["session"]["support"]["open_tickets"][0]["number"] == ticket_number("wamid.told")
