@@ -6,10 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from graph.session.contract import Language
-from nodes.tenants.profile import TenantProfile, TenantsError
+from nodes.tenants.profile import TenantProfile, TenantsError, require_english
 from nodes.text import tokens
 
 
@@ -22,6 +22,8 @@ class Product(BaseModel):
     price: float = Field(ge=0)
     stock: int = Field(ge=0)
     keywords: list[str] = Field(default_factory=list)
+
+    _name_has_english = field_validator("name")(require_english)
 
     def label(self, language: Language) -> str:
         return self.name.get(language) or self.name["en"]
@@ -36,6 +38,16 @@ class Catalog(BaseModel):
 
     currency: str = "USD"
     products: list[Product]
+
+    @field_validator("products")
+    @classmethod
+    def _unique_skus(cls, products: list[Product]) -> list[Product]:
+        """A SKU is a list row id, and WhatsApp refuses a list with two equal row ids."""
+        skus = [p.sku for p in products]
+        repeated = sorted({sku for sku in skus if skus.count(sku) > 1})
+        if repeated:
+            raise ValueError(f"SKUs must be unique; repeated: {', '.join(repeated)}")
+        return products
 
     def get(self, sku: str) -> Product | None:
         return next((p for p in self.products if p.sku == sku), None)

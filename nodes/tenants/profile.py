@@ -48,10 +48,19 @@ class Location(_Model):
     maps_url: str | None = None
 
 
+def require_english(value: Localized) -> Localized:
+    """English is the fallback of every localized text, so it must be there."""
+    if not value.get("en"):
+        raise ValueError("needs an English ('en') text: it is the fallback for other languages")
+    return value
+
+
 class Faq(_Model):
     id: str
     keywords: list[str]
     answer: Localized
+
+    _answer_has_english = field_validator("answer")(require_english)
 
 
 class TenantProfile(_Model):
