@@ -25,10 +25,22 @@ SHORT_MESSAGE_WORDS = 2
 """"ok", "2", "sí": too short to tell a language; keep the conversation's."""
 
 
+UNMISTAKABLE_MARKS: dict[Language, tuple[str, ...]] = {
+    "es": ("¿", "¡", "ñ"),
+    "pt": ("ã", "õ", "ç"),
+}
+"""Letters one language has and the other two don't: they decide even a short reply."""
+
+
 def choose_language(text: str, previous: Language | None) -> Language:
-    """The language to answer in: detected, except that short replies keep the previous one."""
+    """The language to answer in: detected, except that short replies keep the previous one
+    unless they carry a letter only one language uses ("¿tienen café?", "não")."""
     if previous is not None and len(tokens(text)) <= SHORT_MESSAGE_WORDS:
-        return previous
+        lowered = text.lower()
+        marked = [
+            lang for lang, marks in UNMISTAKABLE_MARKS.items() if any(m in lowered for m in marks)
+        ]
+        return marked[0] if len(marked) == 1 else previous
     return detect_language(text, default=previous or "en")
 
 

@@ -1,0 +1,25 @@
+"""Which language a turn is answered in: short replies keep the conversation's language."""
+
+from __future__ import annotations
+
+import pytest
+
+from nodes.turn.load import choose_language
+
+
+@pytest.mark.parametrize(
+    ("text", "previous", "expected"),
+    [
+        ("ok", "es", "es"),  # too short to tell: keep the conversation's language
+        ("2", "pt", "pt"),
+        ("sí", "en", "en"),
+        ("¿tienen café?", "en", "es"),  # short, but only Spanish writes "¿"
+        ("mañana", "en", "es"),
+        ("não", "es", "pt"),
+        ("obrigado, até amanhã", "en", "pt"),  # longer: detected
+        ("where is my order?", "es", "en"),
+        ("hola", None, "es"),  # first message: detected even when short
+    ],
+)
+def test_reply_language(text: str, previous: str | None, expected: str) -> None:
+    assert choose_language(text, previous) == expected  # type: ignore[arg-type]
