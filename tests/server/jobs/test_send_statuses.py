@@ -171,17 +171,22 @@ async def test_healthz_shows_the_send_counters_and_the_last_alert(app_client) ->
     assert sending["last_alert"]["code"] == 190
 
 
+async def send_then_fail_outside_window(client: httpx.AsyncClient, resources: Resources) -> None:
+    """A reply Meta accepts (wamid.OUT1), then a late `failed` status with 131047."""
+    row = await add_reply(resources)
+    with respx.mock() as mock:
+        mock.post(URL).mock(return_value=accepted("wamid.OUT1"))
+        async with job_context(resources) as ctx:
+            await send_message(ctx, row.id)
+    errors = [{"code": 131047, "title": "Re-engagement message"}]
+    await post_webhook(client, status_webhook("wamid.OUT1", "failed", errors=errors))
+
+
 async def test_a_late_131047_queues_the_reengagement_template(monkeypatch, redis_url) -> None:  # type: ignore[no-untyped-def]
     env = {**SENDING_ENV, "WHATSAPP_REENGAGEMENT_TEMPLATE": "reengage_v1"}
     async with running_app(monkeypatch, redis_url, **env) as (client, app):
         resources = resources_of(app)
-        row = await add_reply(resources)
-        with respx.mock() as mock:
-            mock.post(URL).mock(return_value=accepted("wamid.OUT1"))
-            async with job_context(resources) as ctx:
-                await send_message(ctx, row.id)
-        errors = [{"code": 131047, "title": "Re-engagement message"}]
-        await post_webhook(client, status_webhook("wamid.OUT1", "failed", errors=errors))
+        await send_then_fail_outside_window(client, resources)
         with respx.mock() as mock:
             template_sent = mock.post(URL).mock(return_value=accepted("wamid.TEMPLATE1"))
             await drain(app)  # process_status applies "failed", queues and sends the template
@@ -211,13 +216,7 @@ async def test_a_transient_error_queuing_the_template_retries_the_status_job(
     env = {**SENDING_ENV, "WHATSAPP_REENGAGEMENT_TEMPLATE": "reengage_v1"}
     async with running_app(monkeypatch, redis_url, **env) as (client, app):
         resources = resources_of(app)
-        row = await add_reply(resources)
-        with respx.mock() as mock:
-            mock.post(URL).mock(return_value=accepted("wamid.OUT1"))
-            async with job_context(resources) as ctx:
-                await send_message(ctx, row.id)
-        errors = [{"code": 131047, "title": "Re-engagement message"}]
-        await post_webhook(client, status_webhook("wamid.OUT1", "failed", errors=errors))
+        await send_then_fail_outside_window(client, resources)
         real = send_module.reengage_after_failed_status
 
         async def redis_blip(*args: object) -> bool:
