@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -88,14 +88,19 @@ def routing(args: argparse.Namespace, settings: Settings, console: Console) -> i
         predictions, router=args.router, dataset=info, router_config=asdict(router.config)
     )
     print_routing_report(console, report)
-    if args.report_json:
-        write_json(report, args.report_json)
-    if args.report_html:
-        write_html(render_routing(report), args.report_html)
+    write_reports(args, report, render_routing)
     thresholds = Thresholds(
         min_accuracy=args.min_accuracy, min_lane_recall=dict(args.min_lane_recall)
     )
     return verdict(console, report.per_lane, report.accuracy, thresholds, report.predictions)
+
+
+def write_reports(args: argparse.Namespace, report: Any, render_html: Callable[[Any], str]) -> None:
+    """Write the JSON and HTML reports the command line asked for."""
+    if args.report_json:
+        write_json(report, args.report_json)
+    if args.report_html:
+        write_html(render_html(report), args.report_html)
 
 
 def verdict(
@@ -146,10 +151,7 @@ def conversations(args: argparse.Namespace, settings: Settings, console: Console
         results, router=args.router, dataset=info, router_config=asdict(router.config)
     )
     print_conversation_report(console, report)
-    if args.report_json:
-        write_json(report, args.report_json)
-    if args.report_html:
-        write_html(render_conversations(report), args.report_html)
+    write_reports(args, report, render_conversations)
     turns = [t for r in report.conversations for t in r.turns]
     thresholds = Thresholds(min_accuracy=args.min_accuracy)
     return verdict(console, report.per_lane, report.accuracy, thresholds, turns)
