@@ -13,9 +13,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from graph.session.contract import Language
+from nodes.tenants.commerce import CommerceSettings
 
 DEFAULT_TENANTS_DIR = Path(__file__).resolve().parent / "data"
 Weekday = str
@@ -75,6 +76,8 @@ class TenantProfile(_Model):
     exceptions: list[HoursException] = Field(default_factory=list)
     locations: list[Location] = Field(default_factory=list)
     faqs: list[Faq] = Field(default_factory=list)
+    commerce: CommerceSettings = Field(default_factory=CommerceSettings)
+    """Selling settings: currency/locale, fulfilment, payment methods, templates."""
     source_dir: Path | None = None
 
     @field_validator("timezone")
@@ -85,6 +88,14 @@ class TenantProfile(_Model):
         except ZoneInfoNotFoundError as exc:
             raise ValueError(f"unknown timezone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _pickup_locations_exist(self) -> TenantProfile:
+        names = {location.name for location in self.locations}
+        unknown = [name for name in self.commerce.fulfilment.pickup.locations if name not in names]
+        if unknown:
+            raise ValueError(f"commerce pickup locations not in `locations`: {', '.join(unknown)}")
+        return self
 
     @property
     def zone(self) -> ZoneInfo:
