@@ -44,6 +44,13 @@ class TemplateSetting(BaseModel):
     language: str = "en_US"
 
 
+class StripeAccount(BaseModel):
+    """One tenant's own Stripe account (`STRIPE_ACCOUNTS`)."""
+
+    secret_key: SecretStr
+    webhook_secret: SecretStr
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
@@ -93,6 +100,18 @@ class Settings(BaseSettings):
     """Unset: `hybrid` when an LLM is configured (key or base URL), else `offline`."""
     llm_timeout_seconds: float = 10.0
 
+    stripe_secret_key: SecretStr | None = None
+    """Stripe API key (`sk_live_...` / `sk_test_...`). Unset: no card payment links."""
+    stripe_webhook_secret: SecretStr | None = None
+    """The signing secret (`whsec_...`) of the webhook endpoint `/payments/stripe/webhook`."""
+    stripe_api_base_url: str = "https://api.stripe.com"
+    """Point at `convo fake-provider` to try payments without an account."""
+    stripe_accounts: dict[str, StripeAccount] = Field(default_factory=dict, repr=False)
+    """Per tenant (profile id) override, as JSON: `{"shop": {"secret_key": "sk_...",
+    "webhook_secret": "whsec_..."}}`; its webhook is `/payments/stripe/webhook/shop`."""
+    payment_return_url: str = "https://wa.me/"
+    """Where the payment page sends the customer afterwards (back to WhatsApp)."""
+
     tenants_dir: str | None = Field(default=None, alias="CONVO_TENANTS_DIR")
     """Folder of tenant YAML profiles. Unset: the demo tenants shipped with the package."""
 
@@ -141,6 +160,16 @@ class Settings(BaseSettings):
                 )
         if self.router_mode == "llm" and not self.llm_configured:
             raise SettingsError("ROUTER_MODE=llm needs OPENAI_API_KEY or OPENAI_BASE_URL.")
+        return self
+
+    @model_validator(mode="after")
+    def _stripe_key_needs_its_webhook_secret(self) -> Settings:
+        if self.stripe_secret_key is not None and self.stripe_webhook_secret is None:
+            raise SettingsError(
+                "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: payments could "
+                "never be confirmed. Add the signing secret of the webhook endpoint "
+                "(Stripe Dashboard -> Developers -> Webhooks)."
+            )
         return self
 
 

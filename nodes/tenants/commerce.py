@@ -29,6 +29,10 @@ OFFLINE_METHODS: frozenset[str] = frozenset(
 DELIVERY_ONLY_METHODS: frozenset[str] = frozenset({"cash_on_delivery"})
 PICKUP_ONLY_METHODS: frozenset[str] = frozenset({"pay_in_store"})
 
+CancelStatus = Literal["pending_payment", "paid", "preparing"]
+DEFAULT_METHODS: tuple[PaymentMethod, ...] = ("pay_in_store",)
+DEFAULT_CANCEL_STATUSES: tuple[CancelStatus, ...] = ("pending_payment", "paid")
+
 NotifiedStatus = Literal[
     "paid", "preparing", "ready_for_pickup", "shipped", "delivered", "cancelled"
 ]
@@ -138,13 +142,13 @@ class CommerceSettings(_Model):
     order_prefix: str = Field(default="A", pattern=r"^[A-Z]{1,3}$")
     first_order_number: int = Field(default=1001, ge=1)
     fulfilment: Fulfilment = Field(default_factory=Fulfilment)
-    payment_methods: list[PaymentMethod] = Field(default_factory=lambda: ["pay_in_store"])
+    payment_methods: list[PaymentMethod] = Field(default_factory=lambda: list(DEFAULT_METHODS))
     pix: PixKey | None = None
     bank_transfer: Localized = Field(default_factory=dict)
     """Instructions shown for `bank_transfer` (bank, account, reference to quote)."""
     whatsapp_payments: WhatsAppPayments = Field(default_factory=WhatsAppPayments)
-    customer_cancel_statuses: list[Literal["pending_payment", "paid", "preparing"]] = Field(
-        default_factory=lambda: ["pending_payment", "paid"]
+    customer_cancel_statuses: list[CancelStatus] = Field(
+        default_factory=lambda: list(DEFAULT_CANCEL_STATUSES)
     )
     """While an order is in one of these, the customer may cancel it in the chat."""
     templates: dict[NotifiedStatus, TemplateRef] = Field(default_factory=dict)

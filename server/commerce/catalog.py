@@ -38,16 +38,17 @@ class ProductRow:
 async def ensure_seeded(session: AsyncSession, tenant: str, fallback: Catalog) -> bool:
     """Copy the YAML catalog into SQL the first time this tenant is seen; True if it was."""
     claimed = await insert_or_ignore(
-        session, CatalogState, {"tenant": tenant, "version": 1, "source": "yaml",
-                                "updated_at": utcnow()},
-    )  # fmt: skip
+        session,
+        CatalogState,
+        {"tenant": tenant, "version": 1, "source": "yaml", "updated_at": utcnow()},
+    )
     if not claimed:
         return False
     rows = [
         ProductRow(
             sku=product.sku,
-            name=dict(product.name),
-            description=dict(product.description),
+            name={str(k): v for k, v in product.name.items()},
+            description={str(k): v for k, v in product.description.items()},
             keywords=tuple(product.keywords),
             price_minor=to_minor(product.price, fallback.currency),
             stock=product.stock,
@@ -117,8 +118,19 @@ async def _upsert(
             "updated_at": utcnow(),
         }
         statement = dialect_insert(session, Product).values(**values)
-        changed = {k: values[k] for k in ("name", "description", "keywords", "price_minor",
-                                          "currency", "stock", "active", "updated_at")}  # fmt: skip
+        changed = {
+            k: values[k]
+            for k in (
+                "name",
+                "description",
+                "keywords",
+                "price_minor",
+                "currency",
+                "stock",
+                "active",
+                "updated_at",
+            )
+        }
         await session.execute(
             statement.on_conflict_do_update(index_elements=["tenant", "sku"], set_=changed)
         )
@@ -141,10 +153,11 @@ async def import_products(
     """Create or update products; with `replace`, products missing from `rows` are
     deactivated (kept for the orders that name them). Counts of what happened."""
     existing = {
-        sku for sku in (await session.execute(
-            select(Product.sku).where(Product.tenant == tenant)
-        )).scalars()
-    }  # fmt: skip
+        sku
+        for sku in (
+            await session.execute(select(Product.sku).where(Product.tenant == tenant))
+        ).scalars()
+    }
     await _upsert(session, tenant, currency, rows)
     deactivated = 0
     if replace:

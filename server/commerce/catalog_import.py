@@ -87,7 +87,9 @@ def _records(data: bytes, fmt: Format, key: str) -> list[Mapping[str, Any]]:
     if isinstance(parsed, dict) and key == "stock":
         return [{"sku": sku, "stock": units} for sku, units in parsed.items()]
     if not isinstance(parsed, list) or not all(isinstance(item, dict) for item in parsed):
-        raise ImportRejected([RowError(0, "file", f"must be a list of objects (or {{{key!r}: [...]}})")])
+        raise ImportRejected(
+            [RowError(0, "file", f"must be a list of objects (or {{{key!r}: [...]}})")]
+        )
     return parsed
 
 
@@ -188,9 +190,17 @@ def parse_products(data: bytes, fmt: Format, currency: str) -> list[ProductRow]:
         stock = _stock(record.get("stock"), errors, index)
         active = _active(record.get("active"), errors, index)
         if len(errors) == before and sku and price is not None and stock is not None:
-            rows.append(ProductRow(sku=sku, name=name, price_minor=price, stock=stock,
-                                   description=_localized(record, "description"),
-                                   keywords=_keywords(record.get("keywords")), active=active))  # fmt: skip
+            rows.append(
+                ProductRow(
+                    sku=sku,
+                    name=name,
+                    price_minor=price,
+                    stock=stock,
+                    description=_localized(record, "description"),
+                    keywords=_keywords(record.get("keywords")),
+                    active=active,
+                )
+            )
     if errors:
         raise ImportRejected(errors)
     return rows

@@ -181,13 +181,26 @@ async def place_order(
             await _take_stock(session, tenant, request)
             for line in request.lines:
                 product = products[line.sku]
-                session.add(OrderLine(
-                    order_id=order.id, sku=line.sku, name=product.name.get("en", line.sku),
-                    quantity=line.quantity, unit_minor=product.price_minor,
-                    total_minor=product.price_minor * line.quantity,
-                ))  # fmt: skip
-            session.add(OrderEvent(order_id=order.id, from_status=None, to_status="pending_payment",
-                                   actor="customer", details={}, notified="in_chat"))  # fmt: skip
+                session.add(
+                    OrderLine(
+                        order_id=order.id,
+                        sku=line.sku,
+                        name=product.name.get("en", line.sku),
+                        quantity=line.quantity,
+                        unit_minor=product.price_minor,
+                        total_minor=product.price_minor * line.quantity,
+                    )
+                )
+            session.add(
+                OrderEvent(
+                    order_id=order.id,
+                    from_status=None,
+                    to_status="pending_payment",
+                    actor="customer",
+                    details={},
+                    notified="in_chat",
+                )
+            )
             await session.flush()
             await session.refresh(order, ["lines"])
             return Placed(await view(session, order), created=True)
@@ -268,8 +281,14 @@ async def move(
         if order.status == to:
             return Moved(order, None)
         raise InvalidTransition(order.number, order.status, to, "it changed meanwhile")
-    event = OrderEvent(order_id=order.id, from_status=current, to_status=to, actor=actor,
-                       reason=reason, details=details or {})  # fmt: skip
+    event = OrderEvent(
+        order_id=order.id,
+        from_status=current,
+        to_status=to,
+        actor=actor,
+        reason=reason,
+        details=details or {},
+    )
     session.add(event)
     if to == "cancelled":
         await _give_back_stock(session, order)

@@ -50,7 +50,9 @@ async def test_an_order_is_created_once_per_confirmation_even_when_confirmed_con
     sessions: Sessions,
 ) -> None:
     first = request("confirm-1", ("MUG-BLUE", 2), ("COFFEE-250", 1))
-    results = await asyncio.gather(*(orders.place_order(sessions, first, SETTINGS) for _ in range(4)))
+    results = await asyncio.gather(
+        *(orders.place_order(sessions, first, SETTINGS) for _ in range(4))
+    )
     placed = [r for r in results if isinstance(r, Placed)]
     assert len(placed) == 4
     assert [r.created for r in placed].count(True) == 1
