@@ -74,11 +74,13 @@ def create_app(redis_url: str | None = None, *, run_worker: bool = False) -> Fas
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
     from server import dev, webhook
+    from server.commerce import admin as commerce_admin
     from server.commerce import webhooks as payment_webhooks
 
     app.include_router(webhook.router)
     app.include_router(dev.router)
     app.include_router(payment_webhooks.router)
+    app.include_router(commerce_admin.router)
     return app
 
 

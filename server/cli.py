@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("worker", help="the job worker alone (production)")
     add_eval_parser(commands)
     add_chat_parser(commands)
+    from server.commerce.cli import add_commerce_parsers
+
+    add_commerce_parsers(commands)
     return parser
 
 
@@ -122,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_worker())
         elif args.command == "chat":
             return _chat(args, settings)
+        elif args.command in {"catalog", "admin", "fake-provider"}:
+            from server.commerce.cli import run_commerce_command
+
+            return run_commerce_command(args, settings)
         elif args.command == "eval":
             from evals.cli import run_eval
 
