@@ -1,9 +1,10 @@
 """The conversation graph: load -> route -> (clarify | a lane subgraph) -> handoff -> finalize.
 
     load      hydrate (upcast + validate) the stored session, reset per-turn fields
-    route     a button choice routes directly; else the router (offline / llm / hybrid)
-    clarify   not sure: one question with Information / Shopping / Help buttons
-    <lane>    one compiled subgraph per registered lane (info, commerce, support, ...)
+    route     understand the message once (lane, intent, entities, language): a tapped
+              button by its id, else the router (offline / llm / hybrid)
+    clarify   not sure: one question offering every lane (built from the registry)
+    <lane>    one subgraph per registered lane: its handoff rules, then its intent handlers
     handoff   a lane may pass the turn on (max two per turn, no loops)
     finalize  apply the patch (version + 1), store the session as a JSON dict
 
@@ -23,6 +24,7 @@ from langgraph.graph.state import CompiledStateGraph
 from graph.context import Context
 from graph.serde import allow_graph_types
 from graph.state import InputState, State
+from nodes.lanes.dispatch import lane_subgraph
 from nodes.registry import LaneRegistry, default_registry
 from nodes.turn.clarify import make_clarify
 from nodes.turn.finalize import finalize
@@ -45,7 +47,7 @@ def build_graph(
     builder.add_node("route", make_route(lanes))
     builder.add_node(CLARIFY, make_clarify(lanes))
     for spec in lanes:
-        builder.add_node(spec.name, spec.build())
+        builder.add_node(spec.name, lane_subgraph(spec, lanes))
         builder.add_edge(spec.name, "handoff")
     builder.add_node("handoff", make_handoff(lanes))
     builder.add_node(FINALIZE, finalize)

@@ -11,7 +11,7 @@ from typing import Any
 
 from graph.messages import InboundTurn, OutboundMessage
 from graph.session.contract import Language, SessionPatch
-from nodes.router.types import RouteDecision
+from graph.understanding import Understanding
 
 
 @dataclass(kw_only=True)
@@ -33,11 +33,9 @@ class State(InputState):
     base_version: int = 0
     """The session version this turn started from; the patch is applied against it."""
 
-    language: Language = "en"
-    """The language to answer in (detected from the message, else the session's)."""
-
-    decision: RouteDecision | None = None
-    """The router's decision for this turn (None until `route` ran)."""
+    understanding: Understanding | None = None
+    """What the message says, understood once by `route`: lane, intent, entities, language,
+    confidence, runner-up and method. Every lane reads it; none re-reads the text."""
 
     lane: str | None = None
     """The lane currently handling the turn (changes on a handoff)."""
@@ -54,9 +52,14 @@ class State(InputState):
     patch: SessionPatch | None = None
     """The session changes the lanes made this turn; `finalize` applies them."""
 
+    @property
+    def language(self) -> Language:
+        """The language to answer in (the understanding's; English before `route` ran)."""
+        return self.understanding.language if self.understanding is not None else "en"
+
 
 PER_TURN_RESET: dict[str, Any] = {
-    "decision": None,
+    "understanding": None,
     "lane": None,
     "handoff_to": None,
     "handoffs": [],

@@ -36,7 +36,7 @@ from graph.checkpointer import (
 )
 from graph.messages import InboundTurn, OutboundMessage
 from graph.session.errors import StaleStateError
-from nodes.router.types import RouteDecision
+from graph.understanding import Understanding
 from server.locks import LockConfig, LockError, acquire_session_lock, session_lock_key
 from server.logging import get_logger
 
@@ -90,7 +90,8 @@ class TurnResult:
     lane: str | None
     messages: list[OutboundMessage]
     state_version: int | None
-    decision: RouteDecision | None
+    understanding: Understanding | None
+    """What the turn understood of the message (None for a duplicate)."""
 
 
 DUPLICATE = TurnResult("duplicate", None, [], None, None)
@@ -230,10 +231,10 @@ class Controller:
 
 def _turn_result(output: dict[str, Any]) -> TurnResult:
     session = output.get("session") or {}
-    decision = output.get("decision")
+    understanding = output.get("understanding")
     lane = (session.get("meta") or {}).get("current_lane")
-    if decision is not None and getattr(decision, "lane", None):
-        lane = decision.lane
+    if understanding is not None and getattr(understanding, "lane", None):
+        lane = understanding.lane
     messages: Sequence[OutboundMessage] = output.get("outbound") or []
     version = session.get("version")
     return TurnResult(
@@ -241,7 +242,7 @@ def _turn_result(output: dict[str, Any]) -> TurnResult:
         lane=lane,
         messages=list(messages),
         state_version=version if isinstance(version, int) else None,
-        decision=decision if isinstance(decision, RouteDecision) else None,
+        understanding=understanding if isinstance(understanding, Understanding) else None,
     )
 
 

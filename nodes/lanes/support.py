@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from graph.context import Context, context_from
@@ -20,26 +20,24 @@ from graph.messages import Button, ButtonsMessage, TextMessage
 from graph.session.contract import MAX_OPEN_TICKETS, SessionPatch, SupportState, Ticket
 from graph.state import State
 from nodes.i18n import say
-from nodes.lanes.common import lane_subgraph, reply, session_of
-from nodes.lanes.cues import HUMAN, NO, YES, acknowledgement_key
+from nodes.lanes.common import reply, session_of, understanding_of
+from nodes.lanes.dispatch import Handlers
+from nodes.lanes.support_vocabulary import VOCABULARY
 from nodes.registry import LaneSpec
-from nodes.router.followups import is_acknowledgement, is_followup
-from nodes.text import has_phrase
+from nodes.taxonomy import SUPPORT_INTENTS
 
 logger = logging.getLogger(__name__)
 
-CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("account", ("login", "log in", "password", "account", "cuenta", "contrasena", "senha",
-                 "conta")),
-    ("payment", ("charged", "charge", "twice", "cobro", "cobrado", "cobraron", "cobraram",
-                 "pago duplicado")),
-    ("refund", ("refund", "money back", "reembolso", "devolucion", "estorno", "dinheiro de volta")),
-    ("damaged", ("broken", "damaged", "roto", "rota", "quebrado", "quebrada", "danado",
-                 "danificado")),
-    ("wrong_item", ("wrong", "equivocado", "errado", "incorrecto", "incorreto")),
-    ("delivery", ("arrive", "arrived", "late", "never", "package", "delivery", "llego", "llegado",
-                  "paquete", "chegou", "pacote", "entrega", "atrasado", "atrasada")),
-)  # fmt: skip
+CATEGORIES: Mapping[str, str] = {
+    "problem_account": "account",
+    "problem_charged_wrongly": "payment",
+    "refund": "refund",
+    "problem_damaged": "damaged",
+    "problem_wrong_item": "wrong_item",
+    "problem_late": "delivery",
+    "problem_lost": "delivery",
+}
+"""The ticket category of each understood intent (anything else is "other")."""
 
 
 def ticket_number(msg_id: str) -> str:
@@ -47,8 +45,8 @@ def ticket_number(msg_id: str) -> str:
     return "T-" + hashlib.sha256(msg_id.encode("utf-8")).hexdigest()[:6].upper()
 
 
-def categorize(text: str) -> str:
-    return next((name for name, cues in CATEGORIES if has_phrase(text, cues)), "other")
+def category_of(intent: str) -> str:
+    return CATEGORIES.get(intent, "other")
 
 
 def _open_ticket(support: SupportState, state: State, now: datetime) -> tuple[SupportState, Ticket]:
@@ -56,7 +54,8 @@ def _open_ticket(support: SupportState, state: State, now: datetime) -> tuple[Su
     existing = next((t for t in support.open_tickets if t.number == number), None)
     if existing is not None:
         return support, existing
-    ticket = Ticket(number=number, category=categorize(state.turn.text),
+    category = category_of(understanding_of(state).intent)
+    ticket = Ticket(number=number, category=category,
                     summary=state.turn.text[:140], created_at=now)  # fmt: skip
     tickets = [*support.open_tickets, ticket][-MAX_OPEN_TICKETS:]
     return support.model_copy(update={"open_tickets": tickets, "handoff": "offered"}), ticket
@@ -89,26 +88,43 @@ def _ask_problem(state: State) -> dict[str, Any]:
     return reply(state, ButtonsMessage(body=say("support.ask", state.language), buttons=(button,)))
 
 
-async def gate(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Support keeps whatever reaches it: a problem is never bounced to another lane."""
-    return {}
+async def human(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return _human(state, session_of(state).support)
 
 
-async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+async def affirm(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """ "yes" to "Would you like to talk to a person?" asks for one; else acknowledged."""
     support = session_of(state).support
-    text, choice = state.turn.text, state.turn.choice_id
-    offered = support.handoff == "offered" and is_followup(text)  # "yes"/"no" to our offer
-    if choice == "support:human" or has_phrase(text, HUMAN) or (offered and has_phrase(text, YES)):
+    if support.handoff == "offered":
         return _human(state, support)
-    if choice == "support:no_human" or (offered and has_phrase(text, NO)):
+    return reply(state, TextMessage(body=say("thanks", state.language)))
+
+
+async def deny(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    support = session_of(state).support
+    if support.handoff == "offered" or state.turn.choice_id == "support:no_human":
         return _decline(state, support)
-    if choice == "lane:support":
+    return reply(state, TextMessage(body=say("declined", state.language)))
+
+
+async def thanks(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return reply(state, TextMessage(body=say("thanks", state.language)))
+
+
+async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """The "Help" menu button asks what happened; a pick or detail goes with the ticket."""
+    support = session_of(state).support
+    if state.turn.choice_id == "lane:support":
         return _ask_problem(state)
-    if is_acknowledgement(text):
-        return reply(state, TextMessage(body=say(acknowledgement_key(text), state.language)))
-    if is_followup(text) and support.open_tickets:  # "2", "the blue one": about the ticket
+    if support.open_tickets:
         number = support.open_tickets[-1].number
         return reply(state, TextMessage(body=say("support.noted", state.language, number=number)))
+    return await problem(state, runtime)
+
+
+async def problem(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Open a ticket for the problem and offer a person."""
+    support = session_of(state).support
     updated, ticket = _open_ticket(support, state, context_from(runtime.context).clock())
     language = state.language
     buttons = (
@@ -121,18 +137,32 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return reply(state, message, patch=SessionPatch(support=updated))
 
 
-def build_subgraph() -> CompiledStateGraph[Any, Any, Any, Any]:
-    return lane_subgraph("support", gate, answer)
+HANDLERS = Handlers(
+    table={
+        "human_request": human,
+        "affirm": affirm,
+        "deny": deny,
+        "thanks": thanks,
+        "select": select,
+        "provide_info": select,
+    },
+    fallback=problem,
+)
 
 
 SPEC = LaneSpec(
     name="support",
-    build=build_subgraph,
+    handlers=HANDLERS,
     description=(
         "Problems and people: an order that is late, lost, damaged or wrong, refunds, returns "
         "in progress, complaints, wrong charges, account or login problems, asking for a human."
     ),
     labels={"en": "Help", "es": "Ayuda", "pt": "Ajuda"},
+    offer={"en": "a problem", "es": "un problema", "pt": "um problema"},
+    intents=SUPPORT_INTENTS,
+    default_intent="problem_other",
+    vocabulary=VOCABULARY,
+    choices={"human": "human_request", "no_human": "deny"},
     examples={
         "en": ("my package never arrived", "I want a refund", "can I talk to a person?"),
         "es": ("mi pedido llegó roto", "me cobraron dos veces", "quiero hablar con una persona"),

@@ -32,13 +32,13 @@ def summary(messages: list[OutboundMessage]) -> str:
 
 def turn_patch(state: State, now: datetime) -> SessionPatch:
     """Meta (lane, stickiness, intent, language) and the two dialogue turns."""
-    decision = state.decision
-    assert decision is not None
-    meta: dict[str, Any] = {"language": state.language, "last_intent": decision.intent}
-    answered = decision.method != "clarify" and state.lane is not None
+    understanding = state.understanding
+    assert understanding is not None
+    meta: dict[str, Any] = {"language": state.language, "last_intent": understanding.intent}
+    answered = understanding.method != "clarify" and state.lane is not None
     if answered:
         meta["current_lane"] = state.lane
-        meta["sticky_until"] = now + timedelta(seconds=decision.sticky_seconds)
+        meta["sticky_until"] = now + timedelta(seconds=understanding.sticky_seconds)
     turns = [
         DialogueTurn(role="user", text=state.turn.text[:MAX_TURN_TEXT], lane=state.lane,
                      msg_id=state.turn.msg_id, at=now),

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nodes.router.types import RouteDecision
 
 from nodes.router import RouterConfig
-from nodes.router.types import RouteDecision
 
 ROWS: list[dict[str, Any]] = [
     {"text": "what time do you close?", "lane": "info", "lang": "en", "intent": "hours"},

@@ -105,6 +105,6 @@ def test_langgraph_dev_runs_turns_on_the_redis_checkpointer(studio: str, redis_u
         assert "Casa Aurora" in values["outbound"][0]["body"]
         second = client.post(url, json={"assistant_id": "conversation", "input": _turn("ok", "m2")})
         assert second.json()["session"]["version"] == 2
-        assert second.json()["decision"]["method"] == "sticky"
+        assert second.json()["understanding"]["method"] == "sticky"
     keys = redis.Redis.from_url(redis_url).keys(f"checkpoint*{thread_id}*")
     assert keys, "the dev server did not store the session in Redis"

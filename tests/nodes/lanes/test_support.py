@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from graph_support import Conversation, context, scripted_router, texts
+from graph_support import Conversation, context, scripted_router, texts, understand
 
 from graph.messages import ButtonsMessage
 from nodes.i18n import TEXTS
-from nodes.lanes.support import categorize, ticket_number
+from nodes.lanes.support import category_of, ticket_number
 
 PROBLEM = {
     "en": "my package never arrived",
@@ -93,8 +93,9 @@ async def test_a_follow_up_is_added_to_the_open_ticket_not_a_new_one() -> None:
      ("não consigo entrar na minha conta", "account"), ("quero um reembolso", "refund"),
      ("where's my package, it's late", "delivery"), ("hmm", "other")],
 )  # fmt: skip
-def test_ticket_categories(text: str, category: str) -> None:
-    assert categorize(text) == category
+async def test_ticket_categories_follow_the_understood_intent(text: str, category: str) -> None:
+    understanding = await understand(text, lane="support")
+    assert category_of(understanding.intent) == category
 
 
 def test_every_button_title_fits_whatsapps_20_characters() -> None:
