@@ -5,6 +5,7 @@ then, within that lane, the intent is the first of:
 
 1. the LLM's intent, when it names one of the lane's intents;
 2. the lane's vocabulary (`LaneSpec.vocabulary`, in order), topical intents first;
+   then a catalog product named makes it a `product_question` (lanes that list one);
 3. one of the tenant's FAQ entries, by its keywords (lanes that list FAQ intents);
 4. the lane's social intents (greeting, thanks, goodbye, small talk) from its vocabulary;
 5. the offline model's intent (`intent_scores` when the classifier gives them, else its
@@ -112,6 +113,11 @@ def vocabulary_intent(text: str, spec: LaneSpec, *, social: bool) -> str | None:
     return None
 
 
+def product_intent(spec: LaneSpec, entities: Entities) -> str | None:
+    """A catalog product named: a question about it, in the lane that answers those."""
+    return "product_question" if entities.products and "product_question" in spec.intents else None
+
+
 def refine(intent: str, spec: LaneSpec, entities: Entities) -> str:
     """Entities make an intent more precise (a day turns an hours question into one day's)."""
     asks_day = entities.weekday is not None or entities.relative_day is not None
@@ -134,6 +140,7 @@ def resolve_intent(
     intent = (
         llm
         or vocabulary_intent(text, spec, social=False)
+        or product_intent(spec, entities)
         or faq_intent(text, spec, profile)
         or vocabulary_intent(text, spec, social=True)
         or model_intent

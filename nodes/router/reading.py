@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from graph.session.contract import Language
 from graph.understanding import Entities
 from nodes.registry import LaneSpec
-from nodes.router.intents import faq_intent, refine, vocabulary_intent
+from nodes.router.intents import faq_intent, product_intent, refine, vocabulary_intent
 from nodes.tenants import TenantProfile
 
 
@@ -31,6 +31,7 @@ def specific_intent(reading: Reading, spec: LaneSpec, llm_intent: str | None) ->
     intent = (
         (llm_intent if llm_intent in spec.intents else None)
         or vocabulary_intent(reading.text, spec, social=False)
+        or product_intent(spec, reading.entities)
         or faq_intent(reading.text, spec, reading.profile)
         or vocabulary_intent(reading.text, spec, social=True)
     )

@@ -171,14 +171,16 @@ class Router:
         return candidate
 
     def _intent(self, candidate: Candidate, reading: Reading) -> str:
-        """The intent in the taxonomy: of the lane kept by stickiness when the message says
-        something specific to it, else of the lane the message is about."""
+        """The intent in the taxonomy. For a lane kept by stickiness: its own intent when the
+        message names one, else the other lane's when the message names that one outright
+        (the kept lane then hands the turn on), else the kept lane's reading."""
         llm_intent = candidate.intent if candidate.method == "llm" else None
         if candidate.about and candidate.about != candidate.lane:
-            kept = specific_intent(reading, self._registry.get(candidate.lane), llm_intent)
-            if kept is not None:
-                return kept
-        spec = self._registry.get(candidate.about or candidate.lane)
+            for lane in (candidate.lane, candidate.about):
+                named = specific_intent(reading, self._registry.get(lane), llm_intent)
+                if named is not None:
+                    return named
+        spec = self._registry.get(candidate.lane)
         model = best_model_intent(spec, candidate.intent, candidate.intent_scores)
         return resolve_intent(reading.text, spec, entities=reading.entities,
                               llm_intent=llm_intent, model_intent=model,
