@@ -24,8 +24,8 @@ from nodes.human.texts import CANCEL_CHOICE, text
 
 logger = logging.getLogger(__name__)
 
-ROUTE = "route"
-FINALIZE = "finalize"
+ROUTE: Literal["route"] = "route"
+FINALIZE: Literal["finalize"] = "finalize"
 
 
 async def attend(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
