@@ -94,8 +94,9 @@ async def _human(state: State, runtime: Runtime[Context], support: SupportState)
     profile, language, turn = tenant_of(state, runtime), state.language, state.turn
     declined = support.model_copy(update={"handoff": "none"})
     if ctx.desk is None:
-        message = unavailable_message(profile, language)
-        return reply(state, message, patch=SessionPatch(support=declined))
+        return reply(
+            state, unavailable_message(profile, language), patch=SessionPatch(support=declined)
+        )
     if not team_available(profile, ctx.clock()):
         return reply(
             state, no_team_message(profile, language), patch=SessionPatch(support=declined)
@@ -112,8 +113,8 @@ async def _human(state: State, runtime: Runtime[Context], support: SupportState)
     tickets = [t.model_copy(update={"status": "pending_human"}) if t.status == "open" else t
                for t in support.open_tickets]  # fmt: skip
     updated = support.model_copy(update={"handoff": "requested", "open_tickets": tickets})
-    message = requested_message(profile, ctx.clock(), language)
-    return reply(state, message, patch=SessionPatch(support=updated))
+    acknowledged = requested_message(profile, ctx.clock(), language)
+    return reply(state, acknowledged, patch=SessionPatch(support=updated))
 
 
 def _bot_context(session: SessionState) -> dict[str, Any]:
