@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 
+from nodes.human.desk import SupportDesk
 from nodes.registry import LaneRegistry, default_registry
 from nodes.router import Router, RouterConfig, build_router
 
@@ -49,6 +50,9 @@ class Context:
     lanes: LaneRegistry | None = None
     """The graph's lanes, for menus built inside a lane; the graph sets it for its lanes'
     handlers (None: the shipped lanes)."""
+    desk: SupportDesk | None = None
+    """Tickets and the human handoff state (production: SQL). None: nothing is muted and
+    the support lane says it cannot bring a person in."""
 
     _routers: dict[int, Router] = field(default_factory=dict, init=False, repr=False, compare=False)
 

@@ -12,6 +12,7 @@ from typing import Any
 from graph.messages import InboundTurn, OutboundMessage
 from graph.session.contract import Language, SessionPatch
 from graph.understanding import Understanding
+from nodes.language import turn_language
 
 
 @dataclass(kw_only=True)
@@ -52,10 +53,17 @@ class State(InputState):
     patch: SessionPatch | None = None
     """The session changes the lanes made this turn; `finalize` applies them."""
 
+    muted: bool = False
+    """A person has the conversation (or is asked for): no lane answers this turn."""
+
     @property
     def language(self) -> Language:
-        """The language to answer in (the understanding's; English before `route` ran)."""
-        return self.understanding.language if self.understanding is not None else "en"
+        """The language to answer in: the understanding's once `route` ran; before that (a
+        muted turn never reaches `route`) the same rule applied to the message here."""
+        if self.understanding is not None:
+            return self.understanding.language
+        meta = (self.session or {}).get("meta") or {}
+        return turn_language(InboundTurn.model_validate(self.turn), meta.get("language"))
 
 
 PER_TURN_RESET: dict[str, Any] = {
@@ -65,5 +73,6 @@ PER_TURN_RESET: dict[str, Any] = {
     "handoffs": [],
     "outbound": [],
     "patch": None,
+    "muted": False,
 }
 """What `load` writes at the start of every turn so nothing leaks from the previous one."""

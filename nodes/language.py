@@ -22,6 +22,7 @@ from typing import Literal
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 
+from graph.messages import InboundTurn
 from nodes.text import tokens
 
 Language = Literal["en", "es", "pt"]
@@ -153,6 +154,15 @@ UNMISTAKABLE_MARKS: dict[Language, tuple[str, ...]] = {
     "pt": ("ã", "õ", "ç"),
 }
 """Letters one language has and the other two don't: they decide even a short reply."""
+
+
+def turn_language(turn: InboundTurn, previous: Language | None) -> Language:
+    """The language to answer a turn in. A tapped button or list row keeps the conversation's
+    language: its title ("Caneca azul de cerâmica") is ours, not what the customer writes in
+    (detected from the title only when the conversation has no language yet)."""
+    if turn.choice_id:
+        return previous or detect_language(turn.text)
+    return choose_language(turn.text, previous)
 
 
 def choose_language(text: str, previous: Language | None) -> Language:

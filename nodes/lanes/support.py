@@ -1,8 +1,11 @@
 """The support lane: records the problem as a ticket, acknowledges it, offers a human.
 
-The ticket number is derived from the inbound message id, so a retried turn finds the same
-ticket instead of opening a second one. "Talk to a person" (typed or the button) sets
-`support.handoff = "requested"`; the full ticket and human workflow is a later issue.
+Tickets and the handoff live with the desk (`Context.desk`, SQL in production): a ticket
+is opened once per inbound message (a retried turn finds the same one), a follow-up is
+attached to it before the customer is told so, and "talk to a person" (typed or the
+button) moves the conversation to `requested`, which mutes the bot until an agent gives
+it back. Without a desk (Studio, evals) tickets stay in the session and the lane says it
+cannot bring a person in.
 """
 
 from __future__ import annotations
@@ -10,17 +13,29 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from graph.context import Context, context_from
 from graph.messages import Button, ButtonsMessage, TextMessage
-from graph.session.contract import MAX_OPEN_TICKETS, SessionPatch, SupportState, Ticket
+from graph.session.contract import (
+    MAX_OPEN_TICKETS,
+    SessionPatch,
+    SessionState,
+    SupportState,
+    Ticket,
+)
 from graph.state import State
+from nodes.human.desk import HandoffRequest, TicketDraft
+from nodes.human.texts import (
+    no_team_message,
+    requested_message,
+    team_available,
+    unavailable_message,
+)
 from nodes.i18n import say
-from nodes.lanes.common import reply, session_of, understanding_of
+from nodes.lanes.common import reply, session_of, tenant_of, understanding_of
 from nodes.lanes.dispatch import Handlers
 from nodes.lanes.support_vocabulary import VOCABULARY
 from nodes.registry import LaneSpec
@@ -49,30 +64,83 @@ def category_of(intent: str) -> str:
     return CATEGORIES.get(intent, "other")
 
 
-def _open_ticket(support: SupportState, state: State, now: datetime) -> tuple[SupportState, Ticket]:
-    number = ticket_number(state.turn.msg_id)
+async def _open_ticket(
+    support: SupportState, state: State, runtime: Runtime[Context]
+) -> tuple[SupportState, Ticket]:
+    ctx = context_from(runtime.context)
+    turn = state.turn
+    number = ticket_number(turn.msg_id)
+    category = category_of(understanding_of(state).intent)
+    if ctx.desk is not None:
+        ref = await ctx.desk.open_ticket(
+            TicketDraft(tenant_id=turn.tenant_id, wa_id=turn.wa_id, msg_id=turn.msg_id,
+                        category=category, summary=turn.text[:500],
+                        customer_name=turn.profile_name)
+        )  # fmt: skip
+        number, category = ref.number, ref.category
     existing = next((t for t in support.open_tickets if t.number == number), None)
     if existing is not None:
         return support, existing
-    category = category_of(understanding_of(state).intent)
     ticket = Ticket(number=number, category=category,
-                    summary=state.turn.text[:140], created_at=now)  # fmt: skip
+                    summary=turn.text[:140], created_at=ctx.clock())  # fmt: skip
     tickets = [*support.open_tickets, ticket][-MAX_OPEN_TICKETS:]
     return support.model_copy(update={"open_tickets": tickets, "handoff": "offered"}), ticket
 
 
-def _human(state: State, support: SupportState) -> dict[str, Any]:
+async def _human(state: State, runtime: Runtime[Context], support: SupportState) -> dict[str, Any]:
+    """Ask the desk for a person, and say only what really happened."""
+    ctx = context_from(runtime.context)
+    profile, language, turn = tenant_of(state, runtime), state.language, state.turn
+    declined = support.model_copy(update={"handoff": "none"})
+    if ctx.desk is None:
+        return reply(
+            state, unavailable_message(profile, language), patch=SessionPatch(support=declined)
+        )
+    if not team_available(profile, ctx.clock()):
+        return reply(
+            state, no_team_message(profile, language), patch=SessionPatch(support=declined)
+        )
+    session = session_of(state)
+    request = HandoffRequest(
+        tenant_id=turn.tenant_id, wa_id=turn.wa_id, msg_id=turn.msg_id, language=language,
+        customer_name=turn.profile_name, lane=session.meta.current_lane,
+        intent=session.meta.last_intent,
+        ticket_numbers=tuple(t.number for t in support.open_tickets),
+        bot_context=_bot_context(session),
+    )  # fmt: skip
+    await ctx.desk.request_handoff(request)
     tickets = [t.model_copy(update={"status": "pending_human"}) if t.status == "open" else t
                for t in support.open_tickets]  # fmt: skip
     updated = support.model_copy(update={"handoff": "requested", "open_tickets": tickets})
-    # Nothing routes the chat to a person yet: this log line is what an operator can watch.
-    logger.warning(
-        "support.human_requested",
-        extra={"fields": {"thread_id": state.turn.thread_id, "msg_id": state.turn.msg_id,
-                          "tickets": [t.number for t in tickets]}},
-    )  # fmt: skip
-    return reply(state, TextMessage(body=say("support.human", state.language)),
-                 patch=SessionPatch(support=updated))  # fmt: skip
+    acknowledged = requested_message(profile, ctx.clock(), language)
+    return reply(state, acknowledged, patch=SessionPatch(support=updated))
+
+
+def _bot_context(session: SessionState) -> dict[str, Any]:
+    """What the agent is shown of the bot's side: lane, intent, cart, orders, tickets."""
+    return {
+        "lane": session.meta.current_lane,
+        "intent": session.meta.last_intent,
+        "language": session.meta.language,
+        "cart": [line.model_dump(mode="json") for line in session.commerce.cart],
+        "pending_order": session.commerce.pending_order.model_dump(mode="json")
+        if session.commerce.pending_order
+        else None,
+        "recent_order_ids": list(session.commerce.recent_order_ids),
+        "tickets": [t.number for t in session.support.open_tickets],
+        "slots": dict(session.slots),
+    }
+
+
+async def _noted(state: State, runtime: Runtime[Context], support: SupportState) -> dict[str, Any]:
+    """A follow-up about the last ticket: attached to it before saying so."""
+    ctx, turn = context_from(runtime.context), state.turn
+    number = support.open_tickets[-1].number
+    if ctx.desk is not None and not await ctx.desk.add_to_ticket(
+        turn.tenant_id, number, turn.msg_id, turn.text
+    ):
+        return reply(state, TextMessage(body=say("support.ask", state.language)))
+    return reply(state, TextMessage(body=say("support.noted", state.language, number=number)))
 
 
 def _decline(state: State, support: SupportState) -> dict[str, Any]:
@@ -89,18 +157,19 @@ def _ask_problem(state: State) -> dict[str, Any]:
 
 
 async def human(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    return _human(state, session_of(state).support)
+    return await _human(state, runtime, session_of(state).support)
 
 
 async def affirm(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """ "yes" to "Would you like to talk to a person?" asks for one; else acknowledged."""
     support = session_of(state).support
     if support.handoff == "offered":
-        return _human(state, support)
+        return await _human(state, runtime, support)
     return reply(state, TextMessage(body=say("thanks", state.language)))
 
 
 async def deny(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """ "no" to the offer of a person (typed or the button) keeps the ticket."""
     support = session_of(state).support
     if support.handoff == "offered" or state.turn.choice_id == "support:no_human":
         return _decline(state, support)
@@ -112,20 +181,18 @@ async def thanks(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """The "Help" menu button asks what happened; a pick or detail goes with the ticket."""
+    """The "Help" menu button asks what happened; a pick or a detail goes with the ticket."""
     support = session_of(state).support
     if state.turn.choice_id == "lane:support":
         return _ask_problem(state)
     if support.open_tickets:
-        number = support.open_tickets[-1].number
-        return reply(state, TextMessage(body=say("support.noted", state.language, number=number)))
+        return await _noted(state, runtime, support)
     return await problem(state, runtime)
 
 
 async def problem(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Open a ticket for the problem and offer a person."""
-    support = session_of(state).support
-    updated, ticket = _open_ticket(support, state, context_from(runtime.context).clock())
+    updated, ticket = await _open_ticket(session_of(state).support, state, runtime)
     language = state.language
     buttons = (
         Button(id="support:human", title=say("button.human", language)),

@@ -18,7 +18,7 @@ from graph.state import State
 from graph.understanding import Understanding
 from nodes.entities import extract_entities
 from nodes.lanes.common import Node
-from nodes.language import choose_language, detect_language
+from nodes.language import turn_language
 from nodes.registry import LaneRegistry
 from nodes.router.choices import choice_understanding
 from nodes.tenants import load_catalog, load_profile
@@ -37,7 +37,7 @@ async def understand(
     chosen = choice_understanding(
         state.turn.choice_id,
         registry,
-        language=previous or detect_language(state.turn.text),
+        language=turn_language(state.turn, previous),
         sticky_seconds=ctx.sticky_seconds,
         catalog=catalog,
     )
@@ -50,7 +50,7 @@ async def understand(
         text,
         current_lane=meta.current_lane,
         sticky_active=sticky,
-        language=choose_language(text, previous),
+        language=turn_language(state.turn, previous),
         entities=entities,
         profile=profile,
     )
