@@ -80,12 +80,22 @@ async def get_controller(ctx: dict[str, Any]) -> ControllerLike:
     return cast(ControllerLike, ctx["controller"])
 
 
+_router_loaded = False
+
+
+def router_ready() -> bool:
+    """True once this process has the offline router trained or loaded (readiness)."""
+    return _router_loaded
+
+
 def _load_turn_machinery() -> None:
     """Import the graph and train the offline router (seconds of CPU, run in a thread)."""
+    global _router_loaded
     import server.controller  # noqa: F401  (the graph, lanes, checkpointer)
     from nodes.router.offline import OfflineClassifier
 
     OfflineClassifier.default()  # cached for the process
+    _router_loaded = True
 
 
 async def warm_up(ctx: dict[str, Any]) -> None:
@@ -99,8 +109,9 @@ async def warm_up(ctx: dict[str, Any]) -> None:
     started = time.monotonic()
     try:
         await get_controller(ctx)
-    except Exception:  # best effort: the first turn creates it again and fails visibly
+    except Exception as exc:  # best effort: the first turn creates it again and fails visibly
         log.exception("orchestrate_turn.controller_failed")
+        ctx["controller_error"] = f"{type(exc).__name__}: {exc}"
         return
     elapsed_ms = int((time.monotonic() - started) * 1000)
     log.info("orchestrate_turn.controller_ready", duration_ms=elapsed_ms)

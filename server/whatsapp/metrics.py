@@ -15,6 +15,7 @@ import time
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from server import metrics as prometheus
 from server.logging import get_logger
 from server.whatsapp.errors import SendError
 
@@ -25,7 +26,13 @@ LAST_ALERT_KEY = "metrics:whatsapp:last_alert"
 
 
 async def count(redis: aioredis.Redis, *fields: str) -> None:
-    """Add one to each counter."""
+    """Add one to each counter (and to the Prometheus ones, see `server.metrics`)."""
+    for field in fields:
+        kind, _, code = field.partition(":")
+        if kind == "error":
+            prometheus.record_send_error(code)
+        elif not code:
+            prometheus.record_send(kind)
     async with redis.pipeline(transaction=False) as pipe:
         for field in fields:
             pipe.hincrby(METRICS_KEY, field, 1)
