@@ -64,7 +64,7 @@ def build_turn(message: Message) -> InboundTurn | None:
 
 async def make_controller(resources: Resources) -> ControllerLike:
     """The real controller (tests replace this function or put one in `ctx`)."""
-    await asyncio.to_thread(_load_turn_machinery)
+    await asyncio.to_thread(load_turn_machinery, resources.settings.tenants_dir)
     from server.controller import create_controller
 
     return cast(ControllerLike, await create_controller(resources))
@@ -88,13 +88,17 @@ def router_ready() -> bool:
     return _router_loaded
 
 
-def _load_turn_machinery() -> None:
-    """Import the graph and train the offline router (seconds of CPU, run in a thread)."""
+def load_turn_machinery(tenants_dir: str | None = None) -> None:
+    """Import the graph, train the offline router and read the tenants' files: seconds of
+    CPU and file reads, run in a thread so no turn does them on the event loop."""
     global _router_loaded
     import server.controller  # noqa: F401  (the graph, lanes, checkpointer)
     from nodes.router.offline import OfflineClassifier
+    from nodes.tenants import load_catalog, load_profiles
 
     OfflineClassifier.default()  # cached for the process
+    for profile in load_profiles(tenants_dir):  # cached too
+        load_catalog(profile)
     _router_loaded = True
 
 
