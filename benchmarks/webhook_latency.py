@@ -5,7 +5,8 @@
 Runs the real app in-process (httpx ASGI transport, no sockets) on a private embedded
 Redis and a throwaway SQLite file, with orchestration off so only the webhook is timed.
 In the same run, as baselines: `GET /readyz` (framework + Redis ping and module probes + a
-SQL query) and a POST refused for its signature (framework + reading and hashing the body, no store).
+SQL query) and a POST refused for its signature (framework + reading and hashing the body,
+no store).
 Meta asks for a median under 250 ms; the numbers are for this machine only.
 """
 
