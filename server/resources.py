@@ -7,6 +7,7 @@ migrates and opens the message store. The web app and the worker share this code
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +16,11 @@ import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.embedded_redis import EmbeddedRedis
+from server.jobs import enqueue_committed
 from server.logging import get_logger
 from server.settings import Settings
 from server.store import create_engine, migrate, session_factory
+from server.store.intake import GroupCommitter, create_backend
 
 log = get_logger(__name__)
 
@@ -29,6 +32,8 @@ class Resources:
     redis: aioredis.Redis
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    intake: GroupCommitter
+    """The webhook's writer: group commits of concurrent requests (`server.store.intake`)."""
 
 
 @contextlib.asynccontextmanager
@@ -57,12 +62,20 @@ async def open_resources(
         stack.push_async_callback(client.aclose)
         await client.ping()
         await migrate(settings.sqlalchemy_url)
-        engine = create_engine(settings.sqlalchemy_url)
+        engine = create_engine(
+            settings.sqlalchemy_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
         stack.push_async_callback(engine.dispose)
+        intake = GroupCommitter(
+            create_backend(settings.sqlalchemy_url, sqlite_synchronous=settings.sqlite_synchronous),
+            after_commit=functools.partial(enqueue_committed, client),
+        )
+        stack.push_async_callback(intake.aclose)
         yield Resources(
             settings=settings,
             redis_url=url,
             redis=client,
             engine=engine,
             sessions=session_factory(engine),
+            intake=intake,
         )

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine; for SQLite, creates the folder and turns on WAL and foreign keys.
+def create_engine(url: str, *, sqlite_synchronous: str = "normal") -> AsyncEngine:
+    """An async engine; for SQLite, creates the folder and turns on WAL and foreign keys,
+    with `PRAGMA synchronous=sqlite_synchronous` (durability: `intake.SQLITE_DURABILITY`).
 
     `hide_parameters`: a database error's text (logged by the webhook and the jobs) then
     shows the SQL but not the bound values, which hold phone numbers and message texts.
@@ -29,6 +30,7 @@ def create_engine(url: str) -> AsyncEngine:
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={sqlite_synchronous.upper()}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
