@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 
+from nodes.human.desk import SupportDesk
 from nodes.registry import LaneRegistry
 from nodes.router import Router, RouterConfig, build_router
 
@@ -45,6 +46,10 @@ class Context:
 
     router: Router | None = None
     """A ready router (evals, tests); None: built from the fields above on first use."""
+
+    desk: SupportDesk | None = None
+    """Tickets and the human handoff state (production: SQL). None: nothing is muted and
+    the support lane says it cannot bring a person in."""
 
     _routers: dict[int, Router] = field(default_factory=dict, init=False, repr=False, compare=False)
 

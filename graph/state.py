@@ -54,6 +54,9 @@ class State(InputState):
     patch: SessionPatch | None = None
     """The session changes the lanes made this turn; `finalize` applies them."""
 
+    muted: bool = False
+    """A person has the conversation (or is asked for): no lane answers this turn."""
+
 
 PER_TURN_RESET: dict[str, Any] = {
     "decision": None,
@@ -62,5 +65,6 @@ PER_TURN_RESET: dict[str, Any] = {
     "handoffs": [],
     "outbound": [],
     "patch": None,
+    "muted": False,
 }
 """What `load` writes at the start of every turn so nothing leaks from the previous one."""

@@ -35,11 +35,14 @@ async def _stop(task: asyncio.Task[None]) -> None:
         await task
 
 
-def create_app(redis_url: str | None = None, *, run_worker: bool = False) -> FastAPI:
+def create_app(
+    redis_url: str | None = None, *, run_worker: bool = False, public_url: str | None = None
+) -> FastAPI:
     """Build the app.
 
     `redis_url` overrides the settings (the CLI passes the embedded one); `run_worker`
-    runs the job worker in the same process (`convo serve`, for development).
+    runs the job worker in the same process (`convo serve`, for development); with
+    `public_url` in development, a sign-in link to the agents' inbox is printed.
     """
 
     @contextlib.asynccontextmanager
@@ -53,6 +56,11 @@ def create_app(redis_url: str | None = None, *, run_worker: bool = False) -> Fas
 
                 worker = build_worker(resources, handle_signals=False)
                 worker_task = asyncio.create_task(worker.async_run(), name="arq-worker")
+            if public_url and settings.environment == "development":
+                from server.agents.devlink import dev_inbox_link
+
+                link = await dev_inbox_link(resources, public_url)
+                print(f"agent inbox (development, signed in as Ana): {link}", flush=True)
             log.info(
                 "server.started",
                 orchestration=settings.enable_orchestration,
@@ -74,9 +82,14 @@ def create_app(redis_url: str | None = None, *, run_worker: bool = False) -> Fas
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
     from server import dev, webhook
+    from server.agents import api as agent_api
+    from server.agents import inbox, stream
 
     app.include_router(webhook.router)
     app.include_router(dev.router)
+    app.include_router(agent_api.router)
+    app.include_router(stream.router)
+    app.include_router(inbox.router)
     return app
 
 

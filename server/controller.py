@@ -251,12 +251,13 @@ async def create_controller(
     """The production controller: Redis checkpointer + the conversation graph + its context."""
     from graph.graph import build_graph  # helper E's modules, imported when used
     from server.graph_runtime import build_context
+    from server.support.wiring import build_desk
 
     stack = contextlib.AsyncExitStack()
     saver = await stack.enter_async_context(redis_checkpointer(resources.redis_url))
     try:
         graph = build_graph(saver)
-        context = build_context(resources.settings)
+        context = build_context(resources.settings, desk=build_desk(resources))
     except BaseException:
         await stack.aclose()
         raise

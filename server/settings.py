@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     tenants_dir: str | None = Field(default=None, alias="CONVO_TENANTS_DIR")
     """Folder of tenant YAML profiles. Unset: the demo tenants shipped with the package."""
 
+    handoff_webhook_url: str | None = None
+    """Where to POST the signed `handoff.requested` event (a tenant's profile may override)."""
+    handoff_webhook_secret: SecretStr | None = None
+    """The HMAC key of that webhook (required when a URL is set)."""
+
     log_level: str = "INFO"
 
     @property
@@ -144,6 +149,11 @@ class Settings(BaseSettings):
                     "development (each process would start its own). Point it at a Redis 8 "
                     "or Redis Stack server with the JSON and search modules."
                 )
+        if self.handoff_webhook_url and not self.handoff_webhook_secret:
+            raise SettingsError(
+                "HANDOFF_WEBHOOK_URL is set without HANDOFF_WEBHOOK_SECRET: the agents' "
+                "webhook is always signed; set a long random secret and give it to the receiver."
+            )
         if self.router_mode == "llm" and not self.llm_configured:
             raise SettingsError("ROUTER_MODE=llm needs OPENAI_API_KEY or OPENAI_BASE_URL.")
         return self

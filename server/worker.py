@@ -8,17 +8,26 @@ from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Worker
 
+from server.jobs.handoff import expire_handoffs
 from server.jobs.orchestrate import close_controller, orchestrate_turn, warm_up
 from server.jobs.process import process_message, process_status, recover_pending
 from server.jobs.send import SEND_MESSAGE_JOB, close_client, recover_outbox
 from server.resources import Resources
+from server.support.notify import NOTIFY_HANDOFF_JOB
 
-JOB_FUNCTIONS: list[Any] = [process_message, process_status, orchestrate_turn, SEND_MESSAGE_JOB]
+JOB_FUNCTIONS: list[Any] = [
+    process_message,
+    process_status,
+    orchestrate_turn,
+    SEND_MESSAGE_JOB,
+    NOTIFY_HANDOFF_JOB,
+]
 """Coroutine functions `async def job(ctx, ...)`; `ctx["resources"]` is the :class:`Resources`."""
 
 CRON_JOBS: list[Any] = [
     cron(recover_pending, second=30, run_at_startup=True, unique=True),
     cron(recover_outbox, second=45, unique=True),
+    cron(expire_handoffs, second=15, unique=True),
 ]
 """Periodic jobs: `recover_pending` re-enqueues work the webhook stored while Redis was down."""
 

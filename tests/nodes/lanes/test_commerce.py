@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from desk_support import MemoryDesk
 from graph_support import Conversation, context, scripted_router, texts
 
 from graph.messages import ButtonsMessage, ListMessage
@@ -122,7 +123,7 @@ async def test_list_limits_hold_for_a_big_catalog_with_long_names(tmp_path: Path
 async def test_order_questions_are_answered_honestly_and_offer_a_person(
     text: str, expected: str
 ) -> None:
-    chat = shop(text)
+    chat = shop(text, desk=MemoryDesk())
     result = await chat.send(text)
     assert expected in texts(result)
     assert result["outbound"][0].buttons[0].id == "support:human"
