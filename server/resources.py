@@ -32,8 +32,9 @@ class Resources:
     redis: aioredis.Redis
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    intake: GroupCommitter
-    """The webhook's writer: group commits of concurrent requests (`server.store.intake`)."""
+    intake: GroupCommitter | None = None
+    """The webhook's writer, group commits of concurrent requests (`server.store.intake`);
+    always set by `open_resources`."""
 
 
 @contextlib.asynccontextmanager

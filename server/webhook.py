@@ -160,6 +160,7 @@ async def _persist(resources: Resources, batch: WebhookBatch) -> None:
         JobSpec(PROCESS_STATUS, (status.id,), status_job_id(status.id, status.status))
         for status in batch.statuses
     ]
+    assert resources.intake is not None, "Resources without a writer: use open_resources()"
     await resources.intake.write(
         [repository.inbound_row(message, now) for message in batch.messages],
         [repository.status_row(status, now) for status in batch.statuses],

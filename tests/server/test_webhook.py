@@ -176,6 +176,7 @@ async def test_store_unavailable_is_503_so_meta_retries(app_client) -> None:
     message is stored once the lock is free (Meta's retry then finds it)."""
     client, app = app_client
     resources = resources_of(app)
+    assert resources.intake is not None
     resources.intake.timeout_s = 0.3
     path = resources.settings.sqlalchemy_url.split("///", 1)[1]
     holder = sqlite3.connect(path, isolation_level=None)
@@ -218,8 +219,9 @@ async def test_concurrent_posts_share_commits_and_each_waits_for_its_own(app_cli
     """40 POSTs at once: every one answered 200 only with its row stored and its job
     queued, in fewer transactions than requests (group commit)."""
     client, app = app_client
-    resources = resources_of(app)
-    batches_before = resources.intake.batches
+    intake = resources_of(app).intake
+    assert intake is not None
+    batches_before = intake.batches
     payloads = []
     for index in range(40):
         payload = load_payload("text")
@@ -230,7 +232,7 @@ async def test_concurrent_posts_share_commits_and_each_waits_for_its_own(app_cli
     assert {row.wamid for row in await stored_rows(app)} == {f"wamid.G{i}" for i in range(40)}
     jobs = await job_ctx(app)["redis"].queued_jobs()
     assert sorted(job.args[0] for job in jobs) == sorted(f"wamid.G{i}" for i in range(40))
-    assert resources.intake.batches - batches_before < 40
+    assert intake.batches - batches_before < 40
 
 
 async def test_duplicate_deliveries_enqueue_one_job_and_store_one_row(app_client) -> None:
