@@ -53,7 +53,7 @@ studio: install ## LangGraph Studio: `langgraph dev` on a free port (STUDIO_PORT
 	@PORT=$${STUDIO_PORT:-$$($(PY) -c "from server.embedded_redis import free_port; print(free_port())")}; \
 	echo "LangGraph API on http://127.0.0.1:$$PORT  (Studio: https://smith.langchain.com/studio/?baseUrl=http://127.0.0.1:$$PORT)"; \
 	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true \
-	.venv/bin/langgraph dev --port $$PORT --no-browser --allow-blocking
+	.venv/bin/langgraph dev --port $$PORT --no-browser
 
 bench: install ## benchmarks, each against a baseline in the same run; the tables land in reports/bench.md
 	@mkdir -p reports

@@ -50,7 +50,7 @@ async def _serve(host: str, port: int) -> None:
         app = create_app(redis_url=redis_url, run_worker=True, public_url=f"http://{host}:{port}")
         config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
         server = _uvicorn_server(config)
-        print(f"convo listening on http://{host}:{port}  (health: http://{host}:{port}/healthz)")
+        print(f"convo listening on http://{host}:{port}  (ready: http://{host}:{port}/readyz)")
         sys.stdout.flush()
         await server.serve()
 

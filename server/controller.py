@@ -19,6 +19,7 @@ are transient (retry the job); anything else comes from the graph.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from graph.checkpointer import (
 from graph.messages import InboundTurn, OutboundMessage
 from graph.session.errors import StaleStateError
 from nodes.router.types import RouteDecision
+from server import metrics
 from server.locks import LockConfig, LockError, acquire_session_lock, session_lock_key
 from server.logging import get_logger
 
@@ -91,6 +93,8 @@ class TurnResult:
     messages: list[OutboundMessage]
     state_version: int | None
     decision: RouteDecision | None
+    handoffs: tuple[str, ...] = ()
+    """Lanes the turn was handed to after the router's choice, in order."""
 
 
 DUPLICATE = TurnResult("duplicate", None, [], None, None)
@@ -124,16 +128,21 @@ class Controller:
             return done
         if not await self._claim(turn):
             log.info("orchestrate_turn.duplicate", msg_id=turn.msg_id, wa_id=turn.wa_id)
+            metrics.record_turn_result("duplicate")
             return DUPLICATE
         try:
             result = await self._run_locked(turn)
         except BaseException as exc:
             await self.redis.delete(orchestrated_key(turn.msg_id))
             self._log_failure(turn, exc, started)
+            if isinstance(exc, LockError | StaleStateError):
+                metrics.record_turn_result("conflict")
             raise
         if result.status == "duplicate":
             await self.redis.delete(orchestrated_key(turn.msg_id))
+            metrics.record_turn_result("duplicate")
             return result
+        _record_turn(result, time.monotonic() - started)
         log.info(
             "orchestrate_turn.completed",
             success=True,
@@ -242,6 +251,22 @@ def _turn_result(output: dict[str, Any]) -> TurnResult:
         messages=list(messages),
         state_version=version if isinstance(version, int) else None,
         decision=decision if isinstance(decision, RouteDecision) else None,
+        handoffs=tuple(output.get("handoffs") or ()),
+    )
+
+
+def _record_turn(result: TurnResult, seconds: float) -> None:
+    """Count a committed turn: the lane that finally answered, what the router read."""
+    decision = result.decision
+    routed = decision.lane if decision is not None else (result.lane or "unknown")
+    chain = [routed, *result.handoffs]
+    metrics.record_turn(
+        lane=chain[-1],
+        intent=decision.intent if decision is not None else "unknown",
+        method=decision.method if decision is not None else "unknown",
+        seconds=seconds,
+        handoffs=itertools.pairwise(chain),
+        fallback_reason=decision.fallback_reason if decision is not None else None,
     )
 
 
@@ -249,7 +274,7 @@ async def create_controller(
     resources: Resources, *, config: ControllerConfig | None = None
 ) -> Controller:
     """The production controller: Redis checkpointer + the conversation graph + its context."""
-    from graph.graph import build_graph  # helper E's modules, imported when used
+    from graph.graph import build_graph  # imported when used: the graph pulls in every lane
     from server.graph_runtime import build_context
     from server.support.wiring import build_desk
 

@@ -1,7 +1,8 @@
 """The process's connections, opened once and closed on exit.
 
 `open_resources()` starts the embedded Redis when `REDIS_URL` is unset, connects to it,
-migrates and opens the message store. The web app and the worker share this code.
+checks it has the modules the checkpointer needs, migrates and opens the message store.
+The web app and the worker share this code.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from server.embedded_redis import EmbeddedRedis
 from server.jobs import enqueue_committed
 from server.logging import get_logger
+from server.redis_modules import require_modules
 from server.settings import Settings
 from server.store import create_engine, migrate, session_factory
 from server.store.intake import GroupCommitter, create_backend
@@ -62,6 +64,7 @@ async def open_resources(
         client = aioredis.Redis.from_url(url)
         stack.push_async_callback(client.aclose)
         await client.ping()
+        await require_modules(client, url)  # RedisModulesMissing: refuse to start
         await migrate(settings.sqlalchemy_url)
         engine = create_engine(
             settings.sqlalchemy_url, sqlite_synchronous=settings.sqlite_synchronous

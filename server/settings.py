@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr = SecretStr(DEFAULT_APP_SECRET)
     whatsapp_verify_token: SecretStr = SecretStr(DEFAULT_VERIFY_TOKEN)
     whatsapp_access_token: SecretStr | None = None
-    """Unset: replies are logged and kept in the outbox, not sent (Phase 1 behaviour)."""
+    """Unset: replies are logged and kept in the outbox, not sent."""
     whatsapp_api_version: str = "v21.0"
     whatsapp_api_base_url: str = "https://graph.facebook.com"
     whatsapp_max_request_bytes: int = 3 * 1024 * 1024

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from typing import Any
 
 import sqlalchemy.exc
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from server import metrics
 from server.jobs import PROCESS_MESSAGE, PROCESS_STATUS, JobSpec, process_job_id, status_job_id
 from server.jobs.retry import TRANSIENT_ERRORS
 from server.logging import get_logger
@@ -92,6 +94,23 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 @router.post(WEBHOOK_PATH)
 async def receive_webhook(request: Request) -> Response:
+    started = time.perf_counter()
+    response, outcome, batch = await _receive(request)
+    if batch is None:
+        metrics.record_webhook(outcome, time.perf_counter() - started)
+    else:
+        metrics.record_webhook(
+            outcome,
+            time.perf_counter() - started,
+            messages=len(batch.messages),
+            statuses=len(batch.statuses),
+            errors=len(batch.errors),
+        )
+    return response
+
+
+async def _receive(request: Request) -> tuple[Response, str, WebhookBatch | None]:
+    """The answer to a POST, its outcome (a `metrics.WEBHOOK_OUTCOMES` name) and the batch."""
     resources = _resources(request)
     settings = resources.settings
     header = request.headers.get(SIGNATURE_HEADER)
@@ -99,25 +118,26 @@ async def receive_webhook(request: Request) -> Response:
         raw = await _read_body(request, settings.whatsapp_max_request_bytes)
     except BodyTooLarge:
         log.warning("webhook.too_large", limit=settings.whatsapp_max_request_bytes)
-        return _problem(413, "payload too large")
+        return _problem(413, "payload too large"), "too_large", None
     if not header:
         log.warning("webhook.signature_missing")
-        return _problem(401, "missing X-Hub-Signature-256")
+        return _problem(401, "missing X-Hub-Signature-256"), "unsigned", None
     if not signature_matches(raw, header, settings.whatsapp_app_secret.get_secret_value()):
         log.warning("webhook.signature_mismatch", bytes=len(raw))
-        return _problem(403, "signature mismatch")
+        return _problem(403, "signature mismatch"), "bad_signature", None
     body = _decode(raw)
     if body is None:
         log.warning("webhook.malformed", bytes=len(raw))
-        return _problem(400, "body is not a JSON object")
+        return _problem(400, "body is not a JSON object"), "malformed", None
     batch = parse_webhook(body)
     _log_batch(batch)
     try:
         await _persist(resources, batch)
     except STORE_ERRORS as exc:
         log.error("webhook.store_failed", error=f"{type(exc).__name__}: {exc}")
-        return _problem(503, "store unavailable, retry later")
-    return JSONResponse({"received": len(batch.messages), "statuses": len(batch.statuses)})
+        return _problem(503, "store unavailable, retry later"), "store_unavailable", None
+    answer = {"received": len(batch.messages), "statuses": len(batch.statuses)}
+    return JSONResponse(answer), "accepted", batch
 
 
 def _no_constant(_name: str) -> None:

@@ -135,10 +135,15 @@ def _profiles(folder: Path) -> tuple[TenantProfile, ...]:
     return tuple(profiles)
 
 
+def load_profiles(tenants_dir: str | Path | None = None) -> tuple[TenantProfile, ...]:
+    """Every profile of the folder (read once per process, then cached)."""
+    folder = Path(tenants_dir) if tenants_dir else DEFAULT_TENANTS_DIR
+    return _profiles(folder.resolve())
+
+
 def load_profile(tenant_id: str, tenants_dir: str | Path | None = None) -> TenantProfile:
     """The profile of `tenant_id` (id or phone_number_id), else the default profile."""
-    folder = Path(tenants_dir) if tenants_dir else DEFAULT_TENANTS_DIR
-    profiles = _profiles(folder.resolve())
+    profiles = load_profiles(tenants_dir)
     for profile in profiles:
         if tenant_id == profile.tenant_id or tenant_id in profile.phone_number_ids:
             return profile

@@ -1,5 +1,5 @@
 """Integration: multi-turn conversations through the compiled graph on the real embedded
-Redis (D's fenced Redis saver) with the real offline classifier - lanes, stickiness,
+Redis (the fenced Redis saver) with the real offline classifier - lanes, stickiness,
 one version per turn, and state surviving a restart of the graph."""
 
 from __future__ import annotations
