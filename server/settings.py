@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, repr=False)  # may hold a password
     """SQLAlchemy async URL. Unset: SQLite at `{data_dir}/convo.db`."""
 
+    sqlite_synchronous: Literal["off", "normal", "full", "extra"] = "normal"
+    """SQLite's `PRAGMA synchronous` (WAL mode). `normal`: nothing acknowledged is lost when
+    the process dies; an OS crash or power loss can lose the last commits. `full`: commits
+    survive power loss too, at one disk sync per commit. PostgreSQL ignores it."""
+
     enable_orchestration: bool = False
     """Run a turn of the conversation graph for each inbound text/button/interactive message."""
 

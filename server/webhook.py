@@ -7,6 +7,10 @@ API), and one arq job per item is enqueued with an id derived from its wamid. If
 store is unreachable the answer is 503, so Meta retries; if only the queue is
 unreachable the answer is still 200: the items are stored with status `received`, and
 the worker's `recover_pending` sweep enqueues them later.
+
+Concurrent requests share their transaction (`server.store.intake.GroupCommitter`: one
+commit and one Redis call for every request that arrived while the previous batch was
+being written), and each is answered only once its own rows are committed.
 """
 
 from __future__ import annotations
@@ -21,18 +25,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from server import metrics
-from server.jobs import (
-    PROCESS_MESSAGE,
-    PROCESS_STATUS,
-    enqueue_once,
-    job_queue,
-    process_job_id,
-    status_job_id,
-)
+from server.jobs import PROCESS_MESSAGE, PROCESS_STATUS, JobSpec, process_job_id, status_job_id
 from server.jobs.retry import TRANSIENT_ERRORS
 from server.logging import get_logger
 from server.resources import Resources
 from server.store import repository
+from server.store.models import utcnow
 from server.whatsapp.signature import SIGNATURE_HEADER, signature_matches
 from server.whatsapp.updates import WebhookBatch, parse_webhook
 
@@ -138,7 +136,6 @@ async def _receive(request: Request) -> tuple[Response, str, WebhookBatch | None
     except STORE_ERRORS as exc:
         log.error("webhook.store_failed", error=f"{type(exc).__name__}: {exc}")
         return _problem(503, "store unavailable, retry later"), "store_unavailable", None
-    await _enqueue(resources, batch)
     answer = {"received": len(batch.messages), "statuses": len(batch.statuses)}
     return JSONResponse(answer), "accepted", batch
 
@@ -172,28 +169,23 @@ def _decode(raw: bytes) -> dict[str, Any] | None:
 
 
 async def _persist(resources: Resources, batch: WebhookBatch) -> None:
+    """Store the batch's items (group commit), then their jobs are enqueued (see module doc)."""
     if not batch.messages and not batch.statuses:
         return
-    async with resources.sessions.begin() as session:
-        for message in batch.messages:
-            await repository.store_inbound(session, message)
-        for status in batch.statuses:
-            await repository.store_status_event(session, status)
-
-
-async def _enqueue(resources: Resources, batch: WebhookBatch) -> None:
-    """Hand each item to a job; a failure is logged, not raised (the items are stored)."""
-    queue = job_queue(resources.redis)
-    try:
-        for message in batch.messages:
-            await enqueue_once(
-                queue, PROCESS_MESSAGE, message.id, job_id=process_job_id(message.id)
-            )
-        for status in batch.statuses:
-            job_id = status_job_id(status.id, status.status)
-            await enqueue_once(queue, PROCESS_STATUS, status.id, job_id=job_id)
-    except TRANSIENT_ERRORS as exc:
-        log.error("webhook.enqueue_failed", error=f"{type(exc).__name__}: {exc}")
+    now = utcnow()
+    jobs = [
+        JobSpec(PROCESS_MESSAGE, (message.id,), process_job_id(message.id))
+        for message in batch.messages
+    ] + [
+        JobSpec(PROCESS_STATUS, (status.id,), status_job_id(status.id, status.status))
+        for status in batch.statuses
+    ]
+    assert resources.intake is not None, "Resources without a writer: use open_resources()"
+    await resources.intake.write(
+        [repository.inbound_row(message, now) for message in batch.messages],
+        [repository.status_row(status, now) for status in batch.statuses],
+        jobs,
+    )
 
 
 def _log_batch(batch: WebhookBatch) -> None:
