@@ -12,7 +12,8 @@ help: ## list the commands
 
 .venv/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
+	@$(PY) -m compileall -q -j 0 server graph nodes prompts evals >/dev/null || true
 	@touch $@
 
 install: .venv/.installed ## install the locked dependencies into .venv (uv)
@@ -52,11 +53,19 @@ studio: install ## LangGraph Studio: `langgraph dev` on a free port (STUDIO_PORT
 	@PORT=$${STUDIO_PORT:-$$($(PY) -c "from server.embedded_redis import free_port; print(free_port())")}; \
 	echo "LangGraph API on http://127.0.0.1:$$PORT  (Studio: https://smith.langchain.com/studio/?baseUrl=http://127.0.0.1:$$PORT)"; \
 	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true \
-	.venv/bin/langgraph dev --port $$PORT --no-browser --allow-blocking
+	.venv/bin/langgraph dev --port $$PORT --no-browser
 
-bench: install ## benchmarks, each against a baseline in the same run (state cost per turn, webhook latency, send limiter)
-	$(PY) -m benchmarks.state_cost --turns 100
-	$(PY) -m benchmarks.webhook_latency --requests 300 2>/dev/null
+bench: install ## benchmarks, each against a baseline in the same run; the tables land in reports/bench.md
+	@mkdir -p reports
+	@echo "# make bench, $$(date -u +%Y-%m-%dT%H:%MZ), $$(git rev-parse --short HEAD 2>/dev/null)" > reports/bench.md
+	@echo "## Webhook throughput (production shape)" >> reports/bench.md
+	$(PY) -m benchmarks.webhook_throughput --repeat $${BENCH_REPEAT:-3} | tee -a reports/bench.md
+	@echo "## Start-up" >> reports/bench.md
+	$(PY) -m benchmarks.startup --repeat $${BENCH_REPEAT:-3} 2>/dev/null | tee -a reports/bench.md
+	@echo "## Redis per turn and session bytes" >> reports/bench.md
+	$(PY) -m benchmarks.state_cost --turns 100 | tee -a reports/bench.md
+	@echo "## Webhook latency in-process" >> reports/bench.md
+	$(PY) -m benchmarks.webhook_latency --requests 300 2>/dev/null | tee -a reports/bench.md
 	$(PY) -m benchmarks.send_limiter --seconds 8 --processes 2
 
 clean: ## remove the virtualenv and local data

@@ -4,8 +4,9 @@
 
 Runs the real app in-process (httpx ASGI transport, no sockets) on a private embedded
 Redis and a throwaway SQLite file, with orchestration off so only the webhook is timed.
-In the same run, as baselines: `GET /healthz` (framework + a Redis ping + a SQL query) and
-a POST refused for its signature (framework + reading and hashing the body, no store).
+In the same run, as baselines: `GET /readyz` (framework + Redis ping and module probes + a
+SQL query) and a POST refused for its signature (framework + reading and hashing the body,
+no store).
 Meta asks for a median under 250 ms; the numbers are for this machine only.
 """
 
@@ -72,7 +73,7 @@ async def measure(client: httpx.AsyncClient, requests: int) -> list[str]:
         return client.post("/webhooks/whatsapp", content=body, headers=headers)
 
     cases: list[tuple[str, Call, int]] = [
-        ("GET /healthz (baseline)", lambda i: client.get("/healthz"), 200),
+        ("GET /readyz (baseline)", lambda i: client.get("/readyz"), 200),
         ("POST, bad signature (baseline)", lambda i: post(bodies[i], "wrong"), 403),
         ("POST, new message (stored + enqueued)", lambda i: post(bodies[i]), 200),
         ("POST, duplicate delivery", lambda i: post(bodies[i]), 200),

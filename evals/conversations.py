@@ -166,7 +166,7 @@ async def run_turn(
         received_at=START + TURN_GAP * position,
     )
     outcome = await invoke_turn(graph, router, inbound)
-    decision = outcome.result.get("decision")
+    decision = outcome.result.get("understanding")
     return TurnPrediction(
         conversation_id=conversation.id,
         turn=position + 1,

@@ -20,7 +20,7 @@ from langchain_core.tracers.context import register_configure_hook
 
 from evals.dataset import RoutingExample
 from evals.metrics import Prediction
-from nodes.router.types import RouteDecision
+from graph.understanding import Understanding
 
 ERROR_METHOD = "error"
 _usage: ContextVar[UsageMetadataCallbackHandler | None] = ContextVar(
@@ -31,7 +31,7 @@ _usage: ContextVar[UsageMetadataCallbackHandler | None] = ContextVar(
 class RouterLike(Protocol):
     async def route(
         self, text: str, *, current_lane: str | None = None, sticky_active: bool = False
-    ) -> RouteDecision: ...
+    ) -> Understanding: ...
 
 
 @cache
@@ -64,7 +64,7 @@ def capture_usage() -> Iterator[UsageMetadataCallbackHandler]:
 
 async def predict_row(router: RouterLike, row: RoutingExample) -> Prediction:
     """Route one row. A router that raises is recorded as method ``error`` (not correct)."""
-    decision: RouteDecision | None = None
+    decision: Understanding | None = None
     error: str | None = None
     with capture_usage() as handler:
         started = time.perf_counter()

@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 
-from nodes.registry import LaneRegistry
+from nodes.human.desk import SupportDesk
+from nodes.registry import LaneRegistry, default_registry
 from nodes.router import Router, RouterConfig, build_router
 
 
@@ -46,6 +47,13 @@ class Context:
     router: Router | None = None
     """A ready router (evals, tests); None: built from the fields above on first use."""
 
+    lanes: LaneRegistry | None = None
+    """The graph's lanes, for menus built inside a lane; the graph sets it for its lanes'
+    handlers (None: the shipped lanes)."""
+    desk: SupportDesk | None = None
+    """Tickets and the human handoff state (production: SQL). None: nothing is muted and
+    the support lane says it cannot bring a person in."""
+
     _routers: dict[int, Router] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def clock(self) -> datetime:
@@ -73,6 +81,11 @@ class Context:
                 registry=registry,
             )
         return self._routers[key]
+
+
+def lanes_of(ctx: Context) -> LaneRegistry:
+    """The lanes of the running graph (the shipped ones when the graph did not say)."""
+    return ctx.lanes if ctx.lanes is not None else default_registry()
 
 
 def context_from(raw: Any) -> Context:

@@ -1,9 +1,11 @@
-"""The conversation graph: load -> route -> (clarify | a lane subgraph) -> handoff -> finalize.
+"""The conversation graph: load -> attend -> route -> (clarify | a lane) -> handoff -> finalize.
 
     load      hydrate (upcast + validate) the stored session, reset per-turn fields
-    route     a button choice routes directly; else the router (offline / llm / hybrid)
-    clarify   not sure: one question with Information / Shopping / Help buttons
-    <lane>    one compiled subgraph per registered lane (info, commerce, support, ...)
+    attend    a person has the conversation: record the message, no lane answers
+    route     understand the message once (lane, intent, entities, language): a tapped
+              button by its id, else the router (offline / llm / hybrid)
+    clarify   not sure: one question offering every lane (built from the registry)
+    <lane>    one subgraph per registered lane: its handoff rules, then its intent handlers
     handoff   a lane may pass the turn on (max two per turn, no loops)
     finalize  apply the patch (version + 1), store the session as a JSON dict
 
@@ -23,6 +25,8 @@ from langgraph.graph.state import CompiledStateGraph
 from graph.context import Context
 from graph.serde import allow_graph_types
 from graph.state import InputState, State
+from nodes.human.attend import after_attend, attend
+from nodes.lanes.dispatch import lane_subgraph
 from nodes.registry import LaneRegistry, default_registry
 from nodes.turn.clarify import make_clarify
 from nodes.turn.finalize import finalize
@@ -42,15 +46,17 @@ def build_graph(
     lanes = registry or default_registry()
     builder = StateGraph(State, context_schema=Context, input_schema=InputState)
     builder.add_node("load", make_load(lanes))
+    builder.add_node("attend", attend)
     builder.add_node("route", make_route(lanes))
     builder.add_node(CLARIFY, make_clarify(lanes))
     for spec in lanes:
-        builder.add_node(spec.name, spec.build())
+        builder.add_node(spec.name, lane_subgraph(spec, lanes))
         builder.add_edge(spec.name, "handoff")
     builder.add_node("handoff", make_handoff(lanes))
     builder.add_node(FINALIZE, finalize)
     builder.add_edge(START, "load")
-    builder.add_edge("load", "route")
+    builder.add_edge("load", "attend")
+    builder.add_conditional_edges("attend", after_attend, ["route", FINALIZE])
     # Lane names come from the registry, so the routers return `str` and the possible
     # destinations are listed here (which is also what Studio draws).
     builder.add_conditional_edges("route", after_route, [CLARIFY, *lanes.names])

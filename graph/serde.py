@@ -30,12 +30,12 @@ from graph.session.contract import (
     SupportState,
     Ticket,
 )
-from nodes.router.types import RouteDecision
+from graph.understanding import Entities, IntentScore, ProductMention, Understanding
 
 CHECKPOINT_TYPES: tuple[type, ...] = (
-    InboundTurn, RouteDecision, TextMessage, ButtonsMessage, ListMessage, Button, ListRow,
-    ListSection, SessionPatch, DialogueTurn, CommerceState, CartLine, PendingOrder,
-    SupportState, Ticket,
+    InboundTurn, Understanding, Entities, ProductMention, IntentScore, TextMessage,
+    ButtonsMessage, ListMessage, Button, ListRow, ListSection, SessionPatch, DialogueTurn,
+    CommerceState, CartLine, PendingOrder, SupportState, Ticket,
 )  # fmt: skip
 ALLOWED_MSGPACK_MODULES: tuple[tuple[str, str], ...] = tuple(
     (cls.__module__, cls.__name__) for cls in CHECKPOINT_TYPES

@@ -11,7 +11,8 @@ from typing import Any
 
 from graph.messages import InboundTurn, OutboundMessage
 from graph.session.contract import Language, SessionPatch
-from nodes.router.types import RouteDecision
+from graph.understanding import Understanding
+from nodes.language import turn_language
 
 
 @dataclass(kw_only=True)
@@ -33,11 +34,9 @@ class State(InputState):
     base_version: int = 0
     """The session version this turn started from; the patch is applied against it."""
 
-    language: Language = "en"
-    """The language to answer in (detected from the message, else the session's)."""
-
-    decision: RouteDecision | None = None
-    """The router's decision for this turn (None until `route` ran)."""
+    understanding: Understanding | None = None
+    """What the message says, understood once by `route`: lane, intent, entities, language,
+    confidence, runner-up and method. Every lane reads it; none re-reads the text."""
 
     lane: str | None = None
     """The lane currently handling the turn (changes on a handoff)."""
@@ -54,13 +53,26 @@ class State(InputState):
     patch: SessionPatch | None = None
     """The session changes the lanes made this turn; `finalize` applies them."""
 
+    muted: bool = False
+    """A person has the conversation (or is asked for): no lane answers this turn."""
+
+    @property
+    def language(self) -> Language:
+        """The language to answer in: the understanding's once `route` ran; before that (a
+        muted turn never reaches `route`) the same rule applied to the message here."""
+        if self.understanding is not None:
+            return self.understanding.language
+        meta = (self.session or {}).get("meta") or {}
+        return turn_language(InboundTurn.model_validate(self.turn), meta.get("language"))
+
 
 PER_TURN_RESET: dict[str, Any] = {
-    "decision": None,
+    "understanding": None,
     "lane": None,
     "handoff_to": None,
     "handoffs": [],
     "outbound": [],
     "patch": None,
+    "muted": False,
 }
 """What `load` writes at the start of every turn so nothing leaks from the previous one."""

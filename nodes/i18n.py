@@ -10,19 +10,19 @@ from __future__ import annotations
 from graph.session.contract import Language
 
 TEXTS: dict[str, dict[Language, str]] = {
-    "lane.info": {"en": "Information", "es": "Información", "pt": "Informações"},
-    "lane.commerce": {"en": "Shopping", "es": "Compras", "pt": "Compras"},
-    "lane.support": {"en": "Help", "es": "Ayuda", "pt": "Ajuda"},
     "clarify": {
-        "en": "Just to be sure I help with the right thing: is this about information, shopping or a problem?",
-        "es": "Para ayudarte mejor: ¿es sobre información, compras o un problema?",
-        "pt": "Para ajudar melhor: é sobre informações, compras ou um problema?",
+        "en": "Just to be sure I help with the right thing: is this about {offers}?",
+        "es": "Para ayudarte mejor: ¿es sobre {offers}?",
+        "pt": "Para ajudar melhor: é sobre {offers}?",
     },
     "menu": {
-        "en": "I can help with information (hours, locations, FAQs), shopping, or a problem. What do you need?",
-        "es": "Puedo ayudarte con información (horarios, locales, preguntas frecuentes), compras o un problema. ¿Qué necesitas?",
-        "pt": "Posso ajudar com informações (horários, lojas, dúvidas), compras ou um problema. Do que você precisa?",
+        "en": "I can help with {offers}. What do you need?",
+        "es": "Puedo ayudarte con {offers}. ¿Qué necesitas?",
+        "pt": "Posso ajudar com {offers}. Do que você precisa?",
     },
+    "menu.section": {"en": "I can help with", "es": "Puedo ayudarte con", "pt": "Posso ajudar com"},
+    "menu.button": {"en": "See options", "es": "Ver opciones", "pt": "Ver opções"},
+    "word.or": {"en": "or", "es": "o", "pt": "ou"},
     "greeting": {
         "en": "Hi{name}! Welcome to {business}. I can tell you our hours and locations, help you shop, or sort out a problem.",
         "es": "¡Hola{name}! Bienvenido a {business}. Te cuento horarios y locales, te ayudo a comprar o a resolver un problema.",
@@ -52,6 +52,16 @@ TEXTS: dict[str, dict[Language, str]] = {
     "open.tomorrow": {"en": "tomorrow", "es": "mañana", "pt": "amanhã"},
     "hours.title": {"en": "Our opening hours:", "es": "Nuestro horario:", "pt": "Nosso horário:"},
     "hours.closed": {"en": "closed", "es": "cerrado", "pt": "fechado"},
+    "hours.day_open": {
+        "en": "{day}{note} we're open {hours}.",
+        "es": "{day}{note} abrimos {hours}.",
+        "pt": "{day}{note} abrimos {hours}.",
+    },
+    "hours.day_closed": {
+        "en": "{day}{note} we're closed.",
+        "es": "{day}{note} estamos cerrados.",
+        "pt": "{day}{note} estamos fechados.",
+    },
     "locations.title": {
         "en": "You can find us at:",
         "es": "Nos encuentras en:",

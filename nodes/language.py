@@ -22,6 +22,9 @@ from typing import Literal
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 
+from graph.messages import InboundTurn
+from nodes.text import tokens
+
 Language = Literal["en", "es", "pt"]
 TRAIN_PATH = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "routing_train.jsonl"
 LANGUAGES: tuple[Language, ...] = ("en", "es", "pt")
@@ -140,3 +143,35 @@ def detect_language(text: str, default: Language = "en") -> Language:
     weight = _WORD_WEIGHT_SHORT if len(words) <= 3 else _WORD_WEIGHT
     combined = {k: log_probs.get(k, -math.inf) + weight * scores[k] for k in LANGUAGES}
     return max(LANGUAGES, key=lambda lang: combined[lang])
+
+
+SHORT_MESSAGE_WORDS = 2
+"""A reply this short ("ok", "2", "sí") is too short to tell a language: keep the conversation's."""
+
+
+UNMISTAKABLE_MARKS: dict[Language, tuple[str, ...]] = {
+    "es": ("¿", "¡", "ñ"),
+    "pt": ("ã", "õ", "ç"),
+}
+"""Letters one language has and the other two don't: they decide even a short reply."""
+
+
+def turn_language(turn: InboundTurn, previous: Language | None) -> Language:
+    """The language to answer a turn in. A tapped button or list row keeps the conversation's
+    language: its title ("Caneca azul de cerâmica") is ours, not what the customer writes in
+    (detected from the title only when the conversation has no language yet)."""
+    if turn.choice_id:
+        return previous or detect_language(turn.text)
+    return choose_language(turn.text, previous)
+
+
+def choose_language(text: str, previous: Language | None) -> Language:
+    """The language to answer in: detected, except that short replies keep the previous one
+    unless they carry a letter only one language uses ("¿tienen café?", "não")."""
+    if previous is not None and len(tokens(text)) <= SHORT_MESSAGE_WORDS:
+        lowered = text.lower()
+        marked = [
+            lang for lang, marks in UNMISTAKABLE_MARKS.items() if any(m in lowered for m in marks)
+        ]
+        return marked[0] if len(marked) == 1 else previous
+    return detect_language(text, default=previous or "en")

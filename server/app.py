@@ -1,4 +1,5 @@
-"""The FastAPI application: health check and (see `server.webhook`) the WhatsApp webhook."""
+"""The FastAPI application: liveness, readiness, metrics and (see `server.webhook`) the
+WhatsApp webhook."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from server.health import check_health
+from server.health import Readiness, check_readiness
 from server.logging import configure_logging, get_logger
 from server.resources import Resources, open_resources
 from server.settings import get_settings
@@ -35,11 +36,14 @@ async def _stop(task: asyncio.Task[None]) -> None:
         await task
 
 
-def create_app(redis_url: str | None = None, *, run_worker: bool = False) -> FastAPI:
+def create_app(
+    redis_url: str | None = None, *, run_worker: bool = False, public_url: str | None = None
+) -> FastAPI:
     """Build the app.
 
     `redis_url` overrides the settings (the CLI passes the embedded one); `run_worker`
-    runs the job worker in the same process (`convo serve`, for development).
+    runs the job worker in the same process (`convo serve`, for development); with
+    `public_url` in development, a sign-in link to the agents' inbox is printed.
     """
 
     @contextlib.asynccontextmanager
@@ -49,10 +53,16 @@ def create_app(redis_url: str | None = None, *, run_worker: bool = False) -> Fas
             app.state.resources = resources
             worker_task = None
             if run_worker:
-                from server.worker import build_worker
+                from server.worker import build_worker, worker_readiness
 
                 worker = build_worker(resources, handle_signals=False)
                 worker_task = asyncio.create_task(worker.async_run(), name="arq-worker")
+                worker_readiness(worker, app.state.readiness, settings)
+            if public_url and settings.environment == "development":
+                from server.agents.devlink import dev_inbox_link
+
+                link = await dev_inbox_link(resources, public_url)
+                print(f"agent inbox (development, signed in as Ana): {link}", flush=True)
             log.info(
                 "server.started",
                 orchestration=settings.enable_orchestration,
@@ -67,21 +77,60 @@ def create_app(redis_url: str | None = None, *, run_worker: bool = False) -> Fas
                     await worker.close()
 
     app = FastAPI(title="convo", summary="WhatsApp conversation orchestrator", lifespan=lifespan)
+    app.state.readiness = Readiness()
 
     @app.get("/healthz")
-    async def healthz(resources: ResourcesDep) -> JSONResponse:
-        report: dict[str, Any] = await check_health(resources)
-        return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+    async def healthz() -> JSONResponse:
+        """Liveness: the process answers. Nothing else is checked (see `/readyz`)."""
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz")
+    async def readyz(request: Request, resources: ResourcesDep) -> JSONResponse:
+        """Readiness: Redis with its modules, the store, and (with the in-process worker)
+        the router and the turn controller. 503 until all are ready."""
+        report: dict[str, Any] = await check_readiness(resources, request.app.state.readiness)
+        return JSONResponse(report, status_code=200 if report["status"] == "ready" else 503)
+
+    @app.get("/metrics")
+    async def prometheus_metrics(resources: ResourcesDep) -> Response:
+        """Prometheus text format (see `server.metrics`); no personal data."""
+        from server import metrics
+
+        body, content_type = metrics.render(await queue_depth(resources))
+        return Response(body, media_type=content_type)
 
     from server import dev, webhook
+    from server.agents import api as agent_api
+    from server.agents import inbox, stream
     from server.commerce import admin as commerce_admin
     from server.commerce import webhooks as payment_webhooks
 
     app.include_router(webhook.router)
     app.include_router(dev.router)
+    app.include_router(agent_api.router)
+    app.include_router(stream.router)
+    app.include_router(inbox.router)
     app.include_router(payment_webhooks.router)
     app.include_router(commerce_admin.router)
     return app
+
+
+async def queue_depth(resources: Resources) -> tuple[int, int] | None:
+    """(jobs due now, jobs deferred) in the arq queue; None when Redis does not answer."""
+    import time
+
+    from arq.constants import default_queue_name
+
+    now_ms = int(time.time() * 1000)
+    try:
+        async with resources.redis.pipeline(transaction=False) as pipe:
+            pipe.zcount(default_queue_name, "-inf", now_ms)
+            pipe.zcount(default_queue_name, f"({now_ms}", "+inf")
+            ready, deferred = await pipe.execute()
+    except Exception:  # the scrape still shows every other metric
+        log.warning("metrics.queue_depth_unavailable")
+        return None
+    return int(ready), int(deferred)
 
 
 def app_factory() -> FastAPI:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -47,10 +47,10 @@ async def _serve(host: str, port: int) -> None:
 
     settings = get_settings()
     async with redis_server(settings) as redis_url:
-        app = create_app(redis_url=redis_url, run_worker=True)
+        app = create_app(redis_url=redis_url, run_worker=True, public_url=f"http://{host}:{port}")
         config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
         server = _uvicorn_server(config)
-        print(f"convo listening on http://{host}:{port}  (health: http://{host}:{port}/healthz)")
+        print(f"convo listening on http://{host}:{port}  (ready: http://{host}:{port}/readyz)")
         sys.stdout.flush()
         await server.serve()
 
@@ -70,6 +70,17 @@ async def _worker() -> None:
             await worker.close()
 
 
+def run_async(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when installed (a faster event loop for the webhook and the jobs)."""
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
+    with contextlib.suppress(ImportError):  # uvloop does not build on Windows
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(coroutine)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="convo", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("worker", help="the job worker alone (production)")
+    add_agent_parser(commands)
     add_eval_parser(commands)
     add_chat_parser(commands)
     from server.commerce.cli import add_commerce_parsers
@@ -96,6 +108,50 @@ def add_chat_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
         "--say", action="append", help="say this, print the replies and exit (repeatable)"
     )
     chat.add_argument("--timeout", type=float, default=60.0, help="seconds to wait per answer")
+
+
+def add_agent_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    agent = commands.add_parser("agent", help="people who answer chats: tokens for the inbox")
+    verbs = agent.add_subparsers(dest="verb", required=True)
+    add = verbs.add_parser("add", help="create an agent (or renew its token); prints the token")
+    add.add_argument("--tenant", required=True, help="tenant_id of the business profile")
+    add.add_argument("--handle", required=True, help="a short unique name, e.g. ana")
+    add.add_argument("--name", required=True, help="shown to customers: 'Ana joined the chat'")
+    add.add_argument("--days", type=int, default=None, help="token lifetime (default: none)")
+    revoke = verbs.add_parser("revoke", help="stop an agent's token from working")
+    revoke.add_argument("--tenant", required=True)
+    revoke.add_argument("--handle", required=True)
+
+
+async def _agent(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from server.agents.tokens import issue, revoke
+    from server.store import create_engine, migrate, session_factory
+
+    await migrate(settings.sqlalchemy_url)
+    engine = create_engine(settings.sqlalchemy_url)
+    try:
+        async with session_factory(engine).begin() as session:
+            if args.verb == "add":
+                days = timedelta(days=args.days) if args.days else None
+                issued = await issue(
+                    session,
+                    tenant=args.tenant,
+                    handle=args.handle,
+                    display_name=args.name,
+                    valid_for=days,
+                )
+                print(f"token for {args.name} ({args.tenant}/{args.handle}), shown once:")
+                print(issued.token)
+                return 0
+            if await revoke(session, tenant=args.tenant, handle=args.handle):
+                print(f"revoked {args.tenant}/{args.handle}")
+                return 0
+            print(f"no agent {args.tenant}/{args.handle}", file=sys.stderr)
+            return 1
+    finally:
+        await engine.dispose()
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -120,11 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     with contextlib.suppress(KeyboardInterrupt):
         if args.command == "serve":
-            asyncio.run(_serve(args.host, args.port))
+            run_async(_serve(args.host, args.port))
         elif args.command == "worker":
-            asyncio.run(_worker())
+            run_async(_worker())
         elif args.command == "chat":
             return _chat(args, settings)
+        elif args.command == "agent":
+            return asyncio.run(_agent(args, settings))
         elif args.command in {"catalog", "admin", "fake-provider"}:
             from server.commerce.cli import run_commerce_command
 

@@ -19,6 +19,7 @@ are transient (retry the job); anything else comes from the graph.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,8 @@ from graph.checkpointer import (
 )
 from graph.messages import InboundTurn, OutboundMessage
 from graph.session.errors import StaleStateError
-from nodes.router.types import RouteDecision
+from graph.understanding import Understanding
+from server import metrics
 from server.locks import LockConfig, LockError, acquire_session_lock, session_lock_key
 from server.logging import get_logger
 
@@ -90,7 +92,10 @@ class TurnResult:
     lane: str | None
     messages: list[OutboundMessage]
     state_version: int | None
-    decision: RouteDecision | None
+    understanding: Understanding | None
+    """What the turn understood of the message (None for a duplicate or a muted turn)."""
+    handoffs: tuple[str, ...] = ()
+    """Lanes the turn was handed to after the router's choice, in order."""
 
 
 DUPLICATE = TurnResult("duplicate", None, [], None, None)
@@ -124,16 +129,21 @@ class Controller:
             return done
         if not await self._claim(turn):
             log.info("orchestrate_turn.duplicate", msg_id=turn.msg_id, wa_id=turn.wa_id)
+            metrics.record_turn_result("duplicate")
             return DUPLICATE
         try:
             result = await self._run_locked(turn)
         except BaseException as exc:
             await self.redis.delete(orchestrated_key(turn.msg_id))
             self._log_failure(turn, exc, started)
+            if isinstance(exc, LockError | StaleStateError):
+                metrics.record_turn_result("conflict")
             raise
         if result.status == "duplicate":
             await self.redis.delete(orchestrated_key(turn.msg_id))
+            metrics.record_turn_result("duplicate")
             return result
+        _record_turn(result, time.monotonic() - started)
         log.info(
             "orchestrate_turn.completed",
             success=True,
@@ -230,10 +240,10 @@ class Controller:
 
 def _turn_result(output: dict[str, Any]) -> TurnResult:
     session = output.get("session") or {}
-    decision = output.get("decision")
+    understanding = output.get("understanding")
     lane = (session.get("meta") or {}).get("current_lane")
-    if decision is not None and getattr(decision, "lane", None):
-        lane = decision.lane
+    if understanding is not None and getattr(understanding, "lane", None):
+        lane = understanding.lane
     messages: Sequence[OutboundMessage] = output.get("outbound") or []
     version = session.get("version")
     return TurnResult(
@@ -241,7 +251,23 @@ def _turn_result(output: dict[str, Any]) -> TurnResult:
         lane=lane,
         messages=list(messages),
         state_version=version if isinstance(version, int) else None,
-        decision=decision if isinstance(decision, RouteDecision) else None,
+        understanding=understanding if isinstance(understanding, Understanding) else None,
+        handoffs=tuple(output.get("handoffs") or ()),
+    )
+
+
+def _record_turn(result: TurnResult, seconds: float) -> None:
+    """Count a committed turn: the lane that finally answered, what the router read."""
+    understood = result.understanding
+    routed = understood.lane if understood is not None else (result.lane or "unknown")
+    chain = [routed, *result.handoffs]
+    metrics.record_turn(
+        lane=chain[-1],
+        intent=understood.intent if understood is not None else "unknown",
+        method=understood.method if understood is not None else "unknown",
+        seconds=seconds,
+        handoffs=itertools.pairwise(chain),
+        fallback_reason=understood.fallback_reason if understood is not None else None,
     )
 
 
@@ -249,14 +275,15 @@ async def create_controller(
     resources: Resources, *, config: ControllerConfig | None = None
 ) -> Controller:
     """The production controller: Redis checkpointer + the conversation graph + its context."""
-    from graph.graph import build_graph  # helper E's modules, imported when used
+    from graph.graph import build_graph  # imported when used: the graph pulls in every lane
     from server.graph_runtime import build_context
+    from server.support.wiring import build_desk
 
     stack = contextlib.AsyncExitStack()
     saver = await stack.enter_async_context(redis_checkpointer(resources.redis_url))
     try:
         graph = build_graph(saver)
-        context = build_context(resources.settings)
+        context = build_context(resources.settings, desk=build_desk(resources))
     except BaseException:
         await stack.aclose()
         raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graph.context import Context
+from nodes.human.desk import SupportDesk
 from server.llm import build_chat_model
 from server.logging import get_logger
 from server.settings import Settings
@@ -10,13 +11,16 @@ from server.settings import Settings
 log = get_logger(__name__)
 
 
-def build_context(settings: Settings) -> Context:
-    """The `Context` turns run with; build it once per process (it caches the router)."""
+def build_context(settings: Settings, *, desk: SupportDesk | None = None) -> Context:
+    """The `Context` turns run with; build it once per process (it caches the router).
+
+    `desk`: tickets and the human handoff (the worker passes the SQL one)."""
     chat_model = build_chat_model(settings)
     context = Context(
         router_mode=settings.effective_router_mode,
         chat_model=chat_model,
         tenants_dir=settings.tenants_dir,
+        desk=desk,
     )
     log.info(
         "graph.context",

@@ -1,38 +1,94 @@
-"""Health checks of the service's dependencies."""
+"""Readiness: can this process do its work right now? (`GET /readyz`)
+
+Liveness (`/healthz`) only says the process answers. Readiness checks what a turn
+needs, each entry `ok` or an error with its latency:
+
+- `redis`: reachable, *with* the RedisJSON and RediSearch modules the checkpointer needs;
+- `database`: the message store answers a query;
+- checks added by the process's parts through :class:`Readiness` (the in-process
+  worker adds `router` and `controller`: the router is trained or loaded and the turn
+  controller is built, so the first customer message is answered at once).
+
+`sending` (mode, counters, last alert) is reported beside the checks; it does not decide
+readiness.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
 
+from server.redis_modules import missing_modules
 from server.resources import Resources
 from server.whatsapp.metrics import sending_health
 
+Check = Callable[[], Awaitable[str | None] | str | None]
+"""A readiness check: returns None when ready, else a short reason (may be async)."""
 
-async def check_health(resources: Resources) -> dict[str, Any]:
-    """Ping Redis and the database; each entry says `ok` or the error, with its latency."""
-    report: dict[str, Any] = {}
-    started = time.perf_counter()
+
+@dataclass
+class Readiness:
+    """Named checks other parts of the process register (e.g. the worker's controller)."""
+
+    checks: dict[str, Check] = field(default_factory=dict)
+
+    def add(self, name: str, check: Check) -> None:
+        self.checks[name] = check
+
+    async def run(self) -> dict[str, dict[str, Any]]:
+        report: dict[str, dict[str, Any]] = {}
+        for name, check in self.checks.items():
+            try:
+                outcome = check()
+                reason = await outcome if isinstance(outcome, Awaitable) else outcome
+            except Exception as exc:  # a failing check is a reason, never a 500
+                reason = f"{type(exc).__name__}: {exc}"
+            entry = {"status": "ok"} if reason is None else {"status": "waiting", "reason": reason}
+            report[name] = entry
+        return report
+
+
+async def _redis(resources: Resources) -> dict[str, Any]:
     try:
         await resources.redis.ping()
-        modules = await resources.redis.execute_command("MODULE", "LIST")
-        names = sorted(module[b"name"].decode() for module in modules)
-        report["redis"] = {"status": "ok", "modules": names}
-    except Exception as exc:  # any failure is reported, never raised: this is the health check
-        report["redis"] = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
-    report["redis"]["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    started = time.perf_counter()
+        missing = await missing_modules(resources.redis)
+    except Exception as exc:  # reported, never raised: this is the readiness check
+        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+    if missing:
+        return {"status": "error", "error": f"missing modules: {', '.join(missing)}"}
+    return {"status": "ok"}
+
+
+async def _database(resources: Resources) -> dict[str, Any]:
     try:
         async with resources.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-        report["database"] = {"status": "ok", "dialect": resources.engine.dialect.name}
     except Exception as exc:  # reported, never raised
-        report["database"] = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
-    report["database"]["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    report["sending"] = await sending_health(
-        resources.redis, enabled=resources.settings.sending_enabled
-    )
-    healthy = all(part["status"] == "ok" for part in report.values())
-    return {"status": "ok" if healthy else "degraded", **report}
+        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+    return {"status": "ok", "dialect": resources.engine.dialect.name}
+
+
+async def _timed(probe: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    started = time.perf_counter()
+    entry = await probe()
+    entry["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return entry
+
+
+async def check_readiness(
+    resources: Resources, readiness: Readiness | None = None
+) -> dict[str, Any]:
+    """`{"status": "ready" | "not_ready", "checks": {...}, "sending": {...}}`."""
+    checks: dict[str, dict[str, Any]] = {
+        "redis": await _timed(lambda: _redis(resources)),
+        "database": await _timed(lambda: _database(resources)),
+    }
+    if readiness is not None:
+        checks |= await readiness.run()
+    ready = all(entry["status"] == "ok" for entry in checks.values())
+    sending = await sending_health(resources.redis, enabled=resources.settings.sending_enabled)
+    return {"status": "ready" if ready else "not_ready", "checks": checks, "sending": sending}

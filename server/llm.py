@@ -9,6 +9,7 @@ from __future__ import annotations
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
+from server.llm_metrics import LLMCallMetrics
 from server.settings import Settings
 
 PLACEHOLDER_KEY = "not-needed"
@@ -26,4 +27,5 @@ def build_chat_model(settings: Settings) -> ChatOpenAI | None:
         timeout=settings.llm_timeout_seconds,
         max_retries=0,
         temperature=0,
+        callbacks=[LLMCallMetrics()],  # convo_llm_calls_total / convo_llm_call_seconds
     )

@@ -35,6 +35,7 @@ from typing import Any
 import redis.asyncio as aioredis
 import redis.exceptions
 
+from server import metrics
 from server.logging import get_logger, mask_thread_id
 
 log = get_logger(__name__)
@@ -147,11 +148,14 @@ class SessionLock:
             log.info("session_lock.contended", session=self.session, position=position)
             try:
                 await self._wait(started, position)
-            except BaseException:
+            except BaseException as exc:
                 await self._leave_queue()
+                if isinstance(exc, LockError):
+                    metrics.record_lock_timeout(time.monotonic() - started)
                 raise
             self.waited_s = time.monotonic() - started
             log.info("session_lock.acquired", session=self.session, waited_ms=self._waited_ms())
+        metrics.record_lock_acquired(self.waited_s, contended=not got)
         self._watchdog = asyncio.create_task(self._keep_alive())
 
     async def _wait(self, started: float, position: int) -> None:

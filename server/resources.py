@@ -1,12 +1,14 @@
 """The process's connections, opened once and closed on exit.
 
 `open_resources()` starts the embedded Redis when `REDIS_URL` is unset, connects to it,
-migrates and opens the message store. The web app and the worker share this code.
+checks it has the modules the checkpointer needs, migrates and opens the message store.
+The web app and the worker share this code.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +17,12 @@ import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.embedded_redis import EmbeddedRedis
+from server.jobs import enqueue_committed
 from server.logging import get_logger
+from server.redis_modules import require_modules
 from server.settings import Settings
 from server.store import create_engine, migrate, session_factory
+from server.store.intake import GroupCommitter, create_backend
 
 log = get_logger(__name__)
 
@@ -29,6 +34,9 @@ class Resources:
     redis: aioredis.Redis
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    intake: GroupCommitter | None = None
+    """The webhook's writer, group commits of concurrent requests (`server.store.intake`);
+    always set by `open_resources`."""
 
 
 @contextlib.asynccontextmanager
@@ -56,13 +64,22 @@ async def open_resources(
         client = aioredis.Redis.from_url(url)
         stack.push_async_callback(client.aclose)
         await client.ping()
+        await require_modules(client, url)  # RedisModulesMissing: refuse to start
         await migrate(settings.sqlalchemy_url)
-        engine = create_engine(settings.sqlalchemy_url)
+        engine = create_engine(
+            settings.sqlalchemy_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
         stack.push_async_callback(engine.dispose)
+        intake = GroupCommitter(
+            create_backend(settings.sqlalchemy_url, sqlite_synchronous=settings.sqlite_synchronous),
+            after_commit=functools.partial(enqueue_committed, client),
+        )
+        stack.push_async_callback(intake.aclose)
         yield Resources(
             settings=settings,
             redis_url=url,
             redis=client,
             engine=engine,
             sessions=session_factory(engine),
+            intake=intake,
         )

@@ -66,13 +66,18 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, repr=False)  # may hold a password
     """SQLAlchemy async URL. Unset: SQLite at `{data_dir}/convo.db`."""
 
+    sqlite_synchronous: Literal["off", "normal", "full", "extra"] = "normal"
+    """SQLite's `PRAGMA synchronous` (WAL mode). `normal`: nothing acknowledged is lost when
+    the process dies; an OS crash or power loss can lose the last commits. `full`: commits
+    survive power loss too, at one disk sync per commit. PostgreSQL ignores it."""
+
     enable_orchestration: bool = False
     """Run a turn of the conversation graph for each inbound text/button/interactive message."""
 
     whatsapp_app_secret: SecretStr = SecretStr(DEFAULT_APP_SECRET)
     whatsapp_verify_token: SecretStr = SecretStr(DEFAULT_VERIFY_TOKEN)
     whatsapp_access_token: SecretStr | None = None
-    """Unset: replies are logged and kept in the outbox, not sent (Phase 1 behaviour)."""
+    """Unset: replies are logged and kept in the outbox, not sent."""
     whatsapp_api_version: str = "v21.0"
     whatsapp_api_base_url: str = "https://graph.facebook.com"
     whatsapp_max_request_bytes: int = 3 * 1024 * 1024
@@ -114,6 +119,11 @@ class Settings(BaseSettings):
 
     tenants_dir: str | None = Field(default=None, alias="CONVO_TENANTS_DIR")
     """Folder of tenant YAML profiles. Unset: the demo tenants shipped with the package."""
+
+    handoff_webhook_url: str | None = None
+    """Where to POST the signed `handoff.requested` event (a tenant's profile may override)."""
+    handoff_webhook_secret: SecretStr | None = None
+    """The HMAC key of that webhook (required when a URL is set)."""
 
     log_level: str = "INFO"
 
@@ -158,6 +168,11 @@ class Settings(BaseSettings):
                     "development (each process would start its own). Point it at a Redis 8 "
                     "or Redis Stack server with the JSON and search modules."
                 )
+        if self.handoff_webhook_url and not self.handoff_webhook_secret:
+            raise SettingsError(
+                "HANDOFF_WEBHOOK_URL is set without HANDOFF_WEBHOOK_SECRET: the agents' "
+                "webhook is always signed; set a long random secret and give it to the receiver."
+            )
         if self.router_mode == "llm" and not self.llm_configured:
             raise SettingsError("ROUTER_MODE=llm needs OPENAI_API_KEY or OPENAI_BASE_URL.")
         return self

@@ -4,6 +4,11 @@
 so Studio shows the real Redis-backed session versions: `REDIS_URL` when set, else the
 embedded Redis in `{CONVO_DATA_DIR}/redis`. (The dev server refuses a graph compiled with
 its own checkpointer, so `graph.graph:graph` is compiled without one.)
+
+The dev server enters this context at start-up, before it answers requests, so it is
+also where the router is trained (or loaded) and the tenants' files are read, in a
+thread: the first turn does not do it on the event loop, where training stalled every
+Redis call for seconds.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from graph.checkpointer import FencedRedisSaver, redis_checkpointer
-from nodes.router.offline import OfflineClassifier
+from server.jobs.orchestrate import load_turn_machinery
 from server.resources import redis_server
 from server.settings import get_settings
 
@@ -22,9 +27,6 @@ from server.settings import get_settings
 async def checkpointer() -> AsyncIterator[FencedRedisSaver]:
     """Yield the Redis saver for the dev server; stop the embedded Redis on exit."""
     settings = get_settings()
-    # Train the offline router now, in a thread: trained inside the first run it blocked the
-    # dev server's event loop for seconds (more on a busy machine), and a Redis connection
-    # being opened meanwhile for that run's checkpoint timed out.
-    await asyncio.to_thread(OfflineClassifier.default)
+    await asyncio.to_thread(load_turn_machinery, settings.tenants_dir)
     async with redis_server(settings) as url, redis_checkpointer(url) as saver:
         yield saver

@@ -7,30 +7,30 @@ API), and one arq job per item is enqueued with an id derived from its wamid. If
 store is unreachable the answer is 503, so Meta retries; if only the queue is
 unreachable the answer is still 200: the items are stored with status `received`, and
 the worker's `recover_pending` sweep enqueues them later.
+
+Concurrent requests share their transaction (`server.store.intake.GroupCommitter`: one
+commit and one Redis call for every request that arrived while the previous batch was
+being written), and each is answered only once its own rows are committed.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import time
 from typing import Any
 
 import sqlalchemy.exc
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from server.jobs import (
-    PROCESS_MESSAGE,
-    PROCESS_STATUS,
-    enqueue_once,
-    job_queue,
-    process_job_id,
-    status_job_id,
-)
+from server import metrics
+from server.jobs import PROCESS_MESSAGE, PROCESS_STATUS, JobSpec, process_job_id, status_job_id
 from server.jobs.retry import TRANSIENT_ERRORS
 from server.logging import get_logger
 from server.resources import Resources
 from server.store import repository
+from server.store.models import utcnow
 from server.whatsapp.signature import SIGNATURE_HEADER, signature_matches
 from server.whatsapp.updates import WebhookBatch, parse_webhook
 
@@ -94,6 +94,23 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 @router.post(WEBHOOK_PATH)
 async def receive_webhook(request: Request) -> Response:
+    started = time.perf_counter()
+    response, outcome, batch = await _receive(request)
+    if batch is None:
+        metrics.record_webhook(outcome, time.perf_counter() - started)
+    else:
+        metrics.record_webhook(
+            outcome,
+            time.perf_counter() - started,
+            messages=len(batch.messages),
+            statuses=len(batch.statuses),
+            errors=len(batch.errors),
+        )
+    return response
+
+
+async def _receive(request: Request) -> tuple[Response, str, WebhookBatch | None]:
+    """The answer to a POST, its outcome (a `metrics.WEBHOOK_OUTCOMES` name) and the batch."""
     resources = _resources(request)
     settings = resources.settings
     header = request.headers.get(SIGNATURE_HEADER)
@@ -101,26 +118,26 @@ async def receive_webhook(request: Request) -> Response:
         raw = await _read_body(request, settings.whatsapp_max_request_bytes)
     except BodyTooLarge:
         log.warning("webhook.too_large", limit=settings.whatsapp_max_request_bytes)
-        return _problem(413, "payload too large")
+        return _problem(413, "payload too large"), "too_large", None
     if not header:
         log.warning("webhook.signature_missing")
-        return _problem(401, "missing X-Hub-Signature-256")
+        return _problem(401, "missing X-Hub-Signature-256"), "unsigned", None
     if not signature_matches(raw, header, settings.whatsapp_app_secret.get_secret_value()):
         log.warning("webhook.signature_mismatch", bytes=len(raw))
-        return _problem(403, "signature mismatch")
+        return _problem(403, "signature mismatch"), "bad_signature", None
     body = _decode(raw)
     if body is None:
         log.warning("webhook.malformed", bytes=len(raw))
-        return _problem(400, "body is not a JSON object")
+        return _problem(400, "body is not a JSON object"), "malformed", None
     batch = parse_webhook(body)
     _log_batch(batch)
     try:
         await _persist(resources, batch)
     except STORE_ERRORS as exc:
         log.error("webhook.store_failed", error=f"{type(exc).__name__}: {exc}")
-        return _problem(503, "store unavailable, retry later")
-    await _enqueue(resources, batch)
-    return JSONResponse({"received": len(batch.messages), "statuses": len(batch.statuses)})
+        return _problem(503, "store unavailable, retry later"), "store_unavailable", None
+    answer = {"received": len(batch.messages), "statuses": len(batch.statuses)}
+    return JSONResponse(answer), "accepted", batch
 
 
 def _no_constant(_name: str) -> None:
@@ -152,28 +169,23 @@ def _decode(raw: bytes) -> dict[str, Any] | None:
 
 
 async def _persist(resources: Resources, batch: WebhookBatch) -> None:
+    """Store the batch's items (group commit), then their jobs are enqueued (see module doc)."""
     if not batch.messages and not batch.statuses:
         return
-    async with resources.sessions.begin() as session:
-        for message in batch.messages:
-            await repository.store_inbound(session, message)
-        for status in batch.statuses:
-            await repository.store_status_event(session, status)
-
-
-async def _enqueue(resources: Resources, batch: WebhookBatch) -> None:
-    """Hand each item to a job; a failure is logged, not raised (the items are stored)."""
-    queue = job_queue(resources.redis)
-    try:
-        for message in batch.messages:
-            await enqueue_once(
-                queue, PROCESS_MESSAGE, message.id, job_id=process_job_id(message.id)
-            )
-        for status in batch.statuses:
-            job_id = status_job_id(status.id, status.status)
-            await enqueue_once(queue, PROCESS_STATUS, status.id, job_id=job_id)
-    except TRANSIENT_ERRORS as exc:
-        log.error("webhook.enqueue_failed", error=f"{type(exc).__name__}: {exc}")
+    now = utcnow()
+    jobs = [
+        JobSpec(PROCESS_MESSAGE, (message.id,), process_job_id(message.id))
+        for message in batch.messages
+    ] + [
+        JobSpec(PROCESS_STATUS, (status.id,), status_job_id(status.id, status.status))
+        for status in batch.statuses
+    ]
+    assert resources.intake is not None, "Resources without a writer: use open_resources()"
+    await resources.intake.write(
+        [repository.inbound_row(message, now) for message in batch.messages],
+        [repository.status_row(status, now) for status in batch.statuses],
+        jobs,
+    )
 
 
 def _log_batch(batch: WebhookBatch) -> None:

@@ -19,6 +19,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from graph.context import Context
 from graph.graph import build_graph
 from graph.messages import InboundTurn
+from graph.understanding import Understanding
 from nodes.registry import LaneRegistry
 from nodes.router import Router, RouterConfig, build_router
 from nodes.router.offline import LanePrediction
@@ -72,6 +73,11 @@ def scripted_router(
         registry=registry,
         classifier=classifier,
     )
+
+
+async def understand(text: str, *, lane: str = "info", **route: Any) -> Understanding:
+    """What the router understands of `text` when its classifier is sure of `lane`."""
+    return await scripted_router({text: (lane, 0.95)}).route(text, **route)
 
 
 def chat_model(**kwargs: Any) -> ChatOpenAI:

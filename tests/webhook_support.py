@@ -104,7 +104,7 @@ class FakeController:
             lane="info",
             messages=[TextMessage(body=f"echo: {turn.text}")],
             state_version=len(self.turns),
-            decision=None,
+            understanding=None,
         )
 
 

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from evals.datasets import en_templates as tpl
+from evals.datasets.labels import relabel
 from evals.split import dedupe_key
 
 HERE = Path(__file__).resolve().parent
@@ -114,23 +115,33 @@ def build_lane(lane: str, seed: int = 7) -> list[dict[str, str]]:
     budget = int(len(rows) * MAX_TEMPLATE_SHARE / (1 - MAX_TEMPLATE_SHARE))
     rng.shuffle(generated)
     rows += generated[:budget]
+    out: list[dict[str, str]] = []
+    for source_intent, text, _origin in rows:
+        new_lane, intent = relabel(lane, source_intent, text)
+        out.append({"text": text, "lane": new_lane, "lang": "en", "intent": intent})
+    return out
+
+
+def build() -> list[dict[str, str]]:
+    """Unique English rows of every lane (a row may move lane under the lane policy)."""
     seen: set[str] = set()
     out: list[dict[str, str]] = []
-    for intent, text, _origin in rows:
-        key = dedupe_key(text)
-        if key and key not in seen:
-            seen.add(key)
-            out.append({"text": text, "lane": lane, "lang": "en", "intent": intent})
+    for lane in LANES:
+        for row in build_lane(lane):
+            key = dedupe_key(row["text"])
+            if key and key not in seen:
+                seen.add(key)
+                out.append(row)
     return out
 
 
 def main() -> None:
+    rows = build()
     for lane in LANES:
-        rows = build_lane(lane)
+        own = [json.dumps(row, ensure_ascii=False) for row in rows if row["lane"] == lane]
         path = SOURCE / f"en_{lane}.jsonl"
-        lines = (json.dumps(row, ensure_ascii=False) for row in rows)
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        print(f"{path.name}: {len(rows)} rows, hand-written {len(read_raw(lane))}")
+        path.write_text("\n".join(own) + "\n", encoding="utf-8")
+        print(f"{path.name}: {len(own)} rows, hand-written {len(read_raw(lane))}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ from itertools import product
 from pathlib import Path
 from types import ModuleType
 
+from evals.datasets.labels import relabel
+
 HERE = Path(__file__).resolve().parent
 RAW = HERE / "raw_es_pt"
 SOURCE = HERE / "source"
@@ -140,7 +142,10 @@ def build(lang: str, seed: int = 7) -> list[dict[str, str]]:
         if key and key not in seen:  # first label wins; split.py reports real conflicts
             seen.add(key)
             rows.append({"text": text, "lane": lane, "lang": lang, "intent": intent})
-    return _within_budget(rows, hand)
+    kept = _within_budget(rows, hand)
+    for row in kept:
+        row["lane"], row["intent"] = relabel(row["lane"], row["intent"], row["text"])
+    return kept
 
 
 def _within_budget(rows: list[dict[str, str]], hand: list[Row]) -> list[dict[str, str]]:

@@ -1,1 +1,1 @@
-"""The lanes: each module exposes `build_subgraph()` and a `SPEC` for the registry."""
+"""The lanes: each module exposes a handler table and a `SPEC` for the registry."""

@@ -1,69 +1,37 @@
 """The commerce lane: the tenant's catalog - products, prices, stock, and the cart.
 
 Products are shown as a WhatsApp interactive list; "2", "the second one" or "the blue
-one" resolve against the products last shown. Checkout is a later issue: asked to pay,
-the lane says so honestly and keeps the cart.
+one" arrive as product entities resolved against the products last shown. Checkout is a
+later issue: asked to pay, the lane says so honestly and keeps the cart.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.messages import Button, ButtonsMessage, OutboundMessage, TextMessage
-from graph.session.contract import CartLine, CommerceState, Language, SessionPatch
+from graph.session.contract import CartLine, CommerceState, SessionPatch
 from graph.state import State
 from nodes.i18n import say
-from nodes.lanes.catalog_views import (
-    cart_text,
-    product_detail,
-    product_list,
-    quantity_in,
-    resolve_reference,
+from nodes.lanes.catalog_views import cart_text, product_detail, product_list
+from nodes.lanes.commerce_vocabulary import VOCABULARY
+from nodes.lanes.common import (
+    catalog_of,
+    entities_of,
+    reply,
+    session_of,
+    understanding_of,
 )
-from nodes.lanes.common import lane_subgraph, may_hand_off, reply, session_of, tenant_of
-from nodes.lanes.cues import (
-    NO,
-    YES,
-    acknowledgement_key,
-    best_faq,
-    has_problem,
-    info_topic,
-    small_talk,
-)
-from nodes.registry import LaneSpec
-from nodes.router.followups import is_acknowledgement, is_followup
-from nodes.tenants import Catalog, Product, load_catalog
-from nodes.text import has_phrase
+from nodes.lanes.dispatch import Handler, Handlers
+from nodes.registry import LaneSpec, pass_to
+from nodes.taxonomy import COMMERCE_INTENTS, INFO_INTENTS, SUPPORT_INTENTS
+from nodes.tenants import Catalog, Product
 
-ADD = ("add", "want", "take", "ill take", "buy", "quiero", "agrega", "agregar", "dame", "me da",
-       "llevo", "comprar", "quero", "adiciona", "adicionar", "coloca", "compro")  # fmt: skip
-CART = ("cart", "basket", "carrito", "carrinho", "cesta")
-CHECKOUT = ("pay", "checkout", "check out", "pagar", "pago", "pagamento", "finalizar", "comprar ya")
-ORDERS = ("my order", "order status", "where is my order", "track", "tracking", "cancel",
-          "mi pedido", "cancelar", "rastrear", "meu pedido", "minha encomenda",
-          "rastreio")  # fmt: skip
-CATALOG = ("catalog", "catalogue", "products", "menu", "what do you sell", "catalogo", "productos",
-           "produtos", "que venden", "o que vendem", "options", "opciones", "opcoes")  # fmt: skip
-
-
-async def gate(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Hand problems to support and plain info questions to info; keep anything shopping."""
-    text = state.turn.text
-    if state.turn.choice_id or is_followup(text):
-        return {}
-    catalog = load_catalog(tenant_of(state, runtime))
-    if catalog.search(text) or has_phrase(text, ADD + CART + CHECKOUT + CATALOG + ORDERS):
-        return {}
-    if has_problem(text) and may_hand_off(state, "support"):
-        return {"handoff_to": "support"}
-    is_info = info_topic(text) or best_faq(text, tenant_of(state, runtime)) or small_talk(text)
-    if is_info and may_hand_off(state, "info"):
-        return {"handoff_to": "info"}
-    return {}
+MAX_ADD_PER_MESSAGE = 20
+"""A quantity above this in one message is read as a typo and capped (stock caps it too)."""
 
 
 def _with_item(
@@ -79,13 +47,19 @@ def _with_item(
     return commerce.model_copy(update={"cart": cart})
 
 
+def _quantity(state: State, product: Product) -> int:
+    entities = entities_of(state)
+    said = next((m.quantity for m in entities.products if m.sku == product.sku), None)
+    return max(1, min(said or entities.quantity or 1, MAX_ADD_PER_MESSAGE))
+
+
 def _add(
     state: State, commerce: CommerceState, product: Product, catalog: Catalog
 ) -> dict[str, Any]:
     language = state.language
     if not product.stock:
         return reply(state, product_detail(product, catalog, language))
-    quantity = min(quantity_in(state.turn.text), product.stock)
+    quantity = min(_quantity(state, product), product.stock)
     updated = _with_item(commerce, product, quantity, catalog.currency)
     added = say("cart.added", language, quantity=quantity, name=product.label(language))
     body = f"{added}\n\n{cart_text(updated.cart, language, catalog)}"
@@ -110,63 +84,99 @@ def _show(
     return reply(state, product_list(products, catalog, state.language), patch=patch)
 
 
-def _cart_reply(
-    state: State, commerce: CommerceState, catalog: Catalog, checkout: bool
-) -> dict[str, Any]:
-    language: Language = state.language
-    body = cart_text(commerce.cart, language, catalog)
-    if checkout:
-        body = f"{body}\n\n{say('cart.checkout_later', language)}"
-    return reply(state, TextMessage(body=body))
+def _named_products(state: State, catalog: Catalog) -> list[Product]:
+    found = (catalog.get(m.sku) for m in entities_of(state).products)
+    return [product for product in found if product is not None]
 
 
-def _orders_later(language: Language) -> ButtonsMessage:
-    """Order lookup and changes are a later issue: say so and offer a person."""
-    buttons = (
-        Button(id="support:human", title=say("button.human", language)),
-        Button(id="commerce:catalog", title=say("button.catalog", language)),
-    )
-    return ButtonsMessage(body=say("orders.later", language), buttons=buttons)
-
-
-async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    session = session_of(state)
-    commerce, catalog = session.commerce, load_catalog(tenant_of(state, runtime))
-    text, choice = state.turn.text, state.turn.choice_id or ""
-    picked = catalog.get(choice.rsplit(":", 1)[-1]) if choice.startswith("commerce:") else None
-    if choice.startswith("commerce:add:") and picked is not None:
-        return _add(state, commerce, picked, catalog)
-    if picked is not None:
-        return _show(state, commerce, [picked], catalog)
-    if has_phrase(text, ORDERS) and not catalog.search(text):
-        return reply(state, _orders_later(state.language))
-    if has_phrase(text, CHECKOUT) or has_phrase(text, CART):
-        return _cart_reply(state, commerce, catalog, checkout=has_phrase(text, CHECKOUT))
-    offered = catalog.get(str(session.slots.get("offered_sku") or ""))
-    if offered is not None and has_phrase(text, YES) and not has_phrase(text, NO):
-        return _add(state, commerce, offered, catalog)
-    product = resolve_reference(text, commerce.last_shown_skus, catalog)
-    if product is None and is_acknowledgement(text):  # "thx", or "no" to "add it to your cart?"
-        body = say(acknowledgement_key(text), state.language)
-        return reply(state, TextMessage(body=body), patch=SessionPatch(slots={"offered_sku": None}))
-    matches = [product] if product is not None else catalog.search(text)
-    if len(matches) == 1 and has_phrase(text, ADD):
+async def shop(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Products named: add the one asked for, or show them; none named: the catalog."""
+    commerce, catalog = session_of(state).commerce, catalog_of(state, runtime)
+    matches = _named_products(state, catalog)
+    if understanding_of(state).intent == "add_to_cart" and len(matches) == 1:
         return _add(state, commerce, matches[0], catalog)
     return _show(state, commerce, matches or list(catalog.products), catalog)
 
 
-def build_subgraph() -> CompiledStateGraph[Any, Any, Any, Any]:
-    return lane_subgraph("commerce", gate, answer)
+def _cart(checkout: bool) -> Handler:
+    async def cart(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        catalog = catalog_of(state, runtime)
+        body = cart_text(session_of(state).commerce.cart, state.language, catalog)
+        if checkout:
+            body = f"{body}\n\n{say('cart.checkout_later', state.language)}"
+        return reply(state, TextMessage(body=body))
 
+    return cart
+
+
+async def orders_later(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Order lookup and changes are a later issue: say so and offer a person."""
+    if entities_of(state).products:  # "cancel the mug": about a product, not an order
+        return await shop(state, runtime)
+    language = state.language
+    buttons = (
+        Button(id="support:human", title=say("button.human", language)),
+        Button(id="commerce:catalog", title=say("button.catalog", language)),
+    )
+    return reply(state, ButtonsMessage(body=say("orders.later", language), buttons=buttons))
+
+
+async def affirm(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """ "yes" to "Shall I add it to your cart?" adds it; any other yes is acknowledged."""
+    session = session_of(state)
+    catalog = catalog_of(state, runtime)
+    offered = catalog.get(str(session.slots.get("offered_sku") or ""))
+    if offered is not None:
+        return _add(state, session.commerce, offered, catalog)
+    return _acknowledge(state, "thanks")
+
+
+def _acknowledge(state: State, key: str) -> dict[str, Any]:
+    """Reply to "thx" / "no": a sentence, and the pending add-to-cart offer withdrawn."""
+    body = say(key, state.language)
+    return reply(state, TextMessage(body=body), patch=SessionPatch(slots={"offered_sku": None}))
+
+
+async def thanks(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return _acknowledge(state, "thanks")
+
+
+async def deny(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return _acknowledge(state, "declined")
+
+
+HANDLERS = Handlers(
+    table={
+        "add_to_cart": shop,
+        "view_cart": _cart(checkout=False),
+        "checkout": _cart(checkout=True),
+        "order_status": orders_later,
+        "cancel_order": orders_later,
+        "change_order": orders_later,
+        "affirm": affirm,
+        "deny": deny,
+        "thanks": thanks,
+    },
+    fallback=shop,
+)
 
 SPEC = LaneSpec(
     name="commerce",
-    build=build_subgraph,
+    handlers=HANDLERS,
     description=(
         "Buying and the customer's own orders: browsing the catalog, prices, stock, the cart, "
         "checkout and payment, placing, changing or cancelling an order, order status."
     ),
     labels={"en": "Shopping", "es": "Compras", "pt": "Compras"},
+    offer={"en": "shopping", "es": "compras", "pt": "compras"},
+    intents=COMMERCE_INTENTS,
+    default_intent="browse_catalog",
+    handoffs={
+        **pass_to("support", SUPPORT_INTENTS),
+        **pass_to("info", (name for name in INFO_INTENTS if name != "thanks")),
+    },
+    vocabulary=VOCABULARY,
+    choices={"add": "add_to_cart", "sku": "select", "catalog": "browse_catalog"},
     examples={
         "en": ("how much is the blue mug?", "add 2 bags of coffee", "where is order 123?"),
         "es": ("quiero 2 tazas", "¿tienen prensa francesa?", "cancela mi pedido"),

@@ -1,45 +1,58 @@
 """The support lane: records the problem as a ticket, acknowledges it, offers a human.
 
-The ticket number is derived from the inbound message id, so a retried turn finds the same
-ticket instead of opening a second one. "Talk to a person" (typed or the button) sets
-`support.handoff = "requested"`; the full ticket and human workflow is a later issue.
+Tickets and the handoff live with the desk (`Context.desk`, SQL in production): a ticket
+is opened once per inbound message (a retried turn finds the same one), a follow-up is
+attached to it before the customer is told so, and "talk to a person" (typed or the
+button) moves the conversation to `requested`, which mutes the bot until an agent gives
+it back. Without a desk (Studio, evals) tickets stay in the session and the lane says it
+cannot bring a person in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
-from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from graph.context import Context, context_from
 from graph.messages import Button, ButtonsMessage, TextMessage
-from graph.session.contract import MAX_OPEN_TICKETS, SessionPatch, SupportState, Ticket
+from graph.session.contract import (
+    MAX_OPEN_TICKETS,
+    SessionPatch,
+    SessionState,
+    SupportState,
+    Ticket,
+)
 from graph.state import State
+from nodes.human.desk import HandoffRequest, TicketDraft
+from nodes.human.texts import (
+    no_team_message,
+    requested_message,
+    team_available,
+    unavailable_message,
+)
 from nodes.i18n import say
-from nodes.lanes.common import lane_subgraph, reply, session_of
-from nodes.lanes.cues import HUMAN, NO, YES, acknowledgement_key
+from nodes.lanes.common import reply, session_of, tenant_of, understanding_of
+from nodes.lanes.dispatch import Handlers
+from nodes.lanes.support_vocabulary import VOCABULARY
 from nodes.registry import LaneSpec
-from nodes.router.followups import is_acknowledgement, is_followup
-from nodes.text import has_phrase
+from nodes.taxonomy import SUPPORT_INTENTS
 
 logger = logging.getLogger(__name__)
 
-CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("account", ("login", "log in", "password", "account", "cuenta", "contrasena", "senha",
-                 "conta")),
-    ("payment", ("charged", "charge", "twice", "cobro", "cobrado", "cobraron", "cobraram",
-                 "pago duplicado")),
-    ("refund", ("refund", "money back", "reembolso", "devolucion", "estorno", "dinheiro de volta")),
-    ("damaged", ("broken", "damaged", "roto", "rota", "quebrado", "quebrada", "danado",
-                 "danificado")),
-    ("wrong_item", ("wrong", "equivocado", "errado", "incorrecto", "incorreto")),
-    ("delivery", ("arrive", "arrived", "late", "never", "package", "delivery", "llego", "llegado",
-                  "paquete", "chegou", "pacote", "entrega", "atrasado", "atrasada")),
-)  # fmt: skip
+CATEGORIES: Mapping[str, str] = {
+    "problem_account": "account",
+    "problem_charged_wrongly": "payment",
+    "refund": "refund",
+    "problem_damaged": "damaged",
+    "problem_wrong_item": "wrong_item",
+    "problem_late": "delivery",
+    "problem_lost": "delivery",
+}
+"""The ticket category of each understood intent (anything else is "other")."""
 
 
 def ticket_number(msg_id: str) -> str:
@@ -47,33 +60,87 @@ def ticket_number(msg_id: str) -> str:
     return "T-" + hashlib.sha256(msg_id.encode("utf-8")).hexdigest()[:6].upper()
 
 
-def categorize(text: str) -> str:
-    return next((name for name, cues in CATEGORIES if has_phrase(text, cues)), "other")
+def category_of(intent: str) -> str:
+    return CATEGORIES.get(intent, "other")
 
 
-def _open_ticket(support: SupportState, state: State, now: datetime) -> tuple[SupportState, Ticket]:
-    number = ticket_number(state.turn.msg_id)
+async def _open_ticket(
+    support: SupportState, state: State, runtime: Runtime[Context]
+) -> tuple[SupportState, Ticket]:
+    ctx = context_from(runtime.context)
+    turn = state.turn
+    number = ticket_number(turn.msg_id)
+    category = category_of(understanding_of(state).intent)
+    if ctx.desk is not None:
+        ref = await ctx.desk.open_ticket(
+            TicketDraft(tenant_id=turn.tenant_id, wa_id=turn.wa_id, msg_id=turn.msg_id,
+                        category=category, summary=turn.text[:500],
+                        customer_name=turn.profile_name)
+        )  # fmt: skip
+        number, category = ref.number, ref.category
     existing = next((t for t in support.open_tickets if t.number == number), None)
     if existing is not None:
         return support, existing
-    ticket = Ticket(number=number, category=categorize(state.turn.text),
-                    summary=state.turn.text[:140], created_at=now)  # fmt: skip
+    ticket = Ticket(number=number, category=category,
+                    summary=turn.text[:140], created_at=ctx.clock())  # fmt: skip
     tickets = [*support.open_tickets, ticket][-MAX_OPEN_TICKETS:]
     return support.model_copy(update={"open_tickets": tickets, "handoff": "offered"}), ticket
 
 
-def _human(state: State, support: SupportState) -> dict[str, Any]:
+async def _human(state: State, runtime: Runtime[Context], support: SupportState) -> dict[str, Any]:
+    """Ask the desk for a person, and say only what really happened."""
+    ctx = context_from(runtime.context)
+    profile, language, turn = tenant_of(state, runtime), state.language, state.turn
+    declined = support.model_copy(update={"handoff": "none"})
+    if ctx.desk is None:
+        return reply(
+            state, unavailable_message(profile, language), patch=SessionPatch(support=declined)
+        )
+    if not team_available(profile, ctx.clock()):
+        return reply(
+            state, no_team_message(profile, language), patch=SessionPatch(support=declined)
+        )
+    session = session_of(state)
+    request = HandoffRequest(
+        tenant_id=turn.tenant_id, wa_id=turn.wa_id, msg_id=turn.msg_id, language=language,
+        customer_name=turn.profile_name, lane=session.meta.current_lane,
+        intent=session.meta.last_intent,
+        ticket_numbers=tuple(t.number for t in support.open_tickets),
+        bot_context=_bot_context(session),
+    )  # fmt: skip
+    await ctx.desk.request_handoff(request)
     tickets = [t.model_copy(update={"status": "pending_human"}) if t.status == "open" else t
                for t in support.open_tickets]  # fmt: skip
     updated = support.model_copy(update={"handoff": "requested", "open_tickets": tickets})
-    # Nothing routes the chat to a person yet: this log line is what an operator can watch.
-    logger.warning(
-        "support.human_requested",
-        extra={"fields": {"thread_id": state.turn.thread_id, "msg_id": state.turn.msg_id,
-                          "tickets": [t.number for t in tickets]}},
-    )  # fmt: skip
-    return reply(state, TextMessage(body=say("support.human", state.language)),
-                 patch=SessionPatch(support=updated))  # fmt: skip
+    acknowledged = requested_message(profile, ctx.clock(), language)
+    return reply(state, acknowledged, patch=SessionPatch(support=updated))
+
+
+def _bot_context(session: SessionState) -> dict[str, Any]:
+    """What the agent is shown of the bot's side: lane, intent, cart, orders, tickets."""
+    return {
+        "lane": session.meta.current_lane,
+        "intent": session.meta.last_intent,
+        "language": session.meta.language,
+        "cart": [line.model_dump(mode="json") for line in session.commerce.cart],
+        "pending_order": session.commerce.pending_order.model_dump(mode="json")
+        if session.commerce.pending_order
+        else None,
+        "recent_order_ids": list(session.commerce.recent_order_ids),
+        "tickets": [t.number for t in session.support.open_tickets],
+        "slots": dict(session.slots),
+    }
+
+
+async def _noted(state: State, runtime: Runtime[Context], support: SupportState) -> dict[str, Any]:
+    """A follow-up about the last ticket: attached to it before saying so."""
+    ctx, turn = context_from(runtime.context), state.turn
+    number = support.open_tickets[-1].number
+    if ctx.desk is not None and not await ctx.desk.add_to_ticket(
+        turn.tenant_id, number, turn.msg_id, turn.text
+    ):
+        return reply(state, TextMessage(body=say("support.ask", state.language)))
+    return reply(state, TextMessage(body=say("support.noted", state.language, number=number)))
 
 
 def _decline(state: State, support: SupportState) -> dict[str, Any]:
@@ -89,27 +156,43 @@ def _ask_problem(state: State) -> dict[str, Any]:
     return reply(state, ButtonsMessage(body=say("support.ask", state.language), buttons=(button,)))
 
 
-async def gate(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Support keeps whatever reaches it: a problem is never bounced to another lane."""
-    return {}
+async def human(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return await _human(state, runtime, session_of(state).support)
 
 
-async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+async def affirm(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """ "yes" to "Would you like to talk to a person?" asks for one; else acknowledged."""
     support = session_of(state).support
-    text, choice = state.turn.text, state.turn.choice_id
-    offered = support.handoff == "offered" and is_followup(text)  # "yes"/"no" to our offer
-    if choice == "support:human" or has_phrase(text, HUMAN) or (offered and has_phrase(text, YES)):
-        return _human(state, support)
-    if choice == "support:no_human" or (offered and has_phrase(text, NO)):
+    if support.handoff == "offered":
+        return await _human(state, runtime, support)
+    return reply(state, TextMessage(body=say("thanks", state.language)))
+
+
+async def deny(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """ "no" to the offer of a person (typed or the button) keeps the ticket."""
+    support = session_of(state).support
+    if support.handoff == "offered" or state.turn.choice_id == "support:no_human":
         return _decline(state, support)
-    if choice == "lane:support":
+    return reply(state, TextMessage(body=say("declined", state.language)))
+
+
+async def thanks(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return reply(state, TextMessage(body=say("thanks", state.language)))
+
+
+async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """The "Help" menu button asks what happened; a pick or a detail goes with the ticket."""
+    support = session_of(state).support
+    if state.turn.choice_id == "lane:support":
         return _ask_problem(state)
-    if is_acknowledgement(text):
-        return reply(state, TextMessage(body=say(acknowledgement_key(text), state.language)))
-    if is_followup(text) and support.open_tickets:  # "2", "the blue one": about the ticket
-        number = support.open_tickets[-1].number
-        return reply(state, TextMessage(body=say("support.noted", state.language, number=number)))
-    updated, ticket = _open_ticket(support, state, context_from(runtime.context).clock())
+    if support.open_tickets:
+        return await _noted(state, runtime, support)
+    return await problem(state, runtime)
+
+
+async def problem(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Open a ticket for the problem and offer a person."""
+    updated, ticket = await _open_ticket(session_of(state).support, state, runtime)
     language = state.language
     buttons = (
         Button(id="support:human", title=say("button.human", language)),
@@ -121,18 +204,32 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return reply(state, message, patch=SessionPatch(support=updated))
 
 
-def build_subgraph() -> CompiledStateGraph[Any, Any, Any, Any]:
-    return lane_subgraph("support", gate, answer)
+HANDLERS = Handlers(
+    table={
+        "human_request": human,
+        "affirm": affirm,
+        "deny": deny,
+        "thanks": thanks,
+        "select": select,
+        "provide_info": select,
+    },
+    fallback=problem,
+)
 
 
 SPEC = LaneSpec(
     name="support",
-    build=build_subgraph,
+    handlers=HANDLERS,
     description=(
         "Problems and people: an order that is late, lost, damaged or wrong, refunds, returns "
         "in progress, complaints, wrong charges, account or login problems, asking for a human."
     ),
     labels={"en": "Help", "es": "Ayuda", "pt": "Ajuda"},
+    offer={"en": "a problem", "es": "un problema", "pt": "um problema"},
+    intents=SUPPORT_INTENTS,
+    default_intent="problem_other",
+    vocabulary=VOCABULARY,
+    choices={"human": "human_request", "no_human": "deny"},
     examples={
         "en": ("my package never arrived", "I want a refund", "can I talk to a person?"),
         "es": ("mi pedido llegó roto", "me cobraron dos veces", "quiero hablar con una persona"),

@@ -67,6 +67,9 @@ class LanePrediction(BaseModel):
     intent: str
     confidence: float
     scores: dict[str, float]
+    """Probability per lane."""
+    intent_scores: dict[str, float] = {}
+    """Probability per taxonomy intent (`nodes/taxonomy.py`), when the model gives them."""
 
 
 def _slot_token(match: re.Match[str]) -> str:

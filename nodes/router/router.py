@@ -1,15 +1,17 @@
-"""The router: which lane answers a message, combining classifier, LLM and stickiness.
+"""The router: what a message means, as one `Understanding` (lane, intent, entities, ...).
 
 Order of decisions for one message:
 1. a lane's keywords match -> that lane (method `keyword`);
-2. sticky lane active and the message is a short follow-up -> stay (`sticky`);
+2. a lane holds the conversation (sticky) and the message is a dialogue act ("yes", "2",
+   "la azul", "it's order 1234") -> that lane, the act as intent (`sticky`);
 3. classify: offline (`offline` mode, or `hybrid` when confident) or LLM (`llm` mode, or
    `hybrid` when the offline classifier is not confident); an LLM failure falls back to
    the offline prediction (`fallback`) and is logged;
 4. sticky lane active: another lane takes over only if it beats the current one by
    `sticky_margin`, else stay (`sticky`) - no ping-pong;
 5. not confident (confidence < `min_confidence` or top-two margin < `min_margin`) ->
-   `clarify`: the graph asks one short question with reply buttons.
+   `clarify`: the graph asks one short question with the lanes as options.
+Then the intent within the lane (`nodes.router.intents`), and the runner-up.
 """
 
 from __future__ import annotations
@@ -20,13 +22,19 @@ from typing import Literal, Protocol
 
 from langchain_core.language_models import BaseChatModel
 
+from graph.session.contract import Language
+from graph.understanding import Entities, IntentScore, Understanding, UnderstandingMethod
+from nodes.entities import extract_entities
+from nodes.language import detect_language
 from nodes.registry import LaneRegistry, default_registry
+from nodes.router.acts import dialogue_act
 from nodes.router.config import RouterConfig
 from nodes.router.errors import LLMRouteError
-from nodes.router.followups import is_followup
+from nodes.router.intents import best_model_intent, resolve_intent
 from nodes.router.llm import LLMClassifier
 from nodes.router.offline import LanePrediction, OfflineClassifier
-from nodes.router.types import RouteDecision, RouteMethod
+from nodes.router.reading import Reading, specific_intent
+from nodes.tenants import TenantProfile
 
 logger = logging.getLogger(__name__)
 RouterMode = Literal["offline", "llm", "hybrid"]
@@ -43,12 +51,15 @@ class Candidate:
     """A lane proposal before stickiness and confidence rules are applied."""
 
     lane: str
-    intent: str
+    intent: str | None
     confidence: float
     scores: dict[str, float] = field(default_factory=dict)
-    method: RouteMethod = "offline"
+    method: UnderstandingMethod = "offline"
     prompt_hash: str | None = None
     fallback_reason: str | None = None
+    intent_scores: dict[str, float] = field(default_factory=dict)
+    about: str | None = None
+    """The lane the message itself is about (before stickiness kept another one)."""
 
     @property
     def margin(self) -> float:
@@ -74,17 +85,37 @@ class Router:
         self._llm = llm
 
     async def route(
-        self, text: str, *, current_lane: str | None = None, sticky_active: bool = False
-    ) -> RouteDecision:
-        """Decide the lane for `text`; never raises for an LLM problem."""
+        self,
+        text: str,
+        *,
+        current_lane: str | None = None,
+        sticky_active: bool = False,
+        language: Language | None = None,
+        entities: Entities | None = None,
+        profile: TenantProfile | None = None,
+    ) -> Understanding:
+        """Understand `text`; never raises for an LLM problem.
+
+        `language` and `entities` are computed from the text when not given (the graph's
+        `route` node gives them, with the conversation's language and the tenant's catalog).
+        """
+        reading = Reading(
+            text=text,
+            language=language or detect_language(text),
+            entities=entities if entities is not None else extract_entities(text),
+            profile=profile,
+            sticky_lane=current_lane if sticky_active and current_lane in self._registry else None,
+        )
         keyword_lane = next((s.name for s in self._registry if s.matches_keywords(text)), None)
         if keyword_lane is not None:
-            return self._decision(Candidate(keyword_lane, keyword_lane, 1.0, method="keyword"))
-        sticky = sticky_active and current_lane in self._registry
-        if sticky and current_lane is not None and is_followup(text):
-            return self._decision(Candidate(current_lane, "followup", 1.0, method="sticky"))
-        candidate = await self._classify(text)
-        return self._settle(candidate, current_lane if sticky else None)
+            keyword = Candidate(keyword_lane, None, 1.0, method="keyword")
+            return self._understanding(keyword, reading)
+        act = dialogue_act(text, reading.entities) if reading.sticky_lane else None
+        if reading.sticky_lane is not None and act is not None:
+            kept = Candidate(reading.sticky_lane, act, 1.0, method="sticky")
+            return self._understanding(kept, reading, intent=act)
+        candidate = self._settle(await self._classify(text), reading.sticky_lane)
+        return self._understanding(candidate, reading)
 
     def confident(self, candidate: Candidate) -> bool:
         return (
@@ -96,10 +127,11 @@ class Router:
         prediction = self._classifier.predict(text)
         scores = {lane: prediction.scores.get(lane, 0.0) for lane in self._registry.names}
         if prediction.lane in self._registry:
-            return Candidate(prediction.lane, prediction.intent, prediction.confidence, scores)
+            return Candidate(prediction.lane, prediction.intent, prediction.confidence, scores,
+                             intent_scores=dict(prediction.intent_scores))  # fmt: skip
         # A lane the graph does not have (a registry without it): best lane it does have.
         lane = max(scores, key=lambda name: scores[name])
-        return Candidate(lane, lane, scores[lane], scores)
+        return Candidate(lane, None, scores[lane], scores)
 
     async def _classify(self, text: str) -> Candidate:
         offline = self.offline(text)
@@ -126,25 +158,57 @@ class Router:
             verdict.lane, verdict.intent, verdict.confidence, scores, "llm", verdict.prompt_hash
         )
 
-    def _settle(self, candidate: Candidate, sticky_lane: str | None) -> RouteDecision:
+    def _settle(self, candidate: Candidate, sticky_lane: str | None) -> Candidate:
+        candidate = replace(candidate, about=candidate.lane)
         if sticky_lane is not None and candidate.lane != sticky_lane:
             lead = candidate.scores.get(
                 candidate.lane, candidate.confidence
             ) - candidate.scores.get(sticky_lane, 0.0)
             if lead < self.config.sticky_margin or not self.confident(candidate):
-                return self._decision(replace(candidate, lane=sticky_lane, method="sticky"))
+                return replace(candidate, lane=sticky_lane, method="sticky")
         if sticky_lane is None and not self.confident(candidate):
-            return self._decision(replace(candidate, method="clarify"))
-        return self._decision(candidate)
+            return replace(candidate, method="clarify")
+        return candidate
 
-    def _decision(self, candidate: Candidate) -> RouteDecision:
+    def _intent(self, candidate: Candidate, reading: Reading) -> str:
+        """The intent in the taxonomy. For a lane kept by stickiness: its own intent when the
+        message names one, else the other lane's when the message names that one outright
+        (the kept lane then hands the turn on), else the kept lane's reading."""
+        llm_intent = candidate.intent if candidate.method == "llm" else None
+        if candidate.about and candidate.about != candidate.lane:
+            for lane in (candidate.lane, candidate.about):
+                named = specific_intent(reading, self._registry.get(lane), llm_intent)
+                if named is not None:
+                    return named
+        spec = self._registry.get(candidate.lane)
+        model = best_model_intent(spec, candidate.intent, candidate.intent_scores)
+        return resolve_intent(reading.text, spec, entities=reading.entities,
+                              llm_intent=llm_intent, model_intent=model,
+                              profile=reading.profile)  # fmt: skip
+
+    def _runner_up(self, candidate: Candidate) -> IntentScore | None:
+        others = {lane: p for lane, p in candidate.scores.items() if lane != candidate.lane}
+        if not others:
+            return None
+        lane = max(sorted(others), key=lambda name: others[name])
+        spec = self._registry.get(lane)
+        intent = best_model_intent(spec, candidate.intent, candidate.intent_scores)
+        score = round(min(max(others[lane], 0.0), 1.0), 4)
+        return IntentScore(lane=lane, intent=intent or spec.fallback_intent, score=score)
+
+    def _understanding(
+        self, candidate: Candidate, reading: Reading, *, intent: str | None = None
+    ) -> Understanding:
         sticky_seconds = 0 if candidate.method == "clarify" else self.config.sticky_seconds
-        return RouteDecision(
+        return Understanding(
             lane=candidate.lane,
-            intent=candidate.intent,
+            intent=intent or self._intent(candidate, reading),
             confidence=round(min(max(candidate.confidence, 0.0), 1.0), 4),
-            sticky_seconds=sticky_seconds,
+            language=reading.language,
+            entities=reading.entities,
+            runner_up=self._runner_up(candidate),
             method=candidate.method,
+            sticky_seconds=sticky_seconds,
             scores=candidate.scores,
             prompt_hash=candidate.prompt_hash,
             fallback_reason=candidate.fallback_reason,

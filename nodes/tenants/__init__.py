@@ -7,6 +7,7 @@ from nodes.tenants.profile import (
     TenantProfile,
     TenantsError,
     load_profile,
+    load_profiles,
 )
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "TenantsError",
     "load_catalog",
     "load_profile",
+    "load_profiles",
     "open_status",
 ]

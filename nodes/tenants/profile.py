@@ -64,6 +64,32 @@ class Faq(_Model):
     _answer_has_english = field_validator("answer")(require_english)
 
 
+class ReplyTemplate(_Model):
+    """An approved WhatsApp template an agent may send once the 24-hour window has closed."""
+
+    name: str = Field(min_length=1)
+    language: str = "en_US"
+    parameters: int = Field(default=0, ge=0)
+    """How many body placeholders ({{1}}, {{2}}, ...) the agent fills in."""
+
+
+class HandoffProfile(_Model):
+    """How the people of the business take over a conversation (all optional)."""
+
+    team_hours: dict[Weekday, list[Interval]] | None = None
+    """When people answer chats; None: the business hours (with their exceptions)."""
+    queue_timeout_minutes: int = Field(default=30, ge=1)
+    """A request nobody claims within this many minutes of team time goes back to the bot."""
+    idle_timeout_minutes: int = Field(default=60, ge=1)
+    """A claimed chat with no message from either side this long goes back to the bot."""
+    webhook_url: str | None = None
+    """Where to POST the signed `handoff.requested` event (secret: HANDOFF_WEBHOOK_SECRET)."""
+    templates: list[ReplyTemplate] = Field(default_factory=list)
+    """Templates agents may send when the customer's 24-hour window has closed."""
+    chatwoot_inbox_id: int | None = None
+    """The Chatwoot API-channel inbox of this business (else CHATWOOT_INBOX_ID)."""
+
+
 class TenantProfile(_Model):
     tenant_id: str
     name: str
@@ -78,6 +104,8 @@ class TenantProfile(_Model):
     faqs: list[Faq] = Field(default_factory=list)
     commerce: CommerceSettings = Field(default_factory=CommerceSettings)
     """Selling settings: currency/locale, fulfilment, payment methods, templates."""
+    handoff: HandoffProfile = Field(default_factory=HandoffProfile)
+    """Human handoff: team hours, timeouts, notification URL, reply templates."""
     source_dir: Path | None = None
 
     @field_validator("timezone")
@@ -118,10 +146,15 @@ def _profiles(folder: Path) -> tuple[TenantProfile, ...]:
     return tuple(profiles)
 
 
+def load_profiles(tenants_dir: str | Path | None = None) -> tuple[TenantProfile, ...]:
+    """Every profile of the folder (read once per process, then cached)."""
+    folder = Path(tenants_dir) if tenants_dir else DEFAULT_TENANTS_DIR
+    return _profiles(folder.resolve())
+
+
 def load_profile(tenant_id: str, tenants_dir: str | Path | None = None) -> TenantProfile:
     """The profile of `tenant_id` (id or phone_number_id), else the default profile."""
-    folder = Path(tenants_dir) if tenants_dir else DEFAULT_TENANTS_DIR
-    profiles = _profiles(folder.resolve())
+    profiles = load_profiles(tenants_dir)
     for profile in profiles:
         if tenant_id == profile.tenant_id or tenant_id in profile.phone_number_ids:
             return profile

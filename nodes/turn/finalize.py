@@ -32,18 +32,25 @@ def summary(messages: list[OutboundMessage]) -> str:
 
 def turn_patch(state: State, now: datetime) -> SessionPatch:
     """Meta (lane, stickiness, intent, language) and the two dialogue turns."""
-    decision = state.decision
-    assert decision is not None
-    meta: dict[str, Any] = {"language": state.language, "last_intent": decision.intent}
-    answered = decision.method != "clarify" and state.lane is not None
+    understanding = state.understanding
+    meta: dict[str, Any] = {"language": state.language}
+    user = DialogueTurn(role="user", text=state.turn.text[:MAX_TURN_TEXT], lane=state.lane,
+                        msg_id=state.turn.msg_id, at=now)  # fmt: skip
+    if understanding is None:  # muted: a person has the conversation, no lane ran
+        assert state.muted
+        if not state.outbound:
+            return SessionPatch(meta=meta, append_turns=[user])
+        assistant = DialogueTurn(role="assistant", text=summary(state.outbound), at=now)
+        return SessionPatch(meta=meta, append_turns=[user, assistant])
+    meta["last_intent"] = understanding.intent
+    answered = understanding.method != "clarify" and state.lane is not None
     if answered:
         meta["current_lane"] = state.lane
-        meta["sticky_until"] = now + timedelta(seconds=decision.sticky_seconds)
+        meta["sticky_until"] = now + timedelta(seconds=understanding.sticky_seconds)
     turns = [
-        DialogueTurn(role="user", text=state.turn.text[:MAX_TURN_TEXT], lane=state.lane,
-                     msg_id=state.turn.msg_id, at=now),
+        user,
         DialogueTurn(role="assistant", text=summary(state.outbound), lane=state.lane, at=now),
-    ]  # fmt: skip
+    ]
     return SessionPatch(meta=meta, append_turns=turns)
 
 

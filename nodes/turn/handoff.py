@@ -13,7 +13,8 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.state import State
-from nodes.lanes.common import MAX_HANDOFFS, Node, menu, visited
+from nodes.lanes.common import MAX_HANDOFFS, Node, visited
+from nodes.lanes.menu import menu
 from nodes.registry import LaneRegistry
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def make_handoff(
             logger.warning("lane.handoff_refused", extra={"fields": {**fields, "reason": reason}})
         if state.outbound:
             return {"handoff_to": None}
-        return {"handoff_to": None, "outbound": [menu(state.language)]}
+        return {"handoff_to": None, "outbound": [menu(registry, state.language)]}
 
     return handoff
 

@@ -12,36 +12,13 @@ from langgraph.runtime import Runtime
 from graph.context import Context, context_from
 from graph.messages import InboundTurn
 from graph.session.builder import hydrate_session, new_session
-from graph.session.contract import Language, SessionState
+from graph.session.contract import SessionState
 from graph.session.errors import InvalidSessionError, UpcastError
 from graph.state import PER_TURN_RESET, State
 from nodes.lanes.common import Node
-from nodes.language import detect_language
 from nodes.registry import LaneRegistry
-from nodes.text import tokens
 
 logger = logging.getLogger(__name__)
-SHORT_MESSAGE_WORDS = 2
-""""ok", "2", "sí": too short to tell a language; keep the conversation's."""
-
-
-UNMISTAKABLE_MARKS: dict[Language, tuple[str, ...]] = {
-    "es": ("¿", "¡", "ñ"),
-    "pt": ("ã", "õ", "ç"),
-}
-"""Letters one language has and the other two don't: they decide even a short reply."""
-
-
-def choose_language(text: str, previous: Language | None) -> Language:
-    """The language to answer in: detected, except that short replies keep the previous one
-    unless they carry a letter only one language uses ("¿tienen café?", "não")."""
-    if previous is not None and len(tokens(text)) <= SHORT_MESSAGE_WORDS:
-        lowered = text.lower()
-        marked = [
-            lang for lang, marks in UNMISTAKABLE_MARKS.items() if any(m in lowered for m in marks)
-        ]
-        return marked[0] if len(marked) == 1 else previous
-    return detect_language(text, default=previous or "en")
 
 
 def _stored_version(raw: Mapping[str, Any] | None) -> int:
@@ -82,7 +59,6 @@ def make_load(registry: LaneRegistry) -> Node:
             "turn": turn,
             "session": session.model_dump(mode="json"),
             "base_version": session.version,
-            "language": choose_language(turn.text, session.meta.language),
         }
 
     return load

@@ -1,4 +1,9 @@
-"""`route`: decide the lane - a button/list choice directly, else the router."""
+"""`route`: understand the message once - lane, intent, entities, language - for the whole turn.
+
+A tapped button or list row is understood from its id (`nodes.router.choices`); anything
+typed goes to the router with the conversation's language, stickiness and the tenant's
+catalog (so "the second one" and "la azul" resolve against what was shown last).
+"""
 
 from __future__ import annotations
 
@@ -10,54 +15,67 @@ from langgraph.runtime import Runtime
 from graph.context import Context, context_from
 from graph.session.contract import SessionState
 from graph.state import State
+from graph.understanding import Understanding
+from nodes.entities import extract_entities
 from nodes.lanes.common import Node
+from nodes.language import turn_language
 from nodes.registry import LaneRegistry
-from nodes.router.types import RouteDecision
+from nodes.router.choices import choice_understanding
+from nodes.tenants import load_catalog, load_profile
 
 logger = logging.getLogger(__name__)
 CLARIFY = "clarify"
 
 
-def choice_decision(
-    choice_id: str | None, registry: LaneRegistry, sticky_seconds: int
-) -> RouteDecision | None:
-    """`lane:<name>` or `<lane>:...` reply ids route straight to that lane."""
-    if not choice_id:
-        return None
-    prefix, _, rest = choice_id.partition(":")
-    lane = rest if prefix == "lane" else prefix
-    if lane not in registry:
-        return None
-    intent = "choose_lane" if prefix == "lane" else f"choice:{rest.split(':', 1)[0]}"
-    return RouteDecision(lane=lane, intent=intent, confidence=1.0,
-                         sticky_seconds=sticky_seconds, method="choice")  # fmt: skip
+async def understand(
+    state: State, ctx: Context, registry: LaneRegistry, session: SessionState
+) -> Understanding:
+    """The turn's understanding: from the tapped choice, else from the router."""
+    profile = load_profile(state.turn.tenant_id, ctx.tenants_dir)
+    catalog = load_catalog(profile)
+    previous = session.meta.language
+    chosen = choice_understanding(
+        state.turn.choice_id,
+        registry,
+        language=turn_language(state.turn, previous),
+        sticky_seconds=ctx.sticky_seconds,
+        catalog=catalog,
+    )
+    if chosen is not None:
+        return chosen
+    text, meta = state.turn.text, session.meta
+    entities = extract_entities(text, catalog=catalog, shown=session.commerce.last_shown_skus)
+    sticky = meta.sticky_until is not None and meta.sticky_until > ctx.clock()
+    return await ctx.router_for(registry).route(
+        text,
+        current_lane=meta.current_lane,
+        sticky_active=sticky,
+        language=turn_language(state.turn, previous),
+        entities=entities,
+        profile=profile,
+    )
 
 
-def make_route(
-    registry: LaneRegistry,
-) -> Node:
+def make_route(registry: LaneRegistry) -> Node:
     async def route(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Pick the lane for this turn (or decide to ask a clarifying question)."""
-        ctx = context_from(runtime.context)
-        meta = SessionState.model_validate(state.session).meta
-        decision = choice_decision(state.turn.choice_id, registry, ctx.sticky_seconds)
-        if decision is None:
-            sticky = meta.sticky_until is not None and meta.sticky_until > ctx.clock()
-            decision = await ctx.router_for(registry).route(
-                state.turn.text, current_lane=meta.current_lane, sticky_active=sticky
-            )
+        """Understand the message (or decide to ask a clarifying question)."""
+        session = SessionState.model_validate(state.session)
+        understanding = await understand(state, context_from(runtime.context), registry, session)
         logger.info(
             "router.decision",
-            extra={"fields": {"lane": decision.lane, "intent": decision.intent,
-                              "method": decision.method, "confidence": decision.confidence,
-                              "prompt_hash": decision.prompt_hash, "msg_id": state.turn.msg_id}},
+            extra={"fields": {"lane": understanding.lane, "intent": understanding.intent,
+                              "method": understanding.method,
+                              "confidence": understanding.confidence,
+                              "language": understanding.language,
+                              "prompt_hash": understanding.prompt_hash,
+                              "msg_id": state.turn.msg_id}},
         )  # fmt: skip
-        return {"decision": decision, "lane": decision.lane}
+        return {"understanding": understanding, "lane": understanding.lane}
 
     return route
 
 
 def after_route(state: State) -> str:
     """The lane node to run, or `clarify` (lane names come from the registry)."""
-    assert state.decision is not None
-    return CLARIFY if state.decision.method == "clarify" else state.decision.lane
+    assert state.understanding is not None
+    return CLARIFY if state.understanding.method == "clarify" else state.understanding.lane

@@ -64,7 +64,7 @@ def build_turn(message: Message) -> InboundTurn | None:
 
 async def make_controller(resources: Resources) -> ControllerLike:
     """The real controller (tests replace this function or put one in `ctx`)."""
-    await asyncio.to_thread(_load_turn_machinery)
+    await asyncio.to_thread(load_turn_machinery, resources.settings.tenants_dir)
     from server.controller import create_controller
 
     return cast(ControllerLike, await create_controller(resources))
@@ -80,12 +80,26 @@ async def get_controller(ctx: dict[str, Any]) -> ControllerLike:
     return cast(ControllerLike, ctx["controller"])
 
 
-def _load_turn_machinery() -> None:
-    """Import the graph and train the offline router (seconds of CPU, run in a thread)."""
+_router_loaded = False
+
+
+def router_ready() -> bool:
+    """True once this process has the offline router trained or loaded (readiness)."""
+    return _router_loaded
+
+
+def load_turn_machinery(tenants_dir: str | None = None) -> None:
+    """Import the graph, train the offline router and read the tenants' files: seconds of
+    CPU and file reads, run in a thread so no turn does them on the event loop."""
+    global _router_loaded
     import server.controller  # noqa: F401  (the graph, lanes, checkpointer)
     from nodes.router.offline import OfflineClassifier
+    from nodes.tenants import load_catalog, load_profiles
 
     OfflineClassifier.default()  # cached for the process
+    for profile in load_profiles(tenants_dir):  # cached too
+        load_catalog(profile)
+    _router_loaded = True
 
 
 async def warm_up(ctx: dict[str, Any]) -> None:
@@ -99,8 +113,9 @@ async def warm_up(ctx: dict[str, Any]) -> None:
     started = time.monotonic()
     try:
         await get_controller(ctx)
-    except Exception:  # best effort: the first turn creates it again and fails visibly
+    except Exception as exc:  # best effort: the first turn creates it again and fails visibly
         log.exception("orchestrate_turn.controller_failed")
+        ctx["controller_error"] = f"{type(exc).__name__}: {exc}"
         return
     elapsed_ms = int((time.monotonic() - started) * 1000)
     log.info("orchestrate_turn.controller_ready", duration_ms=elapsed_ms)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine; for SQLite, creates the folder and turns on WAL and foreign keys.
+def create_engine(url: str, *, sqlite_synchronous: str = "normal") -> AsyncEngine:
+    """An async engine; for SQLite, creates the folder and turns on WAL and foreign keys,
+    with `PRAGMA synchronous=sqlite_synchronous` (durability: `intake.SQLITE_DURABILITY`).
 
     `hide_parameters`: a database error's text (logged by the webhook and the jobs) then
     shows the SQL but not the bound values, which hold phone numbers and message texts.
@@ -29,6 +30,7 @@ def create_engine(url: str) -> AsyncEngine:
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={sqlite_synchronous.upper()}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
@@ -41,7 +43,13 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # configparser syntax
@@ -49,6 +57,41 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+_REVISION = re.compile(r'^(down_revision|revision)\s*=\s*"([^"]*)"', re.MULTILINE)
+
+
+def head_revisions() -> set[str]:
+    """The newest revision(s) of the migration scripts, read from their files (importing
+    Alembic and loading its environment costs more than the whole web app's imports)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        fields = dict(_REVISION.findall(script.read_text("utf-8")))
+        if "revision" in fields:
+            revisions.add(fields["revision"])
+            parents.add(fields.get("down_revision", ""))
+    return revisions - parents
+
+
+async def _current_revisions(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            result = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            return {row[0] for row in result}
+    except Exception:  # no table yet, or unreadable: let Alembic decide
+        return set()
+    finally:
+        await engine.dispose()
+
+
 async def migrate(url: str, revision: str = "head") -> None:
-    """Apply the Alembic migrations up to `revision` (idempotent)."""
+    """Apply the Alembic migrations up to `revision` (idempotent). A store already at the
+    head is recognised without loading Alembic (the common case: every start)."""
+    if revision == "head":
+        heads = head_revisions()
+        if heads and await _current_revisions(url) == heads:
+            return
+    from alembic import command
+
     await asyncio.to_thread(command.upgrade, alembic_config(url), revision)

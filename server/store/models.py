@@ -51,6 +51,9 @@ class WaMessage(Base):
     error_code: Mapped[int | None] = mapped_column(Integer)
     error_title: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    author: Mapped[str | None] = mapped_column(String(160))
+    """Outbound only: None for the bot, `agent:<handle>` / `chatwoot:<name>` for a person,
+    `system` for handoff notices (joined, left, timed out)."""
     provider_timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """When WhatsApp says the message was sent (inbound `timestamp`)."""
     status_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

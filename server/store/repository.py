@@ -69,48 +69,59 @@ async def _insert_or_ignore(
     return result.scalar_one_or_none() is not None
 
 
-async def store_inbound(session: AsyncSession, message: Message) -> bool:
-    """Store an inbound message; False when its wamid is already stored.
+def inbound_row(message: Message, now: datetime | None = None) -> dict[str, Any]:
+    """The `wa_messages` row of an inbound message, every column but `id`.
 
     `payload` keeps the raw JSON (`Message.envelope()`: message, contact, metadata), so
     the message can be re-parsed later with `Message.from_envelope`.
     """
-    return await _insert_or_ignore(
-        session,
-        WaMessage,
-        {
-            "direction": Direction.INBOUND.value,
-            "wamid": message.id[:255],
-            "tenant_id": message.metadata.phone_number_id[:64],
-            "wa_id": message.from_[:32],
-            "message_type": message.type[:32],
-            "text": message.text,
-            "payload": message.envelope(),
-            "context_wamid": _clip(message.context.message_id if message.context else None, 255),
-            "status": RECEIVED,
-            "attempts": 0,
-            "provider_timestamp": message.timestamp,
-        },
-    )
+    now = now or utcnow()
+    return {
+        "direction": Direction.INBOUND.value,
+        "wamid": message.id[:255],
+        "idempotency_key": None,
+        "tenant_id": message.metadata.phone_number_id[:64],
+        "wa_id": message.from_[:32],
+        "message_type": message.type[:32],
+        "text": message.text,
+        "payload": message.envelope(),
+        "context_wamid": _clip(message.context.message_id if message.context else None, 255),
+        "status": RECEIVED,
+        "error_code": None,
+        "error_title": None,
+        "attempts": 0,
+        "provider_timestamp": message.timestamp,
+        "status_updated_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def status_row(status: Status, now: datetime | None = None) -> dict[str, Any]:
+    """The `wa_status_events` row of a status webhook, every column but `id`."""
+    error = status.errors[0] if status.errors else None
+    return {
+        "wamid": status.id[:255],
+        "status": status.status[:16],
+        "tenant_id": status.metadata.phone_number_id[:64],
+        "recipient_id": _clip(status.recipient_id, 32),
+        "error_code": _int32(error.code) if error else None,
+        "error_title": (error.title or error.message) if error else None,
+        "payload": dict(status.raw),
+        "provider_timestamp": status.timestamp,
+        "applied_at": None,
+        "created_at": now or utcnow(),
+    }
+
+
+async def store_inbound(session: AsyncSession, message: Message) -> bool:
+    """Store an inbound message; False when its wamid is already stored."""
+    return await _insert_or_ignore(session, WaMessage, inbound_row(message))
 
 
 async def store_status_event(session: AsyncSession, status: Status) -> bool:
     """Store a status webhook once per `(wamid, status)`; False for a duplicate."""
-    error = status.errors[0] if status.errors else None
-    return await _insert_or_ignore(
-        session,
-        WaStatusEvent,
-        {
-            "wamid": status.id[:255],
-            "status": status.status[:16],
-            "tenant_id": status.metadata.phone_number_id[:64],
-            "recipient_id": _clip(status.recipient_id, 32),
-            "error_code": _int32(error.code) if error else None,
-            "error_title": (error.title or error.message) if error else None,
-            "payload": dict(status.raw),
-            "provider_timestamp": status.timestamp,
-        },
-    )
+    return await _insert_or_ignore(session, WaStatusEvent, status_row(status))
 
 
 async def get_by_wamid(session: AsyncSession, wamid: str) -> WaMessage | None:

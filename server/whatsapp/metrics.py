@@ -2,7 +2,7 @@
 
 One hash, `metrics:whatsapp:send`, with fields such as `sent`, `failed`, `retried`,
 `rate_limited`, `error:131047` and `alert:190`. `read_send_metrics` returns it and
-`sending_health` is the `sending` entry of `/healthz`. `raise_alert` is for errors an
+`sending_health` is the `sending` entry of `/readyz`. `raise_alert` is for errors an
 operator must fix (bad token, restricted account): it logs `whatsapp.alert` at error
 level, counts it and keeps the last alert under `metrics:whatsapp:last_alert`.
 """
@@ -15,6 +15,7 @@ import time
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from server import metrics as prometheus
 from server.logging import get_logger
 from server.whatsapp.errors import SendError
 
@@ -25,7 +26,13 @@ LAST_ALERT_KEY = "metrics:whatsapp:last_alert"
 
 
 async def count(redis: aioredis.Redis, *fields: str) -> None:
-    """Add one to each counter."""
+    """Add one to each counter (and to the Prometheus ones, see `server.metrics`)."""
+    for field in fields:
+        kind, _, code = field.partition(":")
+        if kind == "error":
+            prometheus.record_send_error(code)
+        elif not code:
+            prometheus.record_send(kind)
     async with redis.pipeline(transaction=False) as pipe:
         for field in fields:
             pipe.hincrby(METRICS_KEY, field, 1)
@@ -49,7 +56,7 @@ async def raise_alert(
 
 
 async def read_send_metrics(redis: aioredis.Redis) -> dict[str, object]:
-    """The counters and the last alert, for `/healthz` or a metrics endpoint."""
+    """The counters and the last alert, for `/readyz`."""
     raw = await redis.hgetall(METRICS_KEY)
     counters = {_text(key): int(value) for key, value in raw.items()}
     last = await redis.get(LAST_ALERT_KEY)
@@ -61,7 +68,7 @@ def _text(value: bytes | str) -> str:
 
 
 async def sending_health(redis: aioredis.Redis, *, enabled: bool) -> dict[str, object]:
-    """The `sending` entry of `/healthz`: mode, counters, last alert (never raises)."""
+    """The `sending` entry of `/readyz`: mode, counters, last alert (never raises)."""
     report: dict[str, object] = {"status": "ok", "mode": "send" if enabled else "log_only"}
     try:
         report |= await read_send_metrics(redis)

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from graph.understanding import Understanding
 from nodes.router import RouterConfig
-from nodes.router.types import RouteDecision
 
 ROWS: list[dict[str, Any]] = [
     {"text": "what time do you close?", "lane": "info", "lang": "en", "intent": "hours"},
@@ -42,14 +42,21 @@ class ScriptedRouter:
         self.calls: list[str] = []
 
     async def route(
-        self, text: str, *, current_lane: str | None = None, sticky_active: bool = False
-    ) -> RouteDecision:
+        self,
+        text: str,
+        *,
+        current_lane: str | None = None,
+        sticky_active: bool = False,
+        **reading: Any,
+    ) -> Understanding:
+        """`reading` is what the graph's `route` node adds (language, entities, profile)."""
         self.calls.append(text)
         lane, method = self.answers[text]
-        return RouteDecision(
+        return Understanding(
             lane=lane,
             intent=lane,
             confidence=0.9,
+            language=reading.get("language") or "en",
             sticky_seconds=0,
             method=method,  # type: ignore[arg-type]
         )

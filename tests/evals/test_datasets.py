@@ -16,7 +16,9 @@ import pytest
 
 from evals.dataset import DEFAULT_CONVERSATIONS_DATASET, load_conversations
 from evals.datasets import build_es_pt
+from evals.datasets.labels import check_taxonomy, relabel
 from evals.split import LANES, LANGS, SOURCE, TEST, TRAIN, dedupe_key, load_sources, split
+from nodes.taxonomy import DIALOGUE_ACTS, lane_of_intent
 
 MIN_ROWS_PER_LANE = {"en": 300, "es": 500, "pt": 500}
 """Source rows per language and lane (after dedupe)."""
@@ -110,6 +112,36 @@ def test_es_pt_sources_are_built_from_raw_and_mostly_hand_written(lang: str) -> 
         rows = [row for row in built if row["lane"] == lane]
         generated = sum(dedupe_key(row["text"]) not in hand for row in rows)
         assert generated < 0.5 * len(rows), f"{lang}/{lane}: {generated}/{len(rows)} generated"
+
+
+def test_every_row_has_a_taxonomy_intent_of_its_lane() -> None:
+    check_taxonomy()
+    rows = [row for path in SOURCE_FILES for row in read_jsonl(path)]
+    rows += read_jsonl(TRAIN) + read_jsonl(TEST)
+    off = [
+        (row["text"], row["lane"], row.get("intent"))
+        for row in rows
+        if not (
+            lane_of_intent(str(row.get("intent"))) == row["lane"]
+            or row.get("intent") in DIALOGUE_ACTS
+        )
+    ]
+    assert off == [], f"rows whose intent is not a taxonomy name of their lane: {off[:10]}"
+
+
+def test_labels_apply_the_lane_policy() -> None:
+    assert relabel("info", "faq", "tienen promociones?") == ("commerce", "promotions")
+    assert relabel("info", "faq_general", "can i return items bought on sale?")[0] == "info"
+    assert relabel("info", "info_fragments", "atención al cliente") == ("support", "human_request")
+    assert relabel("info", "contact_customer_service", "customer service phone number") == (
+        "info",
+        "faq_contact",
+    )
+    assert relabel("info", "opening_hours", "vocês abrem domingo?") == ("info", "hours_on_day")
+    assert relabel("info", "opening_hours", "what are your hours") == ("info", "hours")
+    assert relabel("commerce", "track_order", "where is my parcel") == ("commerce", "order_status")
+    with pytest.raises(ValueError, match="no taxonomy intent"):
+        relabel("info", "not_a_source_name", "hello")
 
 
 def test_no_text_has_two_lanes_across_sources() -> None:

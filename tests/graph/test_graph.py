@@ -37,7 +37,7 @@ def conversation(**kwargs) -> Conversation:
 )
 async def test_each_lane_answers_its_messages(text: str, lane: str, expected: str) -> None:
     result = await conversation().send(text)
-    assert result["decision"].lane == lane
+    assert result["understanding"].lane == lane
     assert result["session"]["meta"]["current_lane"] == lane
     assert expected in texts(result)
     assert result["handoffs"] == []
@@ -46,7 +46,7 @@ async def test_each_lane_answers_its_messages(text: str, lane: str, expected: st
 async def test_an_unsure_router_asks_one_question_with_lane_buttons_in_the_users_language() -> None:
     chat = conversation()
     result = await chat.send("tengo una duda rara")
-    assert result["decision"].method == "clarify"
+    assert result["understanding"].method == "clarify"
     [question] = result["outbound"]
     assert isinstance(question, ButtonsMessage)
     assert [b.id for b in question.buttons] == ["lane:info", "lane:commerce", "lane:support"]
@@ -58,7 +58,7 @@ async def test_a_button_choice_routes_directly_without_the_router() -> None:
     chat = conversation()
     await chat.send("hmm")
     result = await chat.send("Shopping", choice_id="lane:commerce")
-    assert (result["decision"].lane, result["decision"].method) == ("commerce", "choice")
+    assert (result["understanding"].lane, result["understanding"].method) == ("commerce", "choice")
     assert isinstance(result["outbound"][0], ListMessage)
 
 
@@ -78,16 +78,16 @@ async def test_a_follow_up_stays_in_the_sticky_lane_until_sticky_until() -> None
     chat = conversation()
     await chat.send("show me your mugs")
     stay = await chat.send("2")
-    assert (stay["decision"].lane, stay["decision"].method) == ("commerce", "sticky")
+    assert (stay["understanding"].lane, stay["understanding"].method) == ("commerce", "sticky")
     chat.advance(seconds=chat.context.sticky_seconds + 1)
     expired = await chat.send("2")
-    assert expired["decision"].method == "clarify"
+    assert expired["understanding"].method == "clarify"
 
 
 async def test_no_ping_pong_between_lanes_on_vague_messages() -> None:
     chat = conversation()
     await chat.send("my package never arrived")
-    lanes = [(await chat.send(text))["decision"].lane for text in ("hmm", "ok", "hmm", "yes")]
+    lanes = [(await chat.send(text))["understanding"].lane for text in ("hmm", "ok", "hmm", "yes")]
     assert lanes == ["support"] * 4
 
 
@@ -95,7 +95,7 @@ async def test_a_clear_winner_takes_over_a_sticky_lane() -> None:
     chat = conversation()
     await chat.send("show me your mugs")
     result = await chat.send("my package never arrived")
-    assert result["decision"].lane == "support"
+    assert result["understanding"].lane == "support"
     assert result["session"]["meta"]["current_lane"] == "support"
 
 
@@ -135,10 +135,10 @@ async def test_a_failing_llm_never_breaks_a_turn_in_hybrid_mode(respx_mock) -> N
     router = scripted_router(TABLE, mode="hybrid", chat_model=chat_model())
     chat = Conversation(context(router))
     sure = await chat.send("my package never arrived")  # confident offline: no LLM call
-    assert api.call_count == 0 and sure["decision"].method == "offline"
+    assert api.call_count == 0 and sure["understanding"].method == "offline"
     unsure = await chat.send("tengo una duda rara")
     assert api.call_count == 1
-    decision = unsure["decision"]
+    decision = unsure["understanding"]
     assert (decision.lane, decision.method, decision.fallback_reason) == (
         "support",
         "fallback",

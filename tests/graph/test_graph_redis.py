@@ -1,5 +1,5 @@
 """Integration: multi-turn conversations through the compiled graph on the real embedded
-Redis (D's fenced Redis saver) with the real offline classifier - lanes, stickiness,
+Redis (the fenced Redis saver) with the real offline classifier - lanes, stickiness,
 one version per turn, and state surviving a restart of the graph."""
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ async def test_a_multi_turn_conversation_on_redis(redis_url: str) -> None:
         versions = []
         for text, lane in CONVERSATION:
             result = await chat.send(text)
-            assert result["session"]["meta"]["current_lane"] == lane, (text, result["decision"])
+            assert result["session"]["meta"]["current_lane"] == lane, (
+                text,
+                result["understanding"],
+            )
             versions.append(result["session"]["version"])
             assert result["outbound"], text
         assert versions == list(range(1, len(CONVERSATION) + 1))
@@ -46,7 +49,7 @@ async def test_the_session_survives_a_new_graph_and_saver(redis_url: str) -> Non
         second = Conversation(context(router), checkpointer=saver)
         assert second.graph is not first.graph
         result = await second.send("2")  # still sticky: resolves against the stored list
-        assert result["decision"].method == "sticky"
+        assert result["understanding"].method == "sticky"
         assert "Taza roja" in texts(result)
         assert result["session"]["version"] == 2
         history = [s async for s in second.graph.aget_state_history(second.config)]

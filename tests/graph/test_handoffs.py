@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import respx
 from graph_support import (
     LLM_BASE_URL,
@@ -18,9 +19,10 @@ from graph_support import (
 from langgraph.runtime import Runtime
 
 from graph.context import Context
-from graph.messages import TextMessage
+from graph.messages import ListMessage, TextMessage
 from graph.state import State
-from nodes.lanes.common import lane_subgraph, reply
+from nodes.lanes.common import reply
+from nodes.lanes.dispatch import Handlers
 from nodes.registry import LaneRegistry, LaneSpec, default_registry
 
 
@@ -32,7 +34,7 @@ async def test_a_sticky_info_lane_hands_shopping_to_commerce_within_the_turn() -
     chat = Conversation(context(scripted_router(table)))
     await chat.send("what time do you close?")
     result = await chat.send("i want to buy the blue mug")  # commerce leads by 0.4 < 0.5: sticky
-    assert (result["decision"].lane, result["decision"].method) == ("info", "sticky")
+    assert (result["understanding"].lane, result["understanding"].method) == ("info", "sticky")
     assert result["handoffs"] == ["commerce"]
     assert "Added 1 × Blue ceramic mug" in texts(result)
     assert result["session"]["meta"]["current_lane"] == "commerce"  # the lane that answered
@@ -61,13 +63,10 @@ async def test_a_lane_the_router_chose_on_the_message_itself_does_not_hand_off()
 
 
 def forwarding_lane(name: str, target: str) -> LaneSpec:
-    async def gate(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    async def forward(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return {"handoff_to": target}
 
-    async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        return reply(state, TextMessage(body=f"{name} answered"))
-
-    return LaneSpec(name=name, build=lambda: lane_subgraph(name, gate, answer),
+    return LaneSpec(name=name, handlers=Handlers(table={}, fallback=forward),
                     description=name, labels={"en": name})  # fmt: skip
 
 
@@ -99,19 +98,23 @@ async def test_a_handoff_to_an_unknown_lane_is_refused() -> None:
 # --- adding a fourth lane: one module-worth of code + one registry entry -------------------
 
 
-async def reservations_gate(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    return {}
-
-
-async def reservations_answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+async def book(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return reply(state, TextMessage(body="Table booked for tonight."))
+
+
+async def cancel_booking(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return reply(state, TextMessage(body="Booking cancelled."))
 
 
 RESERVATIONS = LaneSpec(
     name="reservations",
-    build=lambda: lane_subgraph("reservations", reservations_gate, reservations_answer),
+    handlers=Handlers(table={"cancel_booking": cancel_booking}, fallback=book),
     description="Booking, changing or cancelling a table reservation.",
     labels={"en": "Reservations", "es": "Reservas", "pt": "Reservas"},
+    offer={"en": "table reservations", "es": "reservas de mesa", "pt": "reservas de mesa"},
+    intents={"book_table": "book a table", "cancel_booking": "cancel a reservation"},
+    default_intent="book_table",
+    vocabulary={"cancel_booking": ("cancel", "cancelar")},
     examples={"en": ("book a table for 4",), "es": ("quiero reservar",), "pt": ("reservar mesa",)},
     keywords=("book a table", "reservation", "reserva", "reservar"),
 )
@@ -121,11 +124,14 @@ async def test_a_fourth_lane_is_routed_by_its_keywords() -> None:
     registry = default_registry().with_lane(RESERVATIONS)
     chat = Conversation(context(scripted_router({}, registry=registry)), registry=registry)
     result = await chat.send("quiero reservar para esta noche")
-    assert (result["decision"].lane, result["decision"].method) == ("reservations", "keyword")
+    assert (result["understanding"].lane, result["understanding"].method) == (
+        "reservations",
+        "keyword",
+    )
     assert texts(result) == "Table booked for tonight."
     assert result["session"]["meta"]["current_lane"] == "reservations"
     follow_up = await chat.send("ok")
-    assert follow_up["decision"].lane == "reservations"  # sticky like any lane
+    assert follow_up["understanding"].lane == "reservations"  # sticky like any lane
 
 
 @respx.mock(base_url=LLM_BASE_URL)
@@ -136,5 +142,32 @@ async def test_a_fourth_lane_is_known_to_the_llm_router(respx_mock) -> None:
     registry = default_registry().with_lane(RESERVATIONS)
     router = scripted_router({}, mode="llm", chat_model=chat_model(), registry=registry)
     result = await Conversation(context(router), registry=registry).send("table for two at 8?")
-    assert (result["decision"].lane, result["decision"].method) == ("reservations", "llm")
+    assert (result["understanding"].lane, result["understanding"].method) == ("reservations", "llm")
     assert "`reservations`: Booking, changing" in api.calls.last.request.content.decode()
+
+
+async def test_a_fourth_lane_dispatches_its_own_intents_from_its_vocabulary() -> None:
+    registry = default_registry().with_lane(RESERVATIONS)
+    chat = Conversation(context(scripted_router({}, registry=registry)), registry=registry)
+    result = await chat.send("quiero cancelar mi reserva")
+    assert result["understanding"].intent == "cancel_booking"
+    assert texts(result) == "Booking cancelled."
+
+
+@pytest.mark.parametrize(
+    ("text", "offer"),
+    [("hmm", "table reservations"), ("mmm no sé", "reservas de mesa"),
+     ("hum, não sei bem", "reservas de mesa")],
+)  # fmt: skip
+async def test_a_fourth_lane_shows_up_in_the_clarifying_question_and_the_menu(
+    text: str, offer: str
+) -> None:
+    registry = default_registry().with_lane(RESERVATIONS)
+    chat = Conversation(context(scripted_router({}, registry=registry)), registry=registry)
+    asked = await chat.send(text)  # unsure: the clarifying question
+    [question] = asked["outbound"]
+    assert isinstance(question, ListMessage) and offer in question.body
+    rows = [row.id for section in question.sections for row in section.rows]
+    assert rows == ["lane:info", "lane:commerce", "lane:support", "lane:reservations"]
+    picked = await chat.send("Reservas", choice_id="lane:reservations")
+    assert texts(picked) == "Table booked for tonight."

@@ -1,5 +1,9 @@
 """LangGraph Studio: `langgraph dev` loads langgraph.json, uses the Redis checkpointer from
-server/studio.py, and runs turns of the graph through its HTTP API."""
+server/studio.py, and runs turns of the graph through its HTTP API.
+
+The server runs without `--allow-blocking`: its blocking-call detector fails a turn that
+trains the router or reads a file on the event loop (a first turn that trained there
+stalled the Redis client into a `TimeoutError`)."""
 
 from __future__ import annotations
 
@@ -54,7 +58,7 @@ def studio(redis_url: str, tmp_path: Path) -> Iterator[str]:
         "LANGGRAPH_NO_VERSION_CHECK": "true",
     }
     command = [sys.executable, "-m", "langgraph_cli", "dev", "--port", str(port),
-               "--no-browser", "--no-reload", "--allow-blocking"]  # fmt: skip
+               "--no-browser", "--no-reload"]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -105,6 +109,6 @@ def test_langgraph_dev_runs_turns_on_the_redis_checkpointer(studio: str, redis_u
         assert "Casa Aurora" in values["outbound"][0]["body"]
         second = client.post(url, json={"assistant_id": "conversation", "input": _turn("ok", "m2")})
         assert second.json()["session"]["version"] == 2
-        assert second.json()["decision"]["method"] == "sticky"
+        assert second.json()["understanding"]["method"] == "sticky"
     keys = redis.Redis.from_url(redis_url).keys(f"checkpoint*{thread_id}*")
     assert keys, "the dev server did not store the session in Redis"

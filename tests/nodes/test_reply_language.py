@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nodes.turn.load import choose_language
+from nodes.language import choose_language
 
 
 @pytest.mark.parametrize(

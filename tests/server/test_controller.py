@@ -94,7 +94,7 @@ async def test_a_turn_commits_version_one_and_replies(
         turn("wamid.1", "my package never arrived")
     )
     assert (result.status, result.lane, result.state_version) == ("completed", "support", 1)
-    assert result.messages and result.decision is not None
+    assert result.messages and result.understanding is not None
     assert (await committed_state(saver))["version"] == 1
     assert await redis_client.hget(session_key(TENANT, WA), "version") == b"1"  # type: ignore[misc]
 

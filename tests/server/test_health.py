@@ -1,44 +1,161 @@
+"""Liveness (`/healthz`) and readiness (`/readyz`), on the real embedded Redis."""
+
 from __future__ import annotations
+
+import asyncio
+import socket
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
+from webhook_support import running_app
 
 from server.app import create_app
+from server.jobs import orchestrate
+from server.redis_modules import RedisModulesMissing, missing_modules, redact_url
+from server.resources import open_resources
+from server.settings import get_settings
+
+MODULELESS_REDIS = "redis://127.0.0.1:6379/0"
+"""A Redis 7 without modules this development machine has (a fresh machine has none)."""
 
 
-async def test_healthz_reports_redis_modules_and_database(
+def _moduleless_redis_or_skip() -> str:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        if sock.connect_ex(("127.0.0.1", 6379)) != 0:
+            pytest.skip("no Redis on 127.0.0.1:6379 to play a Redis without modules")
+    return MODULELESS_REDIS
+
+
+async def _moduleless_or_skip() -> str:
+    url = _moduleless_redis_or_skip()
+    client = aioredis.Redis.from_url(url)
+    try:
+        missing = await missing_modules(client)
+    finally:
+        await client.aclose()
+    if not missing:
+        pytest.skip("the Redis on 127.0.0.1:6379 has the modules; it cannot play one without")
+    return url
+
+
+async def test_healthz_says_only_that_the_process_is_alive(
     redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    app = create_app()
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            response = await client.get("/healthz")
+    async with running_app(monkeypatch, redis_url) as (client, app):
+        await app.state.resources.redis.aclose()  # even with Redis gone: alive
+        response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_reports_redis_with_modules_and_the_database(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_app(monkeypatch, redis_url) as (client, _app):
+        response = await client.get("/readyz")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok"
-    assert {"ReJSON", "search"} <= set(body["redis"]["modules"])
-    assert body["database"] == {
-        "status": "ok",
-        "dialect": "sqlite",
-        "latency_ms": body["database"]["latency_ms"],
-    }
+    assert body["status"] == "ready"
+    assert body["checks"]["redis"]["status"] == "ok"
+    assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["database"]["dialect"] == "sqlite"
+    assert "router" not in body["checks"]  # no in-process worker: nothing to wait for
 
 
-async def test_healthz_is_503_when_redis_is_gone(
+async def test_readyz_is_503_when_redis_is_gone(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_app(monkeypatch, redis_url) as (client, app):
+        await app.state.resources.redis.aclose()
+        app.state.resources.redis = aioredis.Redis.from_url(
+            "redis://127.0.0.1:1/0", socket_connect_timeout=0.2
+        )
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["redis"]["status"] == "error"
+    assert response.json()["checks"]["database"]["status"] == "ok"
+
+
+async def test_readyz_is_503_against_a_redis_without_the_modules(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server behind the URL changed (a failover to a plain Redis): not ready."""
+    moduleless = await _moduleless_or_skip()
+    async with running_app(monkeypatch, redis_url) as (client, app):
+        await app.state.resources.redis.aclose()
+        app.state.resources.redis = aioredis.Redis.from_url(moduleless)
+        response = await client.get("/readyz")
+        await app.state.resources.redis.aclose()
+    assert response.status_code == 503
+    redis_check = response.json()["checks"]["redis"]
+    assert redis_check["status"] == "error"
+    assert "RedisJSON" in redis_check["error"] and "RediSearch" in redis_check["error"]
+
+
+async def test_a_redis_without_the_modules_stops_the_start_with_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    moduleless = await _moduleless_or_skip()
+    monkeypatch.setenv("REDIS_URL", moduleless)
+    get_settings.cache_clear()
+    with pytest.raises(RedisModulesMissing) as caught:
+        async with open_resources(get_settings()):
+            pytest.fail("resources opened on a Redis without the modules")
+    message = str(caught.value)
+    assert "lacks RedisJSON and RediSearch" in message
+    assert "redis:8" in message and "redis-stack-server" in message
+    assert "unset REDIS_URL" in message
+
+
+def test_a_redis_password_never_reaches_the_message() -> None:
+    assert redact_url("redis://:s3cret@db:6380/0") == "redis://:***@db:6380/0"
+    assert redact_url("redis://app:s3cret@db/1") == "redis://app:***@db/1"
+    assert "s3cret" not in str(RedisModulesMissing("redis://:s3cret@db:6380/0", ["RedisJSON"]))
+
+
+async def test_readyz_waits_for_the_router_and_the_controller(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the in-process worker, `/readyz` is 503 until the controller is built."""
+    release = asyncio.Event()
+    real = orchestrate.make_controller
+
+    async def slow_controller(resources):  # type: ignore[no-untyped-def]
+        await release.wait()
+        return await real(resources)
+
+    monkeypatch.setattr(orchestrate, "make_controller", slow_controller)
+    async with running_app(
+        monkeypatch, redis_url, run_worker=True, ENABLE_ORCHESTRATION="true"
+    ) as (client, _app):
+        waiting = await client.get("/readyz")
+        release.set()
+        ready = None
+        for _ in range(600):  # the controller's build, then the worker records it
+            ready = await client.get("/readyz")
+            if ready.status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+    assert waiting.status_code == 503
+    assert waiting.json()["checks"]["controller"]["status"] == "waiting"
+    assert ready is not None and ready.status_code == 200, ready.json() if ready else None
+    assert ready.json()["checks"]["router"] == {"status": "ok"}
+    assert ready.json()["checks"]["controller"] == {"status": "ok"}
+    assert orchestrate.router_ready()
+
+
+async def test_create_app_without_a_worker_has_no_worker_checks(
     redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("ENABLE_ORCHESTRATION", "true")
+    get_settings.cache_clear()
     app = create_app()
     async with app.router.lifespan_context(app):
-        await app.state.resources.redis.aclose()
-        app.state.resources.redis = type(app.state.resources.redis).from_url(
-            "redis://127.0.0.1:1/0", socket_connect_timeout=0.2
-        )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            response = await client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["redis"]["status"] == "error"
-    assert response.json()["database"]["status"] == "ok"
+            response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert set(response.json()["checks"]) == {"redis", "database"}

@@ -84,3 +84,22 @@ async def test_migrations_apply_on_postgresql(postgres_url: str) -> None:
     tables, columns = await _tables_and_columns(postgres_url)
     assert {"wa_messages", "alembic_version"} <= tables
     assert columns >= EXPECTED_COLUMNS
+
+
+def test_head_read_from_the_files_is_alembics_head() -> None:
+    """`migrate()` skips Alembic when the store is at this head: it must be Alembic's."""
+    from alembic.script import ScriptDirectory
+
+    from server.store.db import alembic_config, head_revisions
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite:///unused.db"))
+    assert head_revisions() == set(script.get_heads())
+
+
+async def test_a_store_at_head_is_recognised_and_an_older_one_upgraded(tmp_path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/store.db"
+    await migrate(url, "0001")
+    await migrate(url)  # not at head: Alembic upgrades it
+    tables, _ = await _tables_and_columns(url)
+    assert "wa_status_events" in tables
+    await migrate(url)  # at head: nothing to do

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
+import sqlite3
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 import redis.exceptions
-import sqlalchemy.exc
 from fastapi import FastAPI
 from webhook_support import (
     WEBHOOKS_DIR,
@@ -18,12 +19,13 @@ from webhook_support import (
     meta_bytes,
     mutate_payload,
     post_webhook,
+    resources_of,
     running_app,
     signed_headers,
     stored_rows,
 )
 
-from server.store import repository
+import server.jobs
 from server.whatsapp.signature import sign
 
 URL = "/webhooks/whatsapp"
@@ -169,23 +171,31 @@ async def test_every_fixture_is_acknowledged_and_every_message_stored(app_client
     assert partial[0].message_type == "interactive" and partial[0].text is None
 
 
-async def test_store_unavailable_is_503_so_meta_retries(app_client, monkeypatch) -> None:
-    client, _ = app_client
-
-    async def broken(*args: object, **kwargs: object) -> bool:
-        raise sqlalchemy.exc.OperationalError("INSERT", {}, Exception("database is locked"))
-
-    monkeypatch.setattr(repository, "store_inbound", broken)
+async def test_store_unavailable_is_503_so_meta_retries(app_client) -> None:
+    """Another process holds SQLite's write lock past the store's deadline: 503, and the
+    message is stored once the lock is free (Meta's retry then finds it)."""
+    client, app = app_client
+    resources = resources_of(app)
+    assert resources.intake is not None
+    resources.intake.timeout_s = 0.3
+    path = resources.settings.sqlalchemy_url.split("///", 1)[1]
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # the database's only write lock
+        response = await post_webhook(client, load_payload("text"))
+        assert response.status_code == 503
+        assert await stored_rows(app) == []
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
     response = await post_webhook(client, load_payload("text"))
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert [row.wamid for row in await stored_rows(app)] == ["wamid.TEXT1"]
 
 
 async def test_queue_unavailable_still_200_and_the_message_is_recovered(
     app_client, monkeypatch
 ) -> None:
-    from arq.connections import ArqRedis
-    from webhook_support import job_ctx
-
     from server.jobs.process import recover_pending
 
     client, app = app_client
@@ -194,7 +204,7 @@ async def test_queue_unavailable_still_200_and_the_message_is_recovered(
         raise redis.exceptions.ConnectionError("Redis is down")
 
     with monkeypatch.context() as patch:
-        patch.setattr(ArqRedis, "enqueue_job", down)
+        patch.setattr(server.jobs, "enqueue_many", down)
         response = await post_webhook(client, load_payload("text"))
     assert response.status_code == 200  # stored: acknowledging loses nothing
     ctx = job_ctx(app)
@@ -203,6 +213,26 @@ async def test_queue_unavailable_still_200_and_the_message_is_recovered(
     jobs = await ctx["redis"].queued_jobs()
     assert [(job.function, job.args) for job in jobs] == [("process_message", ("wamid.TEXT1",))]
     assert await ctx["redis"].exists("arq:job:process:wamid.TEXT1")
+
+
+async def test_concurrent_posts_share_commits_and_each_waits_for_its_own(app_client) -> None:
+    """40 POSTs at once: every one answered 200 only with its row stored and its job
+    queued, in fewer transactions than requests (group commit)."""
+    client, app = app_client
+    intake = resources_of(app).intake
+    assert intake is not None
+    batches_before = intake.batches
+    payloads = []
+    for index in range(40):
+        payload = load_payload("text")
+        payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = f"wamid.G{index}"
+        payloads.append(payload)
+    responses = await asyncio.gather(*(post_webhook(client, p) for p in payloads))
+    assert [r.status_code for r in responses] == [200] * 40
+    assert {row.wamid for row in await stored_rows(app)} == {f"wamid.G{i}" for i in range(40)}
+    jobs = await job_ctx(app)["redis"].queued_jobs()
+    assert sorted(job.args[0] for job in jobs) == sorted(f"wamid.G{i}" for i in range(40))
+    assert intake.batches - batches_before < 40
 
 
 async def test_duplicate_deliveries_enqueue_one_job_and_store_one_row(app_client) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from graph_support import Conversation, context, scripted_router, texts
+from desk_support import MemoryDesk
+from graph_support import TENANT, WA_ID, Conversation, context, scripted_router, texts, understand
 
 from graph.messages import ButtonsMessage
 from nodes.i18n import TEXTS
-from nodes.lanes.support import categorize, ticket_number
+from nodes.lanes.support import category_of, ticket_number
 
 PROBLEM = {
     "en": "my package never arrived",
@@ -20,11 +21,16 @@ HUMAN = {
     "es": "quiero hablar con una persona",
     "pt": "quero falar com uma pessoa",
 }
-HUMAN_ACK = {"en": "asked a person", "es": "pedí que una persona", "pt": "pedi para uma pessoa"}
+HUMAN_ACK = {
+    "en": "passed this chat to our team",
+    "es": "Pasé este chat a nuestro equipo",
+    "pt": "Passei esta conversa para a nossa equipe",
+}
 
 
-def helpdesk(*messages: str) -> Conversation:
-    return Conversation(context(scripted_router({m: ("support", 0.95) for m in messages})))
+def helpdesk(*messages: str, desk: MemoryDesk | None = None) -> Conversation:
+    router = scripted_router({m: ("support", 0.95) for m in messages})
+    return Conversation(context(router, desk=desk or MemoryDesk()))
 
 
 @pytest.mark.parametrize("lang", ["en", "es", "pt"])
@@ -42,14 +48,43 @@ async def test_a_problem_becomes_a_ticket_and_a_human_is_offered(lang: str) -> N
 
 
 @pytest.mark.parametrize("lang", ["en", "es", "pt"])
-async def test_asking_for_a_human_sets_the_handoff_and_logs_it(
-    lang: str, caplog: pytest.LogCaptureFixture
+async def test_asking_for_a_human_asks_the_desk_and_says_when_the_team_is_on_duty(
+    lang: str,
 ) -> None:
-    caplog.set_level("WARNING", logger="nodes.lanes.support")
-    result = await helpdesk(HUMAN[lang]).send(HUMAN[lang])
+    desk = MemoryDesk()
+    result = await helpdesk(HUMAN[lang], desk=desk).send(HUMAN[lang], msg_id="wamid.ask")
     assert HUMAN_ACK[lang] in texts(result)
+    assert "18:00" in texts(result)  # Monday noon: the demo team is on duty until 18:00
     assert result["session"]["support"]["handoff"] == "requested"
-    assert [r.getMessage() for r in caplog.records] == ["support.human_requested"]
+    [request] = desk.requests
+    assert (request.msg_id, request.language) == ("wamid.ask", lang)
+    assert (await desk.handoff_view(TENANT, WA_ID)).state == "requested"
+
+
+@pytest.mark.parametrize(
+    ("lang", "back"),
+    [("en", "back on Monday at 09:00"), ("es", "vuelven el lunes a las 09:00"),
+     ("pt", "voltam na segunda às 09:00")],
+)  # fmt: skip
+async def test_outside_team_hours_the_customer_is_told_when_they_are_back(
+    lang: str, back: str
+) -> None:
+    chat = helpdesk(HUMAN[lang])
+    chat.advance(days=5)  # Saturday noon: the demo team does not work on weekends
+    result = await chat.send(HUMAN[lang])
+    assert back in texts(result).replace("back Monday", "back on Monday")
+
+
+@pytest.mark.parametrize(
+    ("lang", "says"),
+    [("en", "can't bring a person"), ("es", "no puedo traer a una persona"),
+     ("pt", "não consigo chamar uma pessoa")],
+)  # fmt: skip
+async def test_without_a_desk_no_person_is_promised(lang: str, says: str) -> None:
+    chat = Conversation(context(scripted_router({HUMAN[lang]: ("support", 0.95)})))
+    result = await chat.send(HUMAN[lang])
+    assert says in texts(result)
+    assert result["session"]["support"]["handoff"] == "none"
 
 
 async def test_yes_to_the_offer_requests_a_human_and_marks_the_ticket() -> None:
@@ -77,7 +112,8 @@ async def test_a_retried_message_does_not_open_a_second_ticket() -> None:
 
 
 async def test_a_follow_up_is_added_to_the_open_ticket_not_a_new_one() -> None:
-    chat = helpdesk("my package never arrived")
+    desk = MemoryDesk()
+    chat = helpdesk("my package never arrived", desk=desk)
     await chat.send("my package never arrived")
     await chat.send("No, thanks", choice_id="support:no_human")
     thanks = await chat.send("ok, thanks")
@@ -85,6 +121,8 @@ async def test_a_follow_up_is_added_to_the_open_ticket_not_a_new_one() -> None:
     result = await chat.send("the second one")
     assert "added that to ticket" in texts(result)
     assert len(result["session"]["support"]["open_tickets"]) == 1
+    [number] = desk.attached
+    assert desk.attached[number] == ["the second one"]
 
 
 @pytest.mark.parametrize(
@@ -93,8 +131,9 @@ async def test_a_follow_up_is_added_to_the_open_ticket_not_a_new_one() -> None:
      ("não consigo entrar na minha conta", "account"), ("quero um reembolso", "refund"),
      ("where's my package, it's late", "delivery"), ("hmm", "other")],
 )  # fmt: skip
-def test_ticket_categories(text: str, category: str) -> None:
-    assert categorize(text) == category
+async def test_ticket_categories_follow_the_understood_intent(text: str, category: str) -> None:
+    understanding = await understand(text, lane="support")
+    assert category_of(understanding.intent) == category
 
 
 def test_every_button_title_fits_whatsapps_20_characters() -> None:

@@ -106,7 +106,7 @@ def test_training_needs_more_than_one_lane() -> None:
 def test_intent_comes_from_the_predicted_lane(classifier: OfflineClassifier) -> None:
     prediction = classifier.predict("where is my order #5521?")
     assert prediction.lane == "commerce"
-    assert prediction.intent == "track_order"
+    assert prediction.intent == "order_status"
 
 
 def test_normalization_keeps_meaning_and_drops_surface_noise() -> None:

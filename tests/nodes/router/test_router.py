@@ -6,9 +6,10 @@ import pytest
 import respx
 from graph_support import LLM_BASE_URL, ScriptedClassifier, chat_model, completion, route_json
 
+from nodes.entities import extract_entities
 from nodes.registry import LaneSpec, default_registry
 from nodes.router import RouterConfig, build_router
-from nodes.router.followups import is_followup
+from nodes.router.acts import dialogue_act
 from nodes.router.llm import render_router_prompt
 
 CONFIG = RouterConfig(min_confidence=0.5, min_margin=0.1, sticky_margin=0.3)
@@ -83,17 +84,21 @@ async def test_an_unsure_message_in_a_sticky_lane_stays_instead_of_clarifying() 
     assert decision.lane == "commerce" and decision.method != "clarify"
 
 
-def test_followup_detection_is_strict_about_length_and_words() -> None:
-    assert is_followup("the second one") and is_followup("#3") and is_followup("ok!")
-    assert not is_followup("my package never arrived")
-    assert not is_followup("what time do you close")
-    assert not is_followup("")
+def act(text: str) -> str | None:
+    return dialogue_act(text, extract_entities(text))
+
+
+def test_dialogue_act_detection_is_strict_about_length_and_words() -> None:
+    assert (act("the second one"), act("#3"), act("ok!")) == ("select", "select", "affirm")
+    assert act("my package never arrived") is None
+    assert act("what time do you close") is None
+    assert act("") is None
 
 
 async def test_a_lane_keyword_routes_directly() -> None:
     extra = LaneSpec(
         name="reservations",
-        build=default_registry().get("info").build,
+        handlers=default_registry().get("info").handlers,
         description="Table reservations.",
         labels={"en": "Reservations"},
         keywords=("reservation", "reserva", "book a table"),
@@ -115,7 +120,7 @@ async def test_llm_and_hybrid_without_a_chat_model_run_offline() -> None:
 @respx.mock(base_url=LLM_BASE_URL, assert_all_called=False)
 async def test_hybrid_asks_the_llm_only_when_the_offline_router_is_unsure(respx_mock) -> None:
     api = respx_mock.post("/chat/completions").mock(
-        return_value=completion(route_json("support", 0.92, "refund_request"))
+        return_value=completion(route_json("support", 0.92, "refund"))
     )
     router, _ = router_with(
         {"sure": ("info", 0.95), "unsure": ("info", 0.4)}, mode="hybrid", llm=chat_model()
@@ -124,7 +129,7 @@ async def test_hybrid_asks_the_llm_only_when_the_offline_router_is_unsure(respx_
     assert confident.method == "offline" and api.call_count == 0
     decision = await router.route("unsure")
     assert api.call_count == 1
-    assert (decision.lane, decision.intent, decision.method) == ("support", "refund_request", "llm")
+    assert (decision.lane, decision.intent, decision.method) == ("support", "refund", "llm")
     assert decision.confidence == pytest.approx(0.92)
     assert decision.prompt_hash == render_router_prompt(list(default_registry())).short_hash
 

@@ -130,7 +130,7 @@ class DuplicateController(FakeController):
     async def handle_turn(self, turn: InboundTurn) -> Any:
         self.turns.append(turn)
         return SimpleNamespace(
-            status="duplicate", lane=None, messages=[], state_version=None, decision=None
+            status="duplicate", lane=None, messages=[], state_version=None, understanding=None
         )
 
 

@@ -157,7 +157,7 @@ async def test_mark_read_is_best_effort(app_client) -> None:  # type: ignore[no-
             assert await mark_read_best_effort(ctx, PHONE_ID, "wamid.IN1") is False
 
 
-async def test_healthz_shows_the_send_counters_and_the_last_alert(app_client) -> None:  # type: ignore[no-untyped-def]
+async def test_readyz_shows_the_send_counters_and_the_last_alert(app_client) -> None:  # type: ignore[no-untyped-def]
     client, app = app_client
     resources = resources_of(app)
     row = await add_reply(resources)
@@ -165,7 +165,7 @@ async def test_healthz_shows_the_send_counters_and_the_last_alert(app_client) ->
         mock.post(URL).mock(return_value=meta_error(190, 401, "Invalid OAuth access token"))
         async with job_context(resources) as ctx:
             assert await send_message(ctx, row.id) == "failed"
-    sending = (await client.get("/healthz")).json()["sending"]
+    sending = (await client.get("/readyz")).json()["sending"]
     assert sending["mode"] == "send"
     assert sending["counters"]["alert:190"] == 1
     assert sending["last_alert"]["code"] == 190

@@ -1,0 +1,86 @@
+"""Dialogue acts: short replies to what the bot just said ("yes", "no", "2", "la azul",
+"it's order 1234", "ok", "thx", "👍"). They carry no lane of their own: while a lane holds
+the conversation they belong to it (see `nodes/taxonomy.py`, `DIALOGUE_ACTS`).
+
+Measured on the conversation eval, acknowledgements ("ok ya quedó?", "perfeito", "thx")
+were the largest group of follow-ups the classifier sent out of the sticky lane to `info`.
+"""
+
+from __future__ import annotations
+
+from graph.understanding import Entities
+from nodes.text import fold, tokens
+
+ACK_WORDS = frozenset(
+    """
+    ok okay okey oki okk k kk yes yep yeah yup ya sure alright fine great cool nice awesome
+    perfect got it done wait ill i ll will
+    si sip sipi claro dale vale bueno buenisimo listo perfecto genial excelente quedo espero
+    entendido entiendo
+    sim pode ser beleza blz isso certo otimo perfeito show top joia massa foi ja vou aguardar
+    aguardo entendi combinado tranquilo
+    no nope nao not
+    """.split()  # noqa: SIM905
+)
+"""Acknowledgements and yes/no: a reply to what the lane just said."""
+
+THANKS_WORDS = frozenset(
+    """
+    thanks thank you ty thx tks gracias grcias grax muchas obrigado obrigada obg brigado valeu
+    vlw
+    """.split()  # noqa: SIM905
+)
+
+REFERENCE_WORDS = frozenset(
+    """
+    please that this one ones the a first second third last other another more quero
+    ese esa este esta el la uno una primero primera segundo segunda tercero tercera ultimo
+    ultima otro otra mas esse essa o um uma primeiro terceiro
+    blue red green black white azul rojo roja verde negro negra blanco blanca vermelho
+    vermelha preto preta branco branca
+    """.split()  # noqa: SIM905
+)
+"""Pointing at something the lane showed: "the second one", "la azul", "o primeiro"."""
+
+ORDER_FILLER = frozenset(
+    """
+    it its s is it's was that my the order number no nr id ref reference
+    es era el mi pedido numero orden de la compra
+    e o do da meu minha pedido numero encomenda foi
+    """.split()  # noqa: SIM905
+)
+"""Words around an order number in a reply that gives only the number ("era do pedido 1234")."""
+
+MAX_ACT_WORDS = 5
+ACT_WORDS = ACK_WORDS | THANKS_WORDS | REFERENCE_WORDS
+
+
+def _is_number(word: str) -> bool:
+    return word.isdigit() and len(word) <= 2
+
+
+def _only_gives(words: list[str], order_number: str) -> bool:
+    """Nothing but the order number and filler ("it's order 1234", "era do pedido 1234")."""
+    number = order_number.lower()
+    return all(w in ORDER_FILLER or w.isdigit() or w in number for w in words)
+
+
+def dialogue_act(text: str, entities: Entities) -> str | None:
+    """`affirm`, `deny`, `select`, `provide_info` or `thanks` for a short reply; else None."""
+    words = tokens(text)
+    if not words:
+        return "affirm" if fold(text).strip() else None  # an emoji alone ("👍")
+    if entities.order_number and _only_gives(words, entities.order_number):
+        return "provide_info"
+    if len(words) > MAX_ACT_WORDS or not all(w in ACT_WORDS or _is_number(w) for w in words):
+        return None
+    points = entities.position is not None or (set(words) & REFERENCE_WORDS) - {"please", "quero"}
+    if points and entities.affirmation is None:
+        return "select"
+    if entities.affirmation == "no":
+        return "deny"
+    if entities.affirmation == "yes":
+        return "affirm"
+    if set(words) & THANKS_WORDS:
+        return "thanks"
+    return "affirm"

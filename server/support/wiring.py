@@ -1,0 +1,12 @@
+"""Builds the support desk with the hooks the settings enable (agents' webhook, Chatwoot)."""
+
+from __future__ import annotations
+
+from server.resources import Resources
+from server.support.desk import SqlDesk
+from server.support.notify import enqueue_notify
+
+
+def build_desk(resources: Resources) -> SqlDesk:
+    """The desk the worker's graph uses; hooks run after a request or a muted message."""
+    return SqlDesk(resources, after_request=[enqueue_notify])

@@ -1,0 +1,199 @@
+"""`/metrics` after real turns: signed webhooks -> real worker -> real controller -> scrape.
+
+Counters are process-wide, so each test reads the page before and after and checks the
+difference.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+from graph_support import LLM_BASE_URL, completion, route_json
+from prometheus_client.parser import text_string_to_metric_families
+from webhook_support import meta_bytes, post_webhook, running_app
+
+from server import metrics
+from server.chat_payloads import ChatUser, reply_payload, text_payload
+from server.llm import build_chat_model
+from server.settings import get_settings
+from server.whatsapp import metrics as send_counters
+from server.worker import build_worker
+
+REPO = Path(__file__).resolve().parents[2]
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def parse(page: str) -> Samples:
+    samples: Samples = {}
+    for family in text_string_to_metric_families(page):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return samples
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    """The sum of `name` over the series matching `labels` (0 when none exists yet)."""
+    wanted = set(labels.items())
+    return sum(v for (n, lbls), v in samples.items() if n == name and wanted <= lbls)
+
+
+def delta(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
+async def scrape(client: httpx.AsyncClient) -> Samples:
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return parse(response.text)
+
+
+async def drain(app) -> None:  # type: ignore[no-untyped-def]
+    worker = build_worker(app.state.resources, burst=True, handle_signals=False)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+
+
+def _tap(user: ChatUser, wamid: str, lane: str) -> dict[str, object]:
+    return reply_payload(
+        user, wamid, kind="button", choice_id=f"lane:{lane}", title=lane, replying_to="wamid.X"
+    )
+
+
+async def test_turns_through_the_webhook_move_the_counters_and_histograms(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    ana, bia, caio = (ChatUser(wa_id=f"55119000000{i}", name=n) for i, n in enumerate("ABC"))
+    async with running_app(monkeypatch, redis_url, ENABLE_ORCHESTRATION="true") as (client, app):
+        before = await scrape(client)
+        tap_commerce = _tap(ana, "wamid.M1", "commerce")
+        assert (await post_webhook(client, tap_commerce)).status_code == 200
+        assert (await post_webhook(client, tap_commerce)).status_code == 200  # Meta's duplicate
+        assert (await post_webhook(client, _tap(bia, "wamid.M2", "info"))).status_code == 200
+        text = text_payload(caio, "wamid.M3", "my order arrived damaged, the mug is broken")
+        assert (await post_webhook(client, text)).status_code == 200
+        forged = await client.post(
+            "/webhooks/whatsapp",
+            content=meta_bytes(text),
+            headers={"X-Hub-Signature-256": "sha256=" + "0" * 64},
+        )
+        assert forged.status_code == 403
+        with caplog.at_level(logging.INFO, logger="nodes.turn.route"):
+            await drain(app)
+        after = await scrape(client)
+
+    decided = [r.fields for r in caplog.records if r.getMessage() == "router.decision"]
+    text_turn = next(f for f in decided if f["msg_id"] == "wamid.M3")
+
+    assert delta(before, after, "convo_webhook_requests_total", outcome="accepted") == 4
+    assert delta(before, after, "convo_webhook_requests_total", outcome="bad_signature") == 1
+    assert delta(before, after, "convo_webhook_ack_seconds_count") == 5
+    assert delta(before, after, "convo_webhook_ack_seconds_bucket", le="+Inf") == 5
+    assert delta(before, after, "convo_webhook_items_total", kind="message") == 4
+
+    assert delta(before, after, "convo_turns_total") == 3
+    assert delta(before, after, "convo_turns_total", lane="commerce", method="choice") == 1
+    assert delta(before, after, "convo_turns_total", lane="info", intent="select") == 1
+    assert (
+        delta(
+            before,
+            after,
+            "convo_turns_total",
+            intent=str(text_turn["intent"]),
+            method=str(text_turn["method"]),
+        )
+        == 1
+    )
+    assert delta(before, after, "convo_turn_results_total", result="completed") == 3
+    assert delta(before, after, "convo_turn_seconds_count") == 3
+    assert delta(before, after, "convo_turn_seconds_sum") > 0
+    assert delta(before, after, "convo_session_lock_acquisitions_total", contended="no") == 3
+    assert delta(before, after, "convo_session_lock_wait_seconds_count") == 3
+    assert delta(before, after, "convo_job_runs_total", job="process", attempt="first") == 3
+    assert delta(before, after, "convo_job_runs_total", job="orchestrate", attempt="first") == 3
+    assert value(after, "convo_queue_jobs", state="ready") == 0
+
+
+async def test_sends_are_counted_by_result_and_graph_api_error_code(redis_client) -> None:  # type: ignore[no-untyped-def]
+    before = parse(metrics.render()[0].decode())
+    await send_counters.count(redis_client, "sent")
+    await send_counters.count(redis_client, "error:131047")
+    await send_counters.count(redis_client, "failed")
+    after = parse(metrics.render()[0].decode())
+    assert delta(before, after, "convo_sends_total", result="sent") == 1
+    assert delta(before, after, "convo_sends_total", result="failed") == 1
+    assert delta(before, after, "convo_send_errors_total", code="131047") == 1
+
+
+@respx.mock(base_url=LLM_BASE_URL)
+async def test_llm_calls_are_counted_by_outcome_with_latency(
+    respx_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", LLM_BASE_URL)
+    get_settings.cache_clear()
+    model = build_chat_model(get_settings())
+    assert model is not None
+    respx_mock.post("/chat/completions").mock(
+        side_effect=[
+            completion(route_json("support")),
+            httpx.Response(503, json={"error": {"message": "overloaded"}}),
+        ]
+    )
+    before = parse(metrics.render()[0].decode())
+    await model.ainvoke("hello")
+    with pytest.raises(Exception, match="overloaded"):
+        await model.ainvoke("hello")
+    after = parse(metrics.render()[0].decode())
+    assert delta(before, after, "convo_llm_calls_total", purpose="direct", outcome="ok") == 1
+    assert (
+        delta(before, after, "convo_llm_calls_total", purpose="direct", outcome="server_error") == 1
+    )
+    assert delta(before, after, "convo_llm_call_seconds_count", purpose="direct") == 2
+
+
+def test_a_turn_with_an_llm_fallback_counts_the_reason() -> None:
+    before = parse(metrics.render()[0].decode())
+    metrics.record_turn(
+        lane="support", intent="late", method="fallback", seconds=0.2, fallback_reason="timeout"
+    )
+    after = parse(metrics.render()[0].decode())
+    assert delta(before, after, "convo_llm_fallbacks_total", reason="timeout") == 1
+
+
+_CHILD = """
+import sys
+from server import metrics
+metrics.record_webhook("accepted", 0.004)
+metrics.record_turn(lane="info", intent="hours", method="offline", seconds=0.05)
+if sys.argv[1] == "collect":
+    sys.stdout.write(metrics.render()[0].decode())
+"""
+
+
+def test_processes_sharing_the_multiprocess_dir_are_added_up(tmp_path: Path) -> None:
+    """Two processes record (a web app and a worker, say); a third renders both."""
+    env: Mapping[str, str] = {**os.environ, metrics.MULTIPROC_ENV: str(tmp_path)}
+    for role in ("web", "worker"):
+        subprocess.run([sys.executable, "-c", _CHILD, role], cwd=REPO, env=env, check=True)
+    page = subprocess.run(
+        [sys.executable, "-c", _CHILD, "collect"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    samples = parse(page)
+    assert value(samples, "convo_webhook_requests_total", outcome="accepted") == 3
+    assert value(samples, "convo_turns_total", lane="info", intent="hours") == 3
+    assert value(samples, "convo_webhook_ack_seconds_count") == 3
