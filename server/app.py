@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from server.dev import dev_token_path, prepare_dev_token
 from server.health import Readiness, check_readiness
 from server.logging import configure_logging, get_logger
 from server.resources import Resources, open_resources
@@ -53,16 +54,22 @@ def create_app(
             app.state.resources = resources
             worker_task = None
             if run_worker:
-                from server.worker import build_worker, worker_readiness
+                from server.worker import WorkerSupervisor, worker_readiness
 
-                worker = build_worker(resources, handle_signals=False)
-                worker_task = asyncio.create_task(worker.async_run(), name="arq-worker")
-                worker_readiness(worker, app.state.readiness, settings)
+                supervisor = WorkerSupervisor(resources, handle_signals=False)
+                worker_task = asyncio.create_task(supervisor.run(), name="arq-worker")
+                worker_readiness(supervisor, app.state.readiness, settings)
+            app.state.dev_token = prepare_dev_token(settings)
             if public_url and settings.environment == "development":
                 from server.agents.devlink import dev_inbox_link
 
                 link = await dev_inbox_link(resources, public_url)
                 print(f"agent inbox (development, signed in as Ana): {link}", flush=True)
+                print(
+                    f"development token for /dev/outbox (`convo chat` reads it from "
+                    f"{dev_token_path(settings)}): {app.state.dev_token}",
+                    flush=True,
+                )
             log.info(
                 "server.started",
                 orchestration=settings.enable_orchestration,
@@ -73,10 +80,17 @@ def create_app(
                 yield
             finally:
                 if worker_task is not None:
-                    await _stop(worker_task)
-                    await worker.close()
+                    await _stop(worker_task)  # the supervisor closes its worker
 
-    app = FastAPI(title="convo", summary="WhatsApp conversation orchestrator", lifespan=lifespan)
+    docs = get_settings().api_docs_enabled  # off in production unless API_DOCS=true
+    app = FastAPI(
+        title="convo",
+        summary="WhatsApp conversation orchestrator",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.readiness = Readiness()
 
     @app.get("/healthz")

@@ -144,6 +144,12 @@ class ChatSession:
             raise ChatError(
                 "the server is not in development mode: run it with CONVO_ENV=development"
             )
+        if response.status_code == 403:
+            raise ChatError(
+                "the server wants its development token: run `convo chat` with the same "
+                "CONVO_DATA_DIR as the server (it writes dev-token there), or set "
+                "CONVO_DEV_TOKEN to the token it printed"
+            )
         response.raise_for_status()
         return OutboxPage.model_validate(response.json())
 
@@ -247,11 +253,20 @@ async def run_interactive(session: ChatSession, console: Console) -> int:
 
 
 async def chat(
-    url: str, *, app_secret: str, user: ChatUser, say: list[str] | None, timeout_s: float
+    url: str,
+    *,
+    app_secret: str,
+    user: ChatUser,
+    say: list[str] | None,
+    timeout_s: float,
+    dev_token: str | None = None,
 ) -> int:
     """The `convo chat` command; the exit code."""
+    from server.dev import DEV_TOKEN_HEADER
+
     console = Console(highlight=False)
-    async with httpx.AsyncClient(base_url=url, timeout=30.0) as http:
+    headers = {DEV_TOKEN_HEADER: dev_token} if dev_token else {}
+    async with httpx.AsyncClient(base_url=url, timeout=30.0, headers=headers) as http:
         session = ChatSession(http, app_secret=app_secret, user=user, timeout_s=timeout_s)
         try:
             if say:

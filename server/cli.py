@@ -57,17 +57,26 @@ async def _serve(host: str, port: int) -> None:
 
 async def _worker() -> None:
     from server.resources import open_resources
-    from server.worker import build_worker
+    from server.worker import WorkerSupervisor
 
     async with open_resources(get_settings()) as resources:
-        # arq's own handlers: SIGINT/SIGTERM finish running jobs, then stop.
-        worker = build_worker(resources, handle_signals=True)
-        log.info("worker.started", functions=len(worker.functions))
-        try:
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker.async_run()
-        finally:
-            await worker.close()
+        # arq's own handlers: SIGINT/SIGTERM stop the worker; the supervisor restarts a
+        # worker that died (Redis away) with a backoff, and returns after a signal.
+        supervisor = WorkerSupervisor(resources, handle_signals=True)
+        log.info("worker.started")
+        with contextlib.suppress(asyncio.CancelledError):
+            await supervisor.run()
+
+
+async def _retry_failed(settings: Settings) -> int:
+    from server.jobs import job_queue
+    from server.jobs.process import retry_failed
+    from server.resources import open_resources
+
+    async with open_resources(settings) as resources:
+        count = await retry_failed(resources, job_queue(resources.redis))
+    print(f"re-enqueued {count} failed turn(s); a running `convo worker` answers them")
+    return 0
 
 
 def run_async(coroutine: Coroutine[Any, Any, None]) -> None:
@@ -88,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("worker", help="the job worker alone (production)")
+    commands.add_parser(
+        "retry-failed", help="run every turn marked turn_failed again (after a fix)"
+    )
     add_agent_parser(commands)
     add_eval_parser(commands)
     add_chat_parser(commands)
@@ -160,8 +172,17 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
     user = ChatUser(wa_id=args.wa_id, name=args.name)
     secret = settings.whatsapp_app_secret.get_secret_value()
+    from server.dev import read_dev_token
+
     return asyncio.run(
-        chat(args.url, app_secret=secret, user=user, say=args.say, timeout_s=args.timeout)
+        chat(
+            args.url,
+            app_secret=secret,
+            user=user,
+            say=args.say,
+            timeout_s=args.timeout,
+            dev_token=read_dev_token(settings),
+        )
     )
 
 
@@ -179,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
             run_async(_serve(args.host, args.port))
         elif args.command == "worker":
             run_async(_worker())
+        elif args.command == "retry-failed":
+            return asyncio.run(_retry_failed(settings))
         elif args.command == "chat":
             return _chat(args, settings)
         elif args.command == "agent":

@@ -79,10 +79,12 @@ def session_key(tenant_id: str, wa_id: str) -> str:
 class ControllerConfig:
     processed_ttl_s: int = WEEK_S
     """Meta retries a webhook for up to 7 days: remember completed turns that long."""
-    orchestrated_ttl_s: int = 120
+    orchestrated_ttl_s: int = 45
     """The in-flight claim; deleted when a turn fails. Short (not the original 1 h) so a
     turn whose worker crashed is answered on the job's retry, not an hour later: exactly
-    once comes from the processed marker, re-checked under the session lock."""
+    once comes from the processed marker, re-checked under the session lock. A dead
+    worker's job is free again 30 s after its last heartbeat (`server.worker`); the new
+    run then waits at most the rest of this claim."""
     lock: LockConfig = field(default_factory=LockConfig)
 
 

@@ -22,9 +22,13 @@ from typing import Any
 
 from sqlalchemy import text
 
+from server.jobs.retry import describe_error
+from server.logging import get_logger
 from server.redis_modules import missing_modules
 from server.resources import Resources
 from server.whatsapp.metrics import sending_health
+
+log = get_logger(__name__)
 
 Check = Callable[[], Awaitable[str | None] | str | None]
 """A readiness check: returns None when ready, else a short reason (may be async)."""
@@ -46,10 +50,18 @@ class Readiness:
                 outcome = check()
                 reason = await outcome if isinstance(outcome, Awaitable) else outcome
             except Exception as exc:  # a failing check is a reason, never a 500
-                reason = f"{type(exc).__name__}: {exc}"
+                log.warning("readiness.check_failed", check=name, error=describe_error(exc))
+                reason = type(exc).__name__
             entry = {"status": "ok"} if reason is None else {"status": "waiting", "reason": reason}
             report[name] = entry
         return report
+
+
+def _failed(check: str, exc: BaseException) -> dict[str, Any]:
+    """The check's entry names the error class only: an error's text can hold hosts, paths
+    or SQL, which an unauthenticated endpoint must not show. The details go to the log."""
+    log.warning("readiness.check_failed", check=check, error=describe_error(exc))
+    return {"status": "error", "error": type(exc).__name__}
 
 
 async def _redis(resources: Resources) -> dict[str, Any]:
@@ -57,7 +69,7 @@ async def _redis(resources: Resources) -> dict[str, Any]:
         await resources.redis.ping()
         missing = await missing_modules(resources.redis)
     except Exception as exc:  # reported, never raised: this is the readiness check
-        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+        return _failed("redis", exc)
     if missing:
         return {"status": "error", "error": f"missing modules: {', '.join(missing)}"}
     return {"status": "ok"}
@@ -68,7 +80,7 @@ async def _database(resources: Resources) -> dict[str, Any]:
         async with resources.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:  # reported, never raised
-        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+        return _failed("database", exc)
     return {"status": "ok", "dialect": resources.engine.dialect.name}
 
 

@@ -99,6 +99,9 @@ WEBHOOK_ACK_SECONDS = Histogram(
 WEBHOOK_ITEMS = Counter(
     "convo_webhook_items", "Items in accepted webhook POSTs (message, status, error).", ["kind"]
 )
+WEBHOOK_REFUSED_ITEMS = Counter(
+    "convo_webhook_refused_items", "Webhook items the store refused for good (logged by id)."
+)
 TURNS = Counter(
     "convo_turns", "Committed turns by answering lane, intent and router method.",
     ["lane", "intent", "method"],
@@ -108,6 +111,14 @@ TURN_RESULTS_TOTAL = Counter(
     ["result"],
 )  # fmt: skip
 TURN_FAILURES = Counter("convo_turn_failures", "Failed turns by exception class.", ["error"])
+TURNS_GIVEN_UP = Counter(
+    "convo_turns_given_up", "Turns marked turn_failed after their last try, by cause "
+    "(transient: recovered by itself; permanent: needs `convo retry-failed`).", ["cause"],
+)  # fmt: skip
+TURNS_RECOVERED = Counter(
+    "convo_turns_recovered", "Turns re-enqueued by the recovery sweep, by what left them.",
+    ["reason"],
+)  # fmt: skip
 TURN_SECONDS = Histogram(
     "convo_turn_seconds", "Committed turn duration, lock wait included.", ["lane"],
     buckets=TURN_BUCKETS,
@@ -170,6 +181,10 @@ def record_webhook(
         WEBHOOK_ITEMS.labels("error").inc(errors)
 
 
+def record_webhook_refused_item() -> None:
+    WEBHOOK_REFUSED_ITEMS.inc()
+
+
 def record_turn(
     *,
     lane: str,
@@ -198,6 +213,15 @@ def record_turn_result(result: str, error: str | None = None) -> None:
     (_TURN_RESULT.get(result) or TURN_RESULTS_TOTAL.labels(result)).inc()
     if result == "failed":
         TURN_FAILURES.labels(error or "unknown").inc()
+
+
+def record_turn_given_up(cause: str) -> None:
+    TURNS_GIVEN_UP.labels(cause).inc()
+
+
+def record_turns_recovered(reason: str, count: int) -> None:
+    if count:
+        TURNS_RECOVERED.labels(reason).inc(count)
 
 
 def record_human_handoff(event: str) -> None:

@@ -22,6 +22,7 @@ from server.logging import get_logger
 from server.redis_modules import require_modules
 from server.settings import Settings
 from server.store import create_engine, migrate, session_factory
+from server.store.db import StoreTimeouts
 from server.store.intake import GroupCommitter, create_backend
 
 log = get_logger(__name__)
@@ -66,12 +67,23 @@ async def open_resources(
         await client.ping()
         await require_modules(client, url)  # RedisModulesMissing: refuse to start
         await migrate(settings.sqlalchemy_url)
+        timeouts = StoreTimeouts(
+            connect_s=settings.database_connect_timeout_seconds,
+            statement_s=settings.database_statement_timeout_seconds,
+        )
         engine = create_engine(
-            settings.sqlalchemy_url, sqlite_synchronous=settings.sqlite_synchronous
+            settings.sqlalchemy_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            timeouts=timeouts,
         )
         stack.push_async_callback(engine.dispose)
         intake = GroupCommitter(
-            create_backend(settings.sqlalchemy_url, sqlite_synchronous=settings.sqlite_synchronous),
+            create_backend(
+                settings.sqlalchemy_url,
+                sqlite_synchronous=settings.sqlite_synchronous,
+                timeouts=timeouts,
+            ),
+            timeout_s=timeouts.connect_s + timeouts.statement_s,
             after_commit=functools.partial(enqueue_committed, client),
         )
         stack.push_async_callback(intake.aclose)

@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_APP_SECRET = "dev-app-secret"
 DEFAULT_VERIFY_TOKEN = "dev-verify-token"
+MIN_APP_SECRET_LENGTH = 32
+"""Meta's app secrets are 32 hex characters: anything shorter is not one."""
+MIN_VERIFY_TOKEN_LENGTH = 16
 
 Environment = Literal["development", "test", "production"]
 RouterMode = Literal["offline", "llm", "hybrid"]
@@ -103,7 +106,9 @@ class Settings(BaseSettings):
     router_model: str = "gpt-4o-mini"
     router_mode: RouterMode | None = None
     """Unset: `hybrid` when an LLM is configured (key or base URL), else `offline`."""
-    llm_timeout_seconds: float = 10.0
+    llm_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Total deadline of one LLM call (connect and every read); past it the offline
+    understanding answers."""
 
     stripe_secret_key: SecretStr | None = None
     """Stripe API key (`sk_live_...` / `sk_test_...`). Unset: no card payment links."""
@@ -125,6 +130,18 @@ class Settings(BaseSettings):
     handoff_webhook_secret: SecretStr | None = None
     """The HMAC key of that webhook (required when a URL is set)."""
 
+    database_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    """How long opening a connection to PostgreSQL (or getting one from the pool) may take."""
+    database_statement_timeout_seconds: float = Field(default=5.0, gt=0)
+    """How long one statement may run (PostgreSQL `statement_timeout` and the client's
+    `command_timeout`): a hung database gives an error (webhook: 503) instead of a hang."""
+
+    api_docs: bool | None = None
+    """`/docs`, `/redoc` and `/openapi.json`. Unset: on, except in production."""
+    dev_token: SecretStr | None = Field(default=None, alias="CONVO_DEV_TOKEN", repr=False)
+    """The token `/dev/outbox` (development only) requires. Unset: a random one per start,
+    printed and written to `{data_dir}/dev-token` for `convo chat`."""
+
     log_level: str = "INFO"
 
     @property
@@ -143,6 +160,10 @@ class Settings(BaseSettings):
         return token is not None and bool(token.get_secret_value())
 
     @property
+    def api_docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
+
+    @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir}/convo.db"
 
@@ -156,11 +177,22 @@ class Settings(BaseSettings):
                     "set it to your Meta app secret (App Dashboard -> Basic settings) "
                     "or run with CONVO_ENV=development."
                 )
+            if len(secret) < MIN_APP_SECRET_LENGTH:
+                raise SettingsError(
+                    f"WHATSAPP_APP_SECRET is {len(secret)} characters; Meta's app secrets are "
+                    f"{MIN_APP_SECRET_LENGTH} (App Dashboard -> Basic settings): a shorter one "
+                    "is a placeholder or a typo, and a weak key for the webhook's signature."
+                )
             token = self.whatsapp_verify_token.get_secret_value()
             if not token or token == DEFAULT_VERIFY_TOKEN:
                 raise SettingsError(
                     "WHATSAPP_VERIFY_TOKEN is missing or still the development default; "
                     "choose a random string and enter the same one in Meta's webhook settings."
+                )
+            if len(token) < MIN_VERIFY_TOKEN_LENGTH:
+                raise SettingsError(
+                    f"WHATSAPP_VERIFY_TOKEN is {len(token)} characters; use a random string "
+                    f"of at least {MIN_VERIFY_TOKEN_LENGTH}."
                 )
             if not self.redis_url:
                 raise SettingsError(

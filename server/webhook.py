@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 import time
 from typing import Any
 
@@ -26,10 +27,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from server import metrics
 from server.jobs import PROCESS_MESSAGE, PROCESS_STATUS, JobSpec, process_job_id, status_job_id
-from server.jobs.retry import TRANSIENT_ERRORS
+from server.jobs.retry import TRANSIENT_ERRORS, describe_error, is_transient
 from server.logging import get_logger
 from server.resources import Resources
 from server.store import repository
+from server.store.intake import Row
 from server.store.models import utcnow
 from server.whatsapp.signature import SIGNATURE_HEADER, signature_matches
 from server.whatsapp.updates import WebhookBatch, parse_webhook
@@ -40,7 +42,9 @@ STORE_ERRORS: tuple[type[Exception], ...] = (
     *(error for error in TRANSIENT_ERRORS if issubclass(error, Exception)),
     sqlalchemy.exc.SQLAlchemyError,
 )
-"""Writing the batch failed: answer 503, so Meta delivers it again later (nothing lost)."""
+"""Writing the batch failed. Transient (the store is away): answer 503, so Meta delivers
+it again later (nothing lost). Permanent (an item the store refuses): the other items are
+stored one by one and the answer is 200; the refused item is logged by its id."""
 
 router = APIRouter()
 
@@ -131,12 +135,22 @@ async def _receive(request: Request) -> tuple[Response, str, WebhookBatch | None
         return _problem(400, "body is not a JSON object"), "malformed", None
     batch = parse_webhook(body)
     _log_batch(batch)
+    refused = 0
     try:
-        await _persist(resources, batch)
+        try:
+            await _persist(resources, batch)
+        except STORE_ERRORS as exc:
+            if is_transient(exc):
+                raise
+            # A permanent data error in one item: store the others, one by one, so the
+            # batch is not refused (and redelivered, and refused again) for its sake.
+            refused = await _persist_each(resources, batch, exc)
     except STORE_ERRORS as exc:
-        log.error("webhook.store_failed", error=f"{type(exc).__name__}: {exc}")
+        log.error("webhook.store_failed", error=describe_error(exc))
         return _problem(503, "store unavailable, retry later"), "store_unavailable", None
     answer = {"received": len(batch.messages), "statuses": len(batch.statuses)}
+    if refused:
+        answer["refused"] = refused
     return JSONResponse(answer), "accepted", batch
 
 
@@ -146,23 +160,32 @@ def _no_constant(_name: str) -> None:
     return None
 
 
-def _without_nul(value: Any) -> Any:
-    """NUL characters (`\\u0000`) become U+FFFD in every string, keys included: PostgreSQL
-    text columns refuse NUL, which would refuse the whole batch (503) on every retry."""
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL and lone UTF-16 surrogates (a valid pair is one code point after `json.loads`)."""
+
+_ESCAPED_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+"""The JSON escapes that decode to them: only a body holding one is walked."""
+
+
+def _storable(value: Any) -> Any:
+    """NUL (`\\u0000`) and lone surrogates (`\\ud800`) become U+FFFD in every string, keys
+    included: valid JSON for `json.loads`, but PostgreSQL's text columns refuse NUL and no
+    store can encode a lone surrogate as UTF-8, which would refuse the whole batch on every
+    retry Meta sends for days."""
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return _UNSTORABLE.sub("\ufffd", value)
     if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+        return {_storable(key): _storable(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_without_nul(item) for item in value]
+        return [_storable(item) for item in value]
     return value
 
 
 def _decode(raw: bytes) -> dict[str, Any] | None:
     try:
         body = json.loads(raw, parse_constant=_no_constant)
-        if b"\\u0000" in raw:
-            body = _without_nul(body)
+        if _ESCAPED_UNSTORABLE.search(raw):
+            body = _storable(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # too deeply nested
         return None
     return body if isinstance(body, dict) else None
@@ -186,6 +209,45 @@ async def _persist(resources: Resources, batch: WebhookBatch) -> None:
         [repository.status_row(status, now) for status in batch.statuses],
         jobs,
     )
+
+
+async def _persist_each(resources: Resources, batch: WebhookBatch, first: Exception) -> int:
+    """Store each item of `batch` in its own write; an item the store refuses for good is
+    logged by id (never its text) and skipped. How many were refused. A transient error
+    on the way is raised (503: Meta delivers the whole batch again; inserts are idempotent)."""
+    assert resources.intake is not None
+    log.warning("webhook.batch_split", error=describe_error(first))
+    now = utcnow()
+    writes: list[tuple[str, list[Row], list[Row], list[JobSpec]]] = [
+        (
+            message.id,
+            [repository.inbound_row(message, now)],
+            [],
+            [JobSpec(PROCESS_MESSAGE, (message.id,), process_job_id(message.id))],
+        )
+        for message in batch.messages
+    ] + [
+        (
+            status.id,
+            [],
+            [repository.status_row(status, now)],
+            [JobSpec(PROCESS_STATUS, (status.id,), status_job_id(status.id, status.status))],
+        )
+        for status in batch.statuses
+    ]
+    refused = 0
+    for item_id, messages, statuses, jobs in writes:
+        try:
+            await resources.intake.write(messages, statuses, jobs)
+        except STORE_ERRORS as exc:
+            if is_transient(exc):
+                raise
+            refused += 1
+            metrics.record_webhook_refused_item()
+            log.error(
+                "webhook.item_refused", provider_message_id=item_id, error=describe_error(exc)
+            )
+    return refused
 
 
 def _log_batch(batch: WebhookBatch) -> None:

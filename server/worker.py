@@ -1,10 +1,22 @@
-"""The arq job worker. Job functions are registered in `JOB_FUNCTIONS`."""
+"""The arq job worker. Job functions are registered in `JOB_FUNCTIONS`.
+
+arq's worker stops for good when Redis stops answering (its poll loop raises), and
+nothing would restart it. :class:`WorkerSupervisor` runs it in a loop instead: a worker
+that died is closed and a new one started after a backoff (1 s doubling to 15 s), which
+resumes by itself once Redis is back (its start-up runs `recover_pending`, so work stored
+while the queue was away is enqueued). `convo worker` and the in-process worker of
+`convo serve` both run under it; the latter reports its state in `/readyz` (`worker`).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from arq.connections import RedisSettings
+from arq.constants import in_progress_key_prefix
 from arq.cron import cron
 from arq.worker import Worker
 
@@ -13,10 +25,14 @@ from server.health import Readiness
 from server.jobs.handoff import expire_handoffs
 from server.jobs.orchestrate import close_controller, orchestrate_turn, router_ready, warm_up
 from server.jobs.process import process_message, process_status, recover_pending
+from server.jobs.retry import describe_error
 from server.jobs.send import SEND_MESSAGE_JOB, close_client, recover_outbox
+from server.logging import get_logger
 from server.resources import Resources
 from server.settings import Settings
 from server.support.notify import NOTIFY_HANDOFF_JOB
+
+log = get_logger(__name__)
 
 JOB_FUNCTIONS: list[Any] = [
     process_message,
@@ -46,6 +62,10 @@ def build_worker(
 
     async def on_job_start(ctx: dict[str, Any]) -> None:
         metrics.record_job_run(ctx.get("job_id"), int(ctx.get("job_try") or 1))
+        start_heartbeat(ctx)
+
+    async def on_job_end(ctx: dict[str, Any]) -> None:
+        stop_heartbeat(ctx)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         await close_controller(ctx)  # created by warm_up or the first orchestrate_turn
@@ -58,6 +78,7 @@ def build_worker(
         redis_settings=RedisSettings.from_dsn(resources.redis_url),
         on_startup=on_startup,
         on_job_start=on_job_start,
+        on_job_end=on_job_end,
         burst=burst,
         handle_signals=handle_signals,
         poll_delay=0.1,
@@ -65,9 +86,126 @@ def build_worker(
     return worker
 
 
-def worker_readiness(worker: Worker, readiness: Readiness, settings: Settings) -> None:
-    """Add the in-process worker's checks to `/readyz`: `router` (trained or loaded) and
-    `controller` (built), when orchestration is on; until then a turn would have to wait."""
+HEARTBEAT_TTL_S = 30.0
+"""A running job's in-progress key lives this long past its last heartbeat. arq sets it to
+the job timeout + 10 s (310 s) at the start; a job on a worker that died (kill -9, a lost
+machine) would wait that long before another worker runs it. The heartbeat shortens it to
+this and keeps extending it while the job runs, so a long job keeps its key and a dead
+worker's job is free again within this bound."""
+HEARTBEAT_EVERY_S = 10.0
+
+
+def start_heartbeat(ctx: dict[str, Any]) -> None:
+    """From arq's `on_job_start` (inside the job's own task): beat until that task ends."""
+    owner = asyncio.current_task()
+    job_id = ctx.get("job_id")
+    if owner is None or not job_id or "redis" not in ctx:
+        return
+    key = in_progress_key_prefix + str(job_id)
+    ctx["heartbeat"] = asyncio.create_task(
+        _heartbeat(ctx["redis"], key, owner), name=f"heartbeat:{job_id}"
+    )
+
+
+def stop_heartbeat(ctx: dict[str, Any]) -> None:
+    task = ctx.pop("heartbeat", None)
+    if task is not None:
+        task.cancel()
+
+
+async def _heartbeat(redis: Any, key: str, owner: asyncio.Task[Any]) -> None:
+    ttl_ms = int(HEARTBEAT_TTL_S * 1000)
+    while not owner.done():  # also ends a beat whose job was torn down without on_job_end
+        try:
+            await redis.pexpire(key, ttl_ms, xx=True)
+        except Exception as exc:  # Redis away: the job fails or finishes on its own
+            log.warning("worker.heartbeat_failed", error=describe_error(exc))
+        await asyncio.sleep(HEARTBEAT_EVERY_S)
+
+
+RESTART_MIN_S = 1.0
+RESTART_MAX_S = 15.0
+STABLE_AFTER_S = 60.0
+"""A worker that ran this long before it died restarts at the shortest backoff again."""
+
+
+@dataclass
+class WorkerSupervisor:
+    """Runs the arq worker and starts a new one whenever it dies (see module doc)."""
+
+    resources: Resources
+    handle_signals: bool = True
+    worker: Worker | None = None
+    running: bool = False
+    restarts: int = 0
+    last_error: str | None = None
+    _delay_s: float = field(default=RESTART_MIN_S, repr=False)
+
+    async def run(self) -> None:
+        """Until the worker stops on purpose (a signal, a burst drained) or this task is
+        cancelled."""
+        while True:
+            started = time.monotonic()
+            if await self._run_once():
+                return
+            if time.monotonic() - started > STABLE_AFTER_S:
+                self._delay_s = RESTART_MIN_S
+            log.warning("worker.restarting", in_s=self._delay_s, restarts=self.restarts + 1)
+            await asyncio.sleep(self._delay_s)
+            self._delay_s = min(self._delay_s * 2, RESTART_MAX_S)
+            self.restarts += 1
+
+    async def _run_once(self) -> bool:
+        """Run one worker; True when it ended on purpose, False when it died."""
+        worker = build_worker(self.resources, handle_signals=self.handle_signals)
+        self.worker = worker
+        self.running = True
+        try:
+            await worker.async_run()
+            return True
+        except Exception as exc:  # Redis away (arq's poll raised), or a start-up failure
+            self.last_error = describe_error(exc)
+            log.error("worker.died", error=self.last_error)
+            return False
+        finally:
+            self.running = False
+            await _close(worker)
+
+
+async def _close(worker: Worker) -> None:
+    """Close a worker that stopped or died: its running jobs are cancelled (a job cut off
+    here is run again once its in-progress key expires); Redis may be away, so errors of
+    the close itself are logged, not raised."""
+    for task in worker.tasks.values():
+        task.cancel()
+    if worker.main_task is not None and not worker.main_task.done():
+        worker.main_task.cancel()
+    try:
+        await asyncio.wait_for(worker.close(), timeout=10)
+    except (Exception, asyncio.CancelledError) as exc:
+        if isinstance(exc, asyncio.CancelledError) and _being_cancelled():
+            raise
+        log.warning("worker.close_failed", error=describe_error(exc))
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def worker_readiness(
+    supervisor: WorkerSupervisor, readiness: Readiness, settings: Settings
+) -> None:
+    """Add the in-process worker's checks to `/readyz`: `worker` (running, not waiting to
+    be restarted) and, when orchestration is on, `router` (trained or loaded) and
+    `controller` (built); until then a turn would have to wait."""
+
+    def worker_running() -> str | None:
+        if supervisor.running:
+            return None
+        return f"restarting (restarts: {supervisor.restarts})"
+
+    readiness.add("worker", worker_running)
     if not settings.enable_orchestration:
         return
 
@@ -75,10 +213,10 @@ def worker_readiness(worker: Worker, readiness: Readiness, settings: Settings) -
         return None if router_ready() else "loading the router"
 
     def controller() -> str | None:
-        if worker.ctx.get("controller") is not None:
+        ctx = supervisor.worker.ctx if supervisor.worker is not None else {}
+        if ctx.get("controller") is not None:
             return None
-        error = worker.ctx.get("controller_error")
-        return f"failed: {error}" if error else "building the turn controller"
+        return "failed (see the logs)" if ctx.get("controller_error") else "building"
 
     readiness.add("router", router)
     readiness.add("controller", controller)

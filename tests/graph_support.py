@@ -87,8 +87,7 @@ def chat_model(**kwargs: Any) -> ChatOpenAI:
         api_key="sk-test",
         base_url=LLM_BASE_URL,
         max_retries=0,
-        timeout=5,
-        **kwargs,
+        **{"timeout": 5, **kwargs},
     )
 
 

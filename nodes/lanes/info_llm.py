@@ -7,12 +7,14 @@ UNKNOWN when they do not answer; any failure or UNKNOWN gives None (the canned "
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from graph.session.contract import Language
+from nodes.router.llm import total_deadline_s
 from nodes.tenants import TenantProfile
 from prompts import RenderedPrompt, load_prompt
 
@@ -50,8 +52,9 @@ async def grounded_answer(
 ) -> str | None:
     """The model's answer from the facts, or None (unknown, empty, or the call failed)."""
     try:
-        message = await chat_model.ainvoke([SystemMessage(prompt.text), HumanMessage(question)])
-    except Exception as error:  # any client failure: answer without the LLM, never crash
+        async with asyncio.timeout(total_deadline_s(chat_model)):
+            message = await chat_model.ainvoke([SystemMessage(prompt.text), HumanMessage(question)])
+    except Exception as error:  # any client failure (or the total deadline): answer without it
         logger.warning(
             "info.llm.failed",
             extra={"fields": {"error": type(error).__name__, "prompt_hash": prompt.short_hash}},

@@ -9,6 +9,7 @@ truncated arguments give `parsed=None`; both are handled here.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -91,10 +92,23 @@ def _unparsed_reason(result: dict[str, Any]) -> LLMRouteError:
     return LLMRouteError("malformed", type(error).__name__ if error else "no structured output")
 
 
+def total_deadline_s(chat_model: BaseChatModel) -> float | None:
+    """The model's configured timeout, used as the *total* deadline of one call.
+
+    The HTTP client applies its timeout per connect and per read, so an endpoint that
+    trickles a byte at a time never trips it; the caller wraps the whole call in
+    `asyncio.timeout(total_deadline_s(model))` instead. None: no timeout configured."""
+    timeout = getattr(chat_model, "request_timeout", None)
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0:
+        return float(timeout)
+    return None
+
+
 class LLMClassifier:
     """Asks a chat model (any OpenAI-compatible endpoint) which lane should answer."""
 
     def __init__(self, chat_model: BaseChatModel, lanes: Sequence[LaneSpec], method: LLMMethod):
+        self._deadline_s = total_deadline_s(chat_model)
         self._lanes = {spec.name for spec in lanes}
         self.prompt = render_router_prompt(lanes)
         self._structured = chat_model.with_structured_output(
@@ -117,7 +131,10 @@ class LLMClassifier:
 
     async def _call(self, messages: list[BaseMessage]) -> dict[str, Any]:
         try:
-            result = await self._structured.ainvoke(messages)
+            async with asyncio.timeout(self._deadline_s):
+                result = await self._structured.ainvoke(messages)
+        except TimeoutError as error:  # the total deadline: connect and every read
+            raise LLMRouteError("timeout", f"no answer within {self._deadline_s} s") from error
         except openai.OpenAIError as error:
             raise _api_error(error) from error
         except (ValidationError, OutputParserException, json.JSONDecodeError) as error:

@@ -27,7 +27,7 @@ from arq.constants import default_queue_name, expires_extra_ms, job_key_prefix, 
 from arq.jobs import serialize_job
 from arq.utils import timestamp_ms
 
-from server.jobs.retry import TRANSIENT_ERRORS
+from server.jobs.retry import TRANSIENT_ERRORS, describe_error
 from server.logging import get_logger
 
 log = get_logger(__name__)
@@ -68,6 +68,16 @@ def queue_from_ctx(ctx: dict[str, Any]) -> ArqRedis:
 async def enqueue_once(queue: ArqRedis, function: str, *args: Any, job_id: str) -> bool:
     """Enqueue unless a job with this id is queued, running or has a kept result."""
     return await queue.enqueue_job(function, *args, _job_id=job_id) is not None
+
+
+async def enqueue_again(queue: ArqRedis, function: str, *args: Any, job_id: str) -> bool:
+    """Enqueue unless a job with this id is queued or running; the kept result of a
+    finished run (which would make `enqueue_once` a no-op for an hour) is dropped first.
+    For recovering work whose last run ended without doing it."""
+    if await queue.exists(job_key_prefix + job_id):
+        return False
+    await queue.delete(result_key_prefix + job_id)
+    return await enqueue_once(queue, function, *args, job_id=job_id)
 
 
 @dataclass(frozen=True)
@@ -125,4 +135,4 @@ async def enqueue_committed(client: aioredis.Redis, batch: Sequence[Any]) -> Non
     try:
         await enqueue_many(client, jobs)
     except TRANSIENT_ERRORS as exc:
-        log.error("webhook.enqueue_failed", error=f"{type(exc).__name__}: {exc}")
+        log.error("webhook.enqueue_failed", error=describe_error(exc))

@@ -18,12 +18,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
+import sqlalchemy.exc
 from arq.worker import Retry
 
 from graph.messages import InboundTurn, OutboundMessage
 from graph.session.errors import StaleStateError
+from server import metrics
 from server.jobs import SEND_MESSAGE, enqueue_once, queue_from_ctx, send_job_id
-from server.jobs.retry import MAX_TRIES, TRANSIENT_ERRORS, retry_transient
+from server.jobs.retry import MAX_TRIES, describe_error, is_transient, retry_transient
 from server.jobs.send import mark_read_best_effort
 from server.locks import LockError
 from server.logging import get_logger
@@ -145,13 +147,30 @@ async def orchestrate_turn(ctx: dict[str, Any], wamid: str) -> str:
             return await _orchestrate(ctx, wamid)
     except Retry:
         raise
-    except Exception:
-        log.exception("orchestrate_turn.failed", success=False, provider_message_id=wamid)
-        try:
-            await _mark(ctx["resources"], wamid, repository.TURN_FAILED)
-        except TRANSIENT_ERRORS:  # the store is down too: the original error is what matters
-            log.warning("orchestrate_turn.mark_failed_skipped", provider_message_id=wamid)
+    except Exception as exc:
+        await _mark_failed(ctx, wamid, exc)
         raise
+
+
+async def _mark_failed(ctx: dict[str, Any], wamid: str, exc: Exception) -> None:
+    """Record a turn that failed through its last try: status `turn_failed`, the cause
+    (`transient: ...` ones are run again by `recover_pending`), a log line, a metric."""
+    transient = is_transient(exc, TURN_CONFLICTS)
+    cause = describe_error(exc)
+    kind = repository.TRANSIENT_FAILURE if transient else repository.PERMANENT_FAILURE
+    fields: dict[str, Any] = {"success": False, "provider_message_id": wamid}
+    if transient or isinstance(exc, sqlalchemy.exc.DBAPIError):
+        # No traceback: a database error's text can quote the customer's message.
+        log.error("orchestrate_turn.failed", transient=transient, error=cause, **fields)
+    else:
+        log.exception("orchestrate_turn.failed", transient=False, **fields)
+    metrics.record_turn_given_up("transient" if transient else "permanent")
+    try:
+        await _mark(ctx["resources"], wamid, repository.TURN_FAILED, f"{kind} {cause}"[:500])
+    except Exception as mark_exc:  # the store is down too: the original error is what matters
+        if not is_transient(mark_exc):
+            raise
+        log.warning("orchestrate_turn.mark_failed_skipped", provider_message_id=wamid)
 
 
 async def _orchestrate(ctx: dict[str, Any], wamid: str) -> str:
@@ -251,11 +270,14 @@ async def _dispatch(ctx: dict[str, Any], rows: Sequence[WaMessage]) -> None:
             await enqueue_once(queue_from_ctx(ctx), SEND_MESSAGE, row.id, job_id=job_id)
 
 
-async def _mark(resources: Resources, wamid: str, status: str) -> None:
+async def _mark(
+    resources: Resources, wamid: str, status: str, error_title: str | None = None
+) -> None:
     async with resources.sessions.begin() as session:
         await repository.advance_inbound(
             session,
             wamid,
             status,
             from_statuses=[repository.RECEIVED, repository.PROCESSED, repository.TURN_FAILED],
+            error_title=error_title,
         )

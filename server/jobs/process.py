@@ -9,7 +9,8 @@ answering 200; these jobs do the rest, once, however often they run:
   and re-enqueues under the same job id (no double turn).
 - `process_status(wamid)`: applies the stored statuses of an outbound message monotonically.
 - `recover_pending()`: cron + start-up sweep that re-enqueues work stored by the webhook
-  whose job never got queued (Redis was down when the webhook answered).
+  whose job never got queued (Redis was down when the webhook answered), turns whose job
+  was lost, and turns that failed for a transient cause (see `server.jobs.retry`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from arq.connections import ArqRedis
+
+from server import metrics
 from server.jobs import (
     ORCHESTRATE_TURN,
     PROCESS_MESSAGE,
     PROCESS_STATUS,
+    enqueue_again,
     enqueue_once,
     orchestrate_job_id,
     process_job_id,
@@ -99,34 +104,80 @@ async def process_status(ctx: dict[str, Any], wamid: str) -> str | None:
     return status
 
 
-UNANSWERED_AFTER = timedelta(minutes=5)
-"""A processed turn-starting message unanswered this long has lost its orchestrate job
-(a job still queued or deferred for a retry keeps its id, so re-enqueuing it is a no-op)."""
+UNANSWERED_AFTER = timedelta(minutes=1)
+"""A processed turn-starting message unanswered this long, with no job queued or running
+under its id, has lost its orchestrate job (Redis lost it, or arq gave it up)."""
+
+FAILED_RETRY_AFTER = timedelta(seconds=30)
+"""A turn failed for a transient cause (a dependency away through every retry) is run
+again this long after it was given up."""
+
+MAX_RECOVERIES = 5
+"""How often the sweep re-runs one turn by itself; past that it stays `turn_failed`
+(visible, and re-runnable by hand with `convo retry-failed`)."""
 
 
 async def recover_pending(ctx: dict[str, Any]) -> int:
-    """Re-enqueue stored but unprocessed messages, turns whose job was lost and unapplied
-    statuses; how many jobs were enqueued."""
+    """Re-enqueue stored but unprocessed messages, turns whose job was lost or that failed
+    for a transient cause, and unapplied statuses; how many jobs were enqueued."""
     resources: Resources = ctx["resources"]
     orchestrating = resources.settings.enable_orchestration
+    now = utcnow()
     async with resources.sessions() as session:
         wamids = await repository.unprocessed_inbound(session)
-        unanswered = (
-            await repository.unanswered_turns(session, older_than=utcnow() - UNANSWERED_AFTER)
-            if orchestrating
-            else []
-        )
+        unanswered: list[str] = []
+        failed: list[str] = []
+        if orchestrating:
+            unanswered = await repository.unanswered_turns(
+                session, older_than=now - UNANSWERED_AFTER, max_attempts=MAX_RECOVERIES
+            )
+            failed = await repository.failed_turns(
+                session,
+                older_than=now - FAILED_RETRY_AFTER,
+                transient_only=True,
+                max_attempts=MAX_RECOVERIES,
+            )
         status_wamids = await repository.pending_status_wamids(session)
     queue = queue_from_ctx(ctx)
     count = 0
     for wamid in wamids:
         count += await enqueue_once(queue, PROCESS_MESSAGE, wamid, job_id=process_job_id(wamid))
-    for wamid in unanswered:
-        job_id = orchestrate_job_id(wamid)
-        count += await enqueue_once(queue, ORCHESTRATE_TURN, wamid, job_id=job_id)
+    lost = await _requeue_turns(resources, queue, unanswered)
+    retried = await _requeue_turns(resources, queue, failed)
+    metrics.record_turns_recovered("lost_job", lost)
+    metrics.record_turns_recovered("transient_failure", retried)
+    count += lost + retried
     for wamid in status_wamids:
         job_id = status_job_id(wamid, "recover")
         count += await enqueue_once(queue, PROCESS_STATUS, wamid, job_id=job_id)
     if count:
-        log.info("recover_pending.enqueued", jobs=count)
+        log.info("recover_pending.enqueued", jobs=count, lost_turns=lost, failed_turns=retried)
     return count
+
+
+async def _requeue_turns(resources: Resources, queue: ArqRedis, wamids: list[str]) -> int:
+    """Enqueue the turns of `wamids` again (skipping any whose job is queued or running)
+    and count a recovery on each row enqueued."""
+    enqueued = [
+        wamid
+        for wamid in wamids
+        if await enqueue_again(queue, ORCHESTRATE_TURN, wamid, job_id=orchestrate_job_id(wamid))
+    ]
+    if enqueued:
+        async with resources.sessions.begin() as session:
+            await repository.count_recovery(session, enqueued)
+    return len(enqueued)
+
+
+async def retry_failed(resources: Resources, queue: ArqRedis) -> int:
+    """Run every `turn_failed` turn again, whatever its cause (`convo retry-failed`, once
+    the bug or the bad data is fixed); how many were enqueued."""
+    async with resources.sessions() as session:
+        wamids = await repository.failed_turns(session)
+    enqueued = [
+        wamid
+        for wamid in wamids
+        if await enqueue_again(queue, ORCHESTRATE_TURN, wamid, job_id=orchestrate_job_id(wamid))
+    ]
+    log.info("retry_failed.enqueued", turns=len(enqueued), failed=len(wamids))
+    return len(enqueued)

@@ -8,6 +8,15 @@ mid-job); any other exception fails the job for good. So:
   with exponential backoff (1, 2, 4, 8 s, capped at 60 s), at most `MAX_TRIES` runs;
   (errors of other areas can opt in with a class attribute `transient = True`);
 - permanent: anything else (a bug, an invalid payload) -> logged and raised, not retried.
+
+An error is classified by its whole cause chain, not only its outer class: libraries wrap
+the connection error they met (redisvl raises `RedisVLError("Failed to load data: ...")
+from ConnectionError`, SQLAlchemy keeps the driver's error as `.orig`), and a wrapped
+connection error is as transient as a bare one.
+
+Log lines carry :func:`describe_error`, the class names of that chain (plus the text of
+network errors, which hold no customer data): a database error's text can quote a bound
+value, i.e. a customer's message.
 """
 
 from __future__ import annotations
@@ -39,9 +48,56 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+MAX_CHAIN = 8
+"""How deep a cause chain is followed (a cycle or a pathological chain stops there)."""
+
+
+def cause_chain(exc: BaseException) -> list[BaseException]:
+    """`exc`, then what it wraps: `__cause__`, an implicit `__context__`, a DB-API `.orig`."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < MAX_CHAIN and current not in chain:
+        chain.append(current)
+        orig = getattr(current, "orig", None)
+        if isinstance(orig, BaseException):
+            current = orig
+        elif current.__cause__ is not None:
+            current = current.__cause__
+        elif not current.__suppress_context__:
+            current = current.__context__
+        else:
+            current = None
+    return chain
+
+
+def _declares_transient(exc: BaseException) -> bool:
+    return getattr(exc, "transient", False) is True
+
+
 def is_transient(exc: BaseException, extra: tuple[type[BaseException], ...] = ()) -> bool:
-    """A known transient error, or one that declares itself so (`exc.transient is True`)."""
-    return isinstance(exc, (*TRANSIENT_ERRORS, *extra)) or getattr(exc, "transient", False) is True
+    """A known transient error, or one that declares itself so (`exc.transient is True`),
+    anywhere in the cause chain of `exc`."""
+    kinds = (*TRANSIENT_ERRORS, *extra)
+    return any(isinstance(link, kinds) or _declares_transient(link) for link in cause_chain(exc))
+
+
+_SAFE_TEXT: tuple[type[BaseException], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+)
+
+
+def describe_error(exc: BaseException) -> str:
+    """For logs: the cause chain's class names, outer first (`RedisVLError<-ConnectionError`),
+    with the text of network errors only (a database error's text may quote a customer's
+    message; a connection error's says refused / reset / closed)."""
+    parts = []
+    for link in cause_chain(exc):
+        name = type(link).__name__
+        text = str(link)[:200] if isinstance(link, _SAFE_TEXT) else ""
+        parts.append(f"{name}: {text}" if text else name)
+    return " <- ".join(parts)
 
 
 def backoff_seconds(job_try: int) -> float:
@@ -61,7 +117,7 @@ async def retry_transient(
         if not is_transient(exc, extra):
             raise
         job_try = int(ctx.get("job_try") or 1)
-        error = f"{type(exc).__name__}: {exc}"
+        error = describe_error(exc)
         if job_try >= MAX_TRIES:
             log.error(f"{event}.gave_up", job_try=job_try, error=error, **fields)
             raise

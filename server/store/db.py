@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -13,13 +14,36 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def create_engine(url: str, *, sqlite_synchronous: str = "normal") -> AsyncEngine:
+@dataclass(frozen=True)
+class StoreTimeouts:
+    """Deadlines of the store: a database that hangs gives an error, not a hang.
+
+    PostgreSQL only (SQLite is a local file: it waits up to 30 s for another writer's lock).
+    `connect_s`: opening a connection, and waiting for one from the pool;
+    `statement_s`: one statement (`statement_timeout` on the server and asyncpg's
+    `command_timeout` on the client, which also covers a server that stopped answering)."""
+
+    connect_s: float = 3.0
+    statement_s: float = 5.0
+
+    def asyncpg_args(self) -> dict[str, Any]:
+        return {
+            "timeout": self.connect_s,
+            "command_timeout": self.statement_s,
+            "server_settings": {"statement_timeout": str(int(self.statement_s * 1000))},
+        }
+
+
+def create_engine(
+    url: str, *, sqlite_synchronous: str = "normal", timeouts: StoreTimeouts | None = None
+) -> AsyncEngine:
     """An async engine; for SQLite, creates the folder and turns on WAL and foreign keys,
     with `PRAGMA synchronous=sqlite_synchronous` (durability: `intake.SQLITE_DURABILITY`).
 
     `hide_parameters`: a database error's text (logged by the webhook and the jobs) then
     shows the SQL but not the bound values, which hold phone numbers and message texts.
     """
+    limits = timeouts or StoreTimeouts()
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -36,7 +60,14 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal") -> AsyncEngin
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+    connect_args = limits.asyncpg_args() if "asyncpg" in url.split("://", 1)[0] else {}
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        pool_timeout=limits.connect_s,
+        connect_args=connect_args,
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]

@@ -50,6 +50,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
 
 from server.logging import get_logger
+from server.store.db import StoreTimeouts
 from server.store.models import WaMessage, WaStatusEvent
 
 log = get_logger(__name__)
@@ -223,7 +224,7 @@ class SqliteBackend:
                 if rows:
                     connection.executemany(sql, [_bound(row, columns, processors) for row in rows])
             connection.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:  # ValueError: a value it cannot encode
             if connection.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     connection.execute("ROLLBACK")
@@ -255,8 +256,9 @@ def _bound(row: Row, columns: Sequence[str], processors: Sequence[Any]) -> tuple
 class PostgresBackend:
     """One asyncpg connection; each table's rows in one pipelined `executemany`."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, timeouts: StoreTimeouts | None = None) -> None:
         self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.timeouts = timeouts or StoreTimeouts()
         self._connection: Any = None
         self._statements = [
             (_insert_sql(table, columns, lambda index: f"${index}"), columns)
@@ -270,7 +272,7 @@ class PostgresBackend:
         import asyncpg
 
         if self._connection is None or self._connection.is_closed():
-            self._connection = await asyncpg.connect(self.dsn)
+            self._connection = await asyncpg.connect(self.dsn, **self.timeouts.asyncpg_args())
         return self._connection
 
     async def write(self, messages: Sequence[Row], statuses: Sequence[Row]) -> None:
@@ -326,6 +328,10 @@ def _dbapi_error(exc: Exception, statement: str) -> sqlalchemy.exc.DBAPIError:
             statement, None, exc, sqlite3.Error, hide_parameters=True
         )
     sqlstate = str(getattr(exc, "sqlstate", "") or "")
+    if not sqlstate and isinstance(exc, ValueError | TypeError):
+        # A value the driver cannot encode (asyncpg's DataError is a ValueError): the
+        # data is wrong, not the connection; retrying the same bytes cannot help.
+        return sqlalchemy.exc.DataError(statement, None, exc, hide_parameters=True)
     kind: type[sqlalchemy.exc.DBAPIError]
     if sqlstate.startswith("22"):
         kind = sqlalchemy.exc.DataError
@@ -340,7 +346,12 @@ def _dbapi_error(exc: Exception, statement: str) -> sqlalchemy.exc.DBAPIError:
     return kind(statement, None, exc, hide_parameters=True)
 
 
-def create_backend(url: str, *, sqlite_synchronous: SqliteSynchronous = "normal") -> Backend:
+def create_backend(
+    url: str,
+    *,
+    sqlite_synchronous: SqliteSynchronous = "normal",
+    timeouts: StoreTimeouts | None = None,
+) -> Backend:
     """The backend for a SQLAlchemy URL (`sqlite+aiosqlite:///...` or `postgresql+asyncpg://`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -350,5 +361,5 @@ def create_backend(url: str, *, sqlite_synchronous: SqliteSynchronous = "normal"
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         return SqliteBackend(database, synchronous=sqlite_synchronous)
     if parsed.get_backend_name() == "postgresql":
-        return PostgresBackend(url)
+        return PostgresBackend(url, timeouts=timeouts)
     raise ValueError(f"no group-commit backend for {parsed.get_backend_name()}")

@@ -34,7 +34,11 @@ PROCESSED = "processed"
 ANSWERED = "answered"
 """Inbound: its turn ran and the replies are in the outbox."""
 TURN_FAILED = "turn_failed"
-"""Inbound: its turn failed permanently (see the worker's logs)."""
+"""Inbound: its turn failed; `error_title` starts with `transient:` (a dependency was away
+through every retry: `recover_pending` runs it again) or `permanent:` (a bug or bad data:
+re-run by hand with `convo retry-failed` once fixed). The worker's logs say more."""
+TRANSIENT_FAILURE = "transient:"
+PERMANENT_FAILURE = "permanent:"
 
 QUEUED = "queued"
 LOGGED = "logged"
@@ -134,9 +138,15 @@ async def get_by_id(session: AsyncSession, row_id: int) -> WaMessage | None:
 
 
 async def advance_inbound(
-    session: AsyncSession, wamid: str, to_status: str, *, from_statuses: Sequence[str]
+    session: AsyncSession,
+    wamid: str,
+    to_status: str,
+    *,
+    from_statuses: Sequence[str],
+    error_title: str | None = None,
 ) -> bool:
-    """Move an inbound row to `to_status` only if it is in `from_statuses` (compare-and-set)."""
+    """Move an inbound row to `to_status` only if it is in `from_statuses` (compare-and-set);
+    `error_title` is recorded with it (None clears it)."""
     result = await session.execute(
         update(WaMessage)
         .where(
@@ -144,7 +154,7 @@ async def advance_inbound(
             WaMessage.direction == Direction.INBOUND.value,
             WaMessage.status.in_(list(from_statuses)),
         )
-        .values(status=to_status, status_updated_at=utcnow())
+        .values(status=to_status, status_updated_at=utcnow(), error_title=error_title)
     )
     return bool(getattr(result, "rowcount", 0))
 
@@ -273,22 +283,61 @@ async def unprocessed_inbound(session: AsyncSession, *, limit: int = 500) -> lis
 
 
 async def unanswered_turns(
-    session: AsyncSession, *, older_than: datetime, limit: int = 500
+    session: AsyncSession,
+    *,
+    older_than: datetime,
+    max_attempts: int | None = None,
+    limit: int = 500,
 ) -> list[str]:
     """Wamids of inbound text/button/interactive rows processed before `older_than` but
-    never answered (their `orchestrate_turn` job was lost, e.g. Redis was flushed)."""
-    result = await session.execute(
-        select(WaMessage.wamid)
-        .where(
-            WaMessage.direction == Direction.INBOUND.value,
-            WaMessage.status == PROCESSED,
-            WaMessage.message_type.in_(sorted(ORCHESTRATED_TYPES)),
-            WaMessage.status_updated_at < older_than,
-        )
-        .order_by(WaMessage.id)
-        .limit(limit)
+    never answered (their `orchestrate_turn` job was lost, e.g. Redis was flushed), and
+    recovered fewer than `max_attempts` times."""
+    query = select(WaMessage.wamid).where(
+        WaMessage.direction == Direction.INBOUND.value,
+        WaMessage.status == PROCESSED,
+        WaMessage.message_type.in_(sorted(ORCHESTRATED_TYPES)),
+        WaMessage.status_updated_at < older_than,
     )
+    if max_attempts is not None:
+        query = query.where(WaMessage.attempts < max_attempts)
+    result = await session.execute(query.order_by(WaMessage.id).limit(limit))
     return [wamid for wamid in result.scalars() if wamid]
+
+
+async def failed_turns(
+    session: AsyncSession,
+    *,
+    older_than: datetime | None = None,
+    transient_only: bool = False,
+    max_attempts: int | None = None,
+    limit: int = 500,
+) -> list[str]:
+    """Wamids of inbound rows whose turn failed (`turn_failed`), oldest first: all of them
+    (`convo retry-failed`), or those failed for a transient cause before `older_than` and
+    recovered fewer than `max_attempts` times (`recover_pending`)."""
+    query = select(WaMessage.wamid).where(
+        WaMessage.direction == Direction.INBOUND.value, WaMessage.status == TURN_FAILED
+    )
+    if transient_only:
+        query = query.where(WaMessage.error_title.like(f"{TRANSIENT_FAILURE}%"))
+    if older_than is not None:
+        query = query.where(WaMessage.status_updated_at < older_than)
+    if max_attempts is not None:
+        query = query.where(WaMessage.attempts < max_attempts)
+    result = await session.execute(query.order_by(WaMessage.id).limit(limit))
+    return [wamid for wamid in result.scalars() if wamid]
+
+
+async def count_recovery(session: AsyncSession, wamids: Sequence[str]) -> None:
+    """Count one more recovery of these inbound rows (`attempts`), which bounds how often
+    a turn that keeps failing is re-run by itself."""
+    if wamids:
+        await session.execute(
+            update(WaMessage)
+            .where(WaMessage.direction == Direction.INBOUND.value)
+            .where(WaMessage.wamid.in_(list(wamids)))
+            .values(attempts=WaMessage.attempts + 1)
+        )
 
 
 async def pending_status_wamids(session: AsyncSession, *, limit: int = 500) -> list[str]:

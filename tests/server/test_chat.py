@@ -24,6 +24,7 @@ from graph.messages import (
 from server.chat import ChatError, ChatSession, run_interactive, run_script
 from server.chat_payloads import ChatUser, reply_payload, text_payload
 from server.cli import build_parser
+from server.dev import DEV_TOKEN_HEADER
 from server.whatsapp import ButtonReply, ListReply, parse_webhook
 
 
@@ -65,6 +66,7 @@ async def chat_app(
     monkeypatch.setattr(orchestrate_module, "make_controller", make)
     env = {"CONVO_ENV": "development", "ENABLE_ORCHESTRATION": "true"}
     async with running_app(monkeypatch, redis_url, run_worker=True, **env) as (client, app):
+        client.headers[DEV_TOKEN_HEADER] = app.state.dev_token
         yield client, app, controller
 
 
@@ -170,15 +172,42 @@ async def test_interactive_loop_until_quit(chat_app, monkeypatch) -> None:
     assert "[1] Hours" in console.export_text()
 
 
-async def test_dev_outbox_is_refused_to_other_machines(monkeypatch, redis_url) -> None:
-    """CONVO_ENV defaults to development: a forgotten setting must not expose the outbox."""
-    import httpx
+async def test_dev_outbox_needs_the_development_token(monkeypatch, redis_url) -> None:
+    """CONVO_ENV defaults to development: a forgotten setting must not expose the outbox,
+    not even to a client that looks local (a same-host proxy, a spoofed forwarded header)."""
+    from server.dev import read_dev_token
+    from server.settings import get_settings
 
     async with running_app(monkeypatch, redis_url, CONVO_ENV="development") as (client, app):
         params = {"tenant_id": "1", "wa_id": "2"}
-        assert (await client.get("/dev/outbox", params=params)).status_code == 200
-        remote = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
-        async with httpx.AsyncClient(transport=remote, base_url="http://testserver") as other:
-            response = await other.get("/dev/outbox", params=params)
-        assert response.status_code == 404
-        assert "loopback" in response.json()["error"]
+        token = app.state.dev_token
+        assert token and read_dev_token(get_settings()) == token  # what `convo chat` reads
+        good = {DEV_TOKEN_HEADER: token}
+        assert (await client.get("/dev/outbox", params=params, headers=good)).status_code == 200
+        spoofed = {"X-Forwarded-For": "127.0.0.1"}
+        for headers in ({}, spoofed, {DEV_TOKEN_HEADER: "guess", **spoofed}):
+            response = await client.get("/dev/outbox", params=params, headers=headers)
+            assert response.status_code == 403
+        with pytest.raises(ChatError, match="development token"):
+            await _session(client).start()
+
+
+async def test_the_dev_token_file_is_private_and_the_env_token_wins(
+    monkeypatch, redis_url, tmp_path
+) -> None:
+    import stat
+
+    from server.dev import dev_token_path
+    from server.settings import get_settings
+
+    env = {"CONVO_ENV": "development", "CONVO_DEV_TOKEN": "chosen-token"}
+    async with running_app(monkeypatch, redis_url, **env) as (client, app):
+        assert app.state.dev_token == "chosen-token"
+        path = dev_token_path(get_settings())
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        response = await client.get(
+            "/dev/outbox",
+            params={"tenant_id": "1", "wa_id": "2"},
+            headers={DEV_TOKEN_HEADER: "chosen-token"},
+        )
+        assert response.status_code == 200

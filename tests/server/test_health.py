@@ -74,7 +74,12 @@ async def test_readyz_is_503_when_redis_is_gone(
         )
         response = await client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["checks"]["redis"]["status"] == "error"
+    assert response.json()["checks"]["redis"] == {
+        "status": "error",
+        "error": "ConnectionError",  # the class only: no host, port or message to the public
+        "latency_ms": response.json()["checks"]["redis"]["latency_ms"],
+    }
+    assert "127.0.0.1" not in response.text
     assert response.json()["checks"]["database"]["status"] == "ok"
 
 
@@ -159,3 +164,24 @@ async def test_create_app_without_a_worker_has_no_worker_checks(
             response = await client.get("/readyz")
     assert response.status_code == 200
     assert set(response.json()["checks"]) == {"redis", "database"}
+
+
+@pytest.mark.parametrize(
+    ("env", "docs"),
+    [
+        ({"CONVO_ENV": "development"}, True),
+        ({"CONVO_ENV": "production"}, False),
+        ({"CONVO_ENV": "production", "API_DOCS": "true"}, True),
+    ],
+)
+async def test_api_docs_are_off_in_production_unless_enabled(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], docs: bool
+) -> None:
+    secrets = {
+        "WHATSAPP_APP_SECRET": "0123456789abcdef0123456789abcdef",
+        "WHATSAPP_VERIFY_TOKEN": "verify-me-0123456789",
+    }
+    async with running_app(monkeypatch, redis_url, **secrets, **env) as (client, _):
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert (await client.get(path)).status_code == (200 if docs else 404)
+        assert (await client.get("/healthz")).json() == {"status": "ok"}

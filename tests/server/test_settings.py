@@ -5,6 +5,8 @@ from pydantic import ValidationError
 
 from server.settings import DEFAULT_APP_SECRET, Settings, describe_settings_error, get_settings
 
+META_LIKE_SECRET = "0123456789abcdef0123456789abcdef"
+
 
 def test_development_defaults_need_no_keys() -> None:
     settings = Settings(CONVO_ENV="development")
@@ -26,15 +28,15 @@ def test_production_refuses_the_default_app_secret(monkeypatch: pytest.MonkeyPat
 
 def test_production_refuses_the_default_verify_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONVO_ENV", "production")
-    monkeypatch.setenv("WHATSAPP_APP_SECRET", "0123456789abcdef")
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", META_LIKE_SECRET)
     with pytest.raises(ValidationError, match="WHATSAPP_VERIFY_TOKEN"):
         Settings()
 
 
 def test_production_starts_with_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONVO_ENV", "production")
-    monkeypatch.setenv("WHATSAPP_APP_SECRET", "0123456789abcdef")
-    monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", "verify-me")
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", META_LIKE_SECRET)
+    monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", "verify-me-0123456789")
     monkeypatch.setenv("ENABLE_ORCHESTRATION", "true")
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u:db-password@db/convo")
     with pytest.raises(ValidationError, match="REDIS_URL is required in production"):
@@ -43,8 +45,29 @@ def test_production_starts_with_real_secrets(monkeypatch: pytest.MonkeyPatch) ->
     settings = Settings()
     assert settings.enable_orchestration is True
     assert settings.sqlalchemy_url == "postgresql+asyncpg://u:db-password@db/convo"
-    for secret in ("0123456789abcdef", "db-password", "redis-password"):
+    for secret in (META_LIKE_SECRET, "db-password", "redis-password"):
         assert secret not in repr(settings)  # secrets never printed
+
+
+@pytest.mark.parametrize(
+    ("secret", "token", "refused"),
+    [
+        ("x", "verify-me-0123456789", "WHATSAPP_APP_SECRET is 1 characters"),
+        ("0123456789abcdef", "verify-me-0123456789", "WHATSAPP_APP_SECRET is 16 characters"),
+        (META_LIKE_SECRET, "short-token", "WHATSAPP_VERIFY_TOKEN is 11 characters"),
+    ],
+)
+def test_production_refuses_short_secrets(
+    monkeypatch: pytest.MonkeyPatch, secret: str, token: str, refused: str
+) -> None:
+    monkeypatch.setenv("CONVO_ENV", "production")
+    monkeypatch.setenv("REDIS_URL", "redis://redis:6379/0")
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", secret)
+    monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", token)
+    with pytest.raises(ValidationError, match=refused):
+        Settings()
+    monkeypatch.setenv("CONVO_ENV", "development")
+    assert Settings().whatsapp_app_secret.get_secret_value() == secret  # development: allowed
 
 
 def test_router_mode_follows_the_llm_configuration(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -106,3 +106,39 @@ async def test_a_transient_failure_does_not_poison_the_next_turn(respx_mock) -> 
     router = _router()
     assert (await router.route("my order is late")).method == "fallback"
     assert (await router.route("my order is late")).method == "llm"
+
+
+class _Trickle(httpx.AsyncByteStream):
+    """A response body that arrives one byte at a time: every read is quick, so a
+    per-read timeout never fires, but the whole answer would take minutes."""
+
+    def __init__(self, body: bytes, gap_s: float) -> None:
+        self.body, self.gap_s = body, gap_s
+
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        import asyncio
+
+        for index in range(len(self.body)):
+            await asyncio.sleep(self.gap_s)
+            yield self.body[index : index + 1]
+
+
+@respx.mock(base_url=LLM_BASE_URL)
+async def test_a_trickling_endpoint_hits_the_total_deadline_and_falls_back(respx_mock) -> None:
+    import json
+
+    body = json.dumps(completion(route_json("commerce")).json()).encode()
+    respx_mock.post("/chat/completions").mock(
+        side_effect=lambda request: httpx.Response(
+            200, headers={"content-type": "application/json"}, stream=_Trickle(body, 0.5)
+        )
+    )
+    router = build_router(
+        "llm", chat_model=chat_model(timeout=0.5), classifier=ScriptedClassifier(OFFLINE)
+    )
+    decision = await router.route("my order is late")
+    assert (decision.lane, decision.method, decision.fallback_reason) == (
+        "support",
+        "fallback",
+        "timeout",
+    )

@@ -157,3 +157,85 @@ async def test_duplicate_of_a_claimed_turn_retries_after_the_claim_expires(app_c
         await orchestrate_turn(ctx, "wamid.TEXT1")
     (inbound,) = await stored_rows(app)
     assert inbound.status == "turn_failed"
+
+
+def _wrapped_connection_error() -> Exception:
+    """What the checkpointer raised after a Redis restart: redisvl's error around the
+    connection error of a pooled connection that died with the old server."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redisvl.exceptions import RedisVLError
+
+    try:
+        try:
+            raise RedisConnectionError("Connection closed by server.")
+        except RedisConnectionError as exc:
+            raise RedisVLError("Failed to load data: Connection closed by server.") from exc
+    except RedisVLError as wrapped:
+        return wrapped
+
+
+async def test_a_wrapped_connection_error_is_retried_then_recovered(app_client) -> None:
+    """A Redis restart mid-turn: retried with backoff; once the tries are spent the turn is
+    `turn_failed` as transient, and the recovery sweep runs it again until it is answered."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+    from webhook_support import resources_of
+
+    from server.jobs.process import FAILED_RETRY_AFTER, recover_pending
+    from server.store.models import WaMessage, utcnow
+
+    app, ctx = await _received(app_client, "text")
+    ctx["controller"].error = _wrapped_connection_error()
+    with pytest.raises(Retry) as raised:
+        await orchestrate_turn(ctx, "wamid.TEXT1")
+    assert raised.value.defer_score == 1000
+    (inbound,) = await stored_rows(app)
+    assert inbound.status == "received"  # not failed: the retry runs it
+    ctx["job_try"] = 5
+    with pytest.raises(Exception, match="Failed to load data"):
+        await orchestrate_turn(ctx, "wamid.TEXT1")
+    (inbound,) = await stored_rows(app)
+    assert inbound.status == "turn_failed"
+    assert inbound.error_title.startswith("transient: RedisVLError <- ConnectionError")
+    assert "Hi" not in inbound.error_title  # no customer text in the recorded cause
+
+    assert await recover_pending(ctx) == 0  # just given up: not yet
+    async with resources_of(app).sessions.begin() as session:
+        await session.execute(
+            update(WaMessage).values(status_updated_at=utcnow() - FAILED_RETRY_AFTER - timedelta(1))
+        )
+    # arq keeps the failed job's result an hour: the sweep drops it so the turn can run
+    await ctx["redis"].set("arq:result:orchestrate:wamid.TEXT1", b"x")
+    assert await recover_pending(ctx) == 1
+    jobs = await ctx["redis"].queued_jobs()
+    assert [(j.function, j.args) for j in jobs] == [("orchestrate_turn", ("wamid.TEXT1",))]
+    assert await recover_pending(ctx) == 0  # queued: not twice
+    ctx["controller"].error = None
+    ctx["job_try"] = 1
+    assert await orchestrate_turn(ctx, "wamid.TEXT1") == "completed"
+    assert [r.status for r in await stored_rows(app)] == ["answered", "logged"]
+
+
+async def test_a_permanent_failure_waits_for_retry_failed(app_client) -> None:
+    """A bug is not re-run by the sweep; `convo retry-failed` runs it once fixed."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+    from webhook_support import resources_of
+
+    from server.jobs.process import recover_pending, retry_failed
+    from server.store.models import WaMessage, utcnow
+
+    app, ctx = await _received(app_client, "text")
+    ctx["controller"].error = ValueError("bug in a lane")
+    with pytest.raises(ValueError):
+        await orchestrate_turn(ctx, "wamid.TEXT1")
+    async with resources_of(app).sessions.begin() as session:
+        await session.execute(update(WaMessage).values(status_updated_at=utcnow() - timedelta(1)))
+    assert await recover_pending(ctx) == 0
+    (inbound,) = await stored_rows(app)
+    assert inbound.error_title.startswith("permanent: ValueError")
+    assert await retry_failed(resources_of(app), ctx["redis"]) == 1
+    ctx["controller"].error = None
+    assert await orchestrate_turn(ctx, "wamid.TEXT1") == "completed"
