@@ -1,9 +1,11 @@
 """Development-only endpoints (`CONVO_ENV=development`), used by `convo chat`.
 
 `GET /dev/outbox?tenant_id=&wa_id=&after_id=&wamid=` returns the outbox rows to one user
-newer than `after_id`, and the processing state of inbound message `wamid`, so the chat
-knows when the bot has finished answering. The outbox holds customers' conversations, so
-it answers 404 outside development, and 403 without the development token in the
+newer than `after_id` (with who wrote each: the bot, the system, an agent), the processing
+state of inbound message `wamid`, so the chat knows when the bot has finished answering,
+and the conversation's handoff state (`bot`, `requested`, `with_agent` and the agent's
+name), so it can show why the bot stays quiet. The outbox holds customers' conversations,
+so it answers 404 outside development, and 403 without the development token in the
 `X-Convo-Dev-Token` header: a token created at each start (or `CONVO_DEV_TOKEN`), printed
 by `convo serve` and written to `{data_dir}/dev-token` (mode 0600), where `convo chat`
 reads it. The peer address is not trusted: a same-host proxy or a spoofed
@@ -25,6 +27,7 @@ from server.resources import Resources
 from server.settings import Settings
 from server.store import repository
 from server.store.models import WaMessage
+from server.support.store import conversation_of
 
 router = APIRouter()
 
@@ -40,6 +43,7 @@ def _row(row: WaMessage) -> dict[str, Any]:
         "payload": row.payload,
         "status": row.status,
         "context_wamid": row.context_wamid,
+        "author": row.author,
     }
 
 
@@ -105,6 +109,7 @@ async def dev_outbox(
         rows = await repository.outbox_after(
             session, tenant_id=tenant_id, wa_id=wa_id, after_id=after_id
         )
+        conversation = await conversation_of(session, tenant_id, wa_id)
     inbound_status = inbound.status if inbound is not None else None
     done = inbound_status in DONE_STATUSES or (
         inbound_status == repository.PROCESSED and not settings.enable_orchestration
@@ -115,5 +120,9 @@ async def dev_outbox(
             "inbound_status": inbound_status,
             "turn_done": done,
             "orchestration": settings.enable_orchestration,
+            "handoff": {
+                "state": conversation.state if conversation else "bot",
+                "agent_name": conversation.agent_name if conversation else None,
+            },
         }
     )

@@ -11,6 +11,7 @@ while the queue was away is enqueued). `convo worker` and the in-process worker 
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from arq.cron import cron
 from arq.worker import Worker
 
 from server import metrics
+from server.chatwoot.sync import CHATWOOT_SYNC_JOB
 from server.health import Readiness
 from server.jobs.handoff import expire_handoffs
 from server.jobs.orchestrate import close_controller, orchestrate_turn, router_ready, warm_up
@@ -40,6 +42,7 @@ JOB_FUNCTIONS: list[Any] = [
     orchestrate_turn,
     SEND_MESSAGE_JOB,
     NOTIFY_HANDOFF_JOB,
+    CHATWOOT_SYNC_JOB,
 ]
 """Coroutine functions `async def job(ctx, ...)`; `ctx["resources"]` is the :class:`Resources`."""
 
@@ -135,6 +138,8 @@ class WorkerSupervisor:
 
     resources: Resources
     handle_signals: bool = True
+    stop_on_sighup: bool = False
+    """Also stop on SIGHUP, like SIGTERM (`convo worker` in a terminal that closes)."""
     worker: Worker | None = None
     running: bool = False
     restarts: int = 0
@@ -158,6 +163,8 @@ class WorkerSupervisor:
     async def _run_once(self) -> bool:
         """Run one worker; True when it ended on purpose, False when it died."""
         worker = build_worker(self.resources, handle_signals=self.handle_signals)
+        if self.stop_on_sighup:
+            worker._add_signal_handler(signal.SIGHUP, worker.handle_sig)
         self.worker = worker
         self.running = True
         try:

@@ -211,3 +211,9 @@ async def test_the_dev_token_file_is_private_and_the_env_token_wins(
             headers={DEV_TOKEN_HEADER: "chosen-token"},
         )
         assert response.status_code == 200
+
+
+def test_cli_chat_listen_option() -> None:
+    args = build_parser().parse_args(["chat", "--say", "I want a person", "--listen", "90"])
+    assert args.listen == 90.0
+    assert build_parser().parse_args(["chat"]).listen == 0.0
