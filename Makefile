@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export UV_PYTHON ?= 3.11
 
-.PHONY: help install run test lint format eval studio bench clean
+.PHONY: help install run test lint format eval studio bench faults clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -66,6 +66,10 @@ bench: install ## benchmarks, each against a baseline in the same run; the table
 	@echo "## Webhook latency in-process" >> reports/bench.md
 	$(PY) -m benchmarks.webhook_latency --requests 300 2>/dev/null | tee -a reports/bench.md
 	$(PY) -m benchmarks.send_limiter --seconds 8 --processes 2
+
+faults: install ## fault injection on the real processes (Redis restarts, kill -9, poison, slow LLM, locked store); table in reports/faults.md, exit 1 on a lost or duplicated message
+	@mkdir -p reports
+	@set -o pipefail; $(PY) -m benchmarks.faults $(FAULTS_ARGS) | tee reports/faults.md
 
 clean: ## remove the virtualenv and local data
 	rm -rf .venv .venv-bootstrap .data .pytest_cache .mypy_cache .ruff_cache

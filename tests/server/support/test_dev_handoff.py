@@ -24,6 +24,7 @@ from test_inbox_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser, eventu
 from server.app import create_app
 from server.chat import ChatSession, listen, run_script
 from server.chat_payloads import ChatUser
+from server.dev import DEV_TOKEN_HEADER, read_dev_token
 from server.embedded_redis import free_port
 from server.settings import get_settings
 
@@ -64,7 +65,11 @@ async def test_convo_chat_and_the_printed_inbox_link_show_both_sides(
         [link] = re.findall(r"agent inbox \(development, signed in as Ana\): (\S+)", printed)
         assert link.startswith(f"{base}/agent#token=cva_")
         console = Console(record=True, width=120)
-        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        # the development token `/dev/outbox` wants, read where `convo chat` reads it
+        token = read_dev_token(get_settings())
+        assert token and token in printed
+        headers = {DEV_TOKEN_HEADER: token}
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as http:
             user = ChatUser(wa_id="15550004444", name="Chat Tester")
             chat = ChatSession(
                 http, app_secret="dev-app-secret", user=user, timeout_s=240, poll_s=0.1
