@@ -3,6 +3,9 @@
 What you type is POSTed to the real webhook as a Meta-shaped, signed payload; the bot's
 replies are read back from the outbox (`GET /dev/outbox`, development only) and printed,
 buttons and lists numbered: type a number to tap that button or list row.
+`/location LAT,LON [name]` shares a location; `/wait [seconds]` prints what the bot sends
+on its own meanwhile (an order paid on `convo fake-provider`'s page, shipped by the admin
+API, ...).
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from rich.console import Console
 from rich.text import Text
 
 from graph.messages import ButtonsMessage, ListMessage, OutboundMessage, TextMessage
-from server.chat_payloads import ChatUser, new_wamid, reply_payload, signed_request, text_payload
+from server.chat_payloads import (
+    ChatUser,
+    location_payload,
+    new_wamid,
+    reply_payload,
+    signed_request,
+    text_payload,
+)
 
 OUTBOUND = TypeAdapter(OutboundMessage)
 
@@ -92,9 +102,14 @@ class ChatSession:
         return None
 
     async def say(self, line: str) -> list[BotReply]:
+        if line.strip().startswith("/wait"):
+            return await self.wait_for_news(line)
         choice = self.resolve(line)
         wamid = new_wamid()
-        if choice is None:
+        location = _location(line)
+        if location is not None:
+            payload = location_payload(self.user, wamid, *location)
+        elif choice is None:
             payload = text_payload(self.user, wamid, line)
         else:
             payload = reply_payload(
@@ -109,6 +124,22 @@ class ChatSession:
         replies = await self._wait(wamid)
         self._remember_choices(replies)
         return replies
+
+    async def wait_for_news(self, line: str) -> list[BotReply]:
+        """`/wait [seconds]`: messages the bot sends without being asked (order news)."""
+        parts = line.split()
+        seconds = float(parts[1]) if len(parts) > 1 and _is_number(parts[1]) else 30.0
+        deadline = time.monotonic() + seconds
+        while True:
+            rows = (await self._outbox(None)).messages
+            if rows:
+                self.after_id = max(row.id for row in rows)
+                replies = [_bot_reply(row) for row in rows]
+                self._remember_choices(replies)
+                return replies
+            if time.monotonic() > deadline:
+                return []
+            await asyncio.sleep(self.poll_s)
 
     async def _post(self, payload: dict[str, object]) -> None:
         body, headers = signed_request(payload, self.app_secret)
@@ -176,6 +207,26 @@ class ChatSession:
             self.choices = choices
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _location(line: str) -> tuple[float, float, str | None] | None:
+    """`/location -23.56,-46.66 Home` -> (-23.56, -46.66, "Home"); None for other lines."""
+    if not line.strip().startswith("/location "):
+        return None
+    rest = line.strip()[len("/location ") :].strip()
+    coordinates, _, name = rest.partition(" ")
+    latitude, _, longitude = coordinates.partition(",")
+    if not (_is_number(latitude) and _is_number(longitude)):
+        return None
+    return float(latitude), float(longitude), name.strip() or None
+
+
 def _bot_reply(row: OutboxRow) -> BotReply:
     ref = row.wamid or f"outbox.{row.id}"
     try:
@@ -232,7 +283,9 @@ async def run_interactive(session: ChatSession, console: Console) -> int:
     console.print(
         Text(f"Chatting with {session.http.base_url} as {session.user.name} ", style="bold")
         + Text(
-            "(type a number to pick a button or list row; /quit or Ctrl-D to leave)", style="dim"
+            "(type a number to pick a button or list row; /location LAT,LON [name] shares a "
+            "location; /wait [s] shows order news; /quit or Ctrl-D to leave)",
+            style="dim",
         )
     )
     while True:
