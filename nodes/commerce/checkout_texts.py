@@ -173,6 +173,11 @@ CHECKOUT_TEXTS: dict[str, dict[Language, str]] = {
         "es": "Pagas {total} al retirarlo en {location}.",
         "pt": "Você paga {total} ao retirar em {location}.",
     },
+    "pay.order_details": {
+        "en": "Order {number}: review it and pay right here in WhatsApp. We'll confirm here when the payment arrives.",
+        "es": "Pedido {number}: revísalo y págalo aquí mismo en WhatsApp. Te confirmamos por aquí cuando llegue el pago.",
+        "pt": "Pedido {number}: confira e pague aqui mesmo no WhatsApp. Confirmamos por aqui quando o pagamento chegar.",
+    },
     "pay.paid": {
         "en": "Order {number} is already paid.",
         "es": "El pedido {number} ya está pagado.",
