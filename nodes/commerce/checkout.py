@@ -171,7 +171,7 @@ def _ask(
         refusal = ButtonsMessage(body=say("checkout.no_method", language),
                                  buttons=(views.human_button(language),))  # fmt: skip
         return _save(state, commerce, None, *before, refusal)
-    update: dict[str, Any] = {"asked": step, "updated_at": ctx.clock()}
+    update: dict[str, Any] = {"asked": step, "updated_at": ctx.clock(), "reminded": False}
     if step == "summary":
         shown = fingerprint(cart, checkout, shop)
         same = checkout.summary_fingerprint == shown and checkout.summary_key

@@ -102,6 +102,11 @@ CHECKOUT_TEXTS: dict[str, dict[Language, str]] = {
         "es": "Compra cancelada: no se hizo ningún pedido. Tu carrito sigue guardado.",
         "pt": "Compra cancelada: nenhum pedido foi feito. Seu carrinho continua salvo.",
     },
+    "checkout.waiting": {
+        "en": 'Your order is still waiting: write "continue" to finish it, or "cancel" to drop it.',
+        "es": 'Tu pedido sigue esperando: escribe "continuar" para terminarlo o "cancelar" para descartarlo.',
+        "pt": 'Seu pedido continua esperando: escreva "continuar" para finalizar ou "cancelar" para desistir.',
+    },
     "checkout.not_understood": {
         "en": "Sorry, I didn't get that.",
         "es": "Perdón, no te entendí.",

@@ -23,6 +23,8 @@ HOURS = {
     "es": "¿cuál es el horario?",
     "pt": "qual o horário de vocês?",
 }
+WAITING_ORDER = {"en": "Your order is still waiting", "es": "Tu pedido sigue esperando",
+                 "pt": "Seu pedido continua esperando"}  # fmt: skip
 CONTINUE = {"en": "ok, continue", "es": "ok, continuar", "pt": "ok, continuar"}
 DELIVERY = {"en": "delivery please", "es": "envío a domicilio", "pt": "quero entrega"}
 ADDRESS = {
@@ -111,6 +113,9 @@ async def test_checkout_leaves_for_a_question_resumes_and_places_the_order_once(
     assert HOW_TO_GET[lang] in texts(asked)
     hours = await customer.send(HOURS[lang])
     assert hours["understanding"].lane == "info" and "09:00" in texts(hours)
+    assert WAITING_ORDER[lang] in texts(hours)  # told once how to come back
+    again = await customer.send(HOURS[lang])
+    assert WAITING_ORDER[lang] not in texts(again)
     resumed = await customer.send(CONTINUE[lang])
     assert HOW_TO_GET[lang] in texts(resumed)
     zones = await customer.send(DELIVERY[lang])
