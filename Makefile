@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export UV_PYTHON ?= 3.11
 
-.PHONY: help install run test lint format eval studio bench faults clean
+.PHONY: help install run test lint format eval studio bench faults faults-quick clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -70,6 +70,10 @@ bench: install ## benchmarks, each against a baseline in the same run; the table
 faults: install ## fault injection on the real processes (Redis restarts, kill -9, poison, slow LLM, locked store); table in reports/faults.md, exit 1 on a lost or duplicated message
 	@mkdir -p reports
 	@set -o pipefail; $(PY) -m benchmarks.faults $(FAULTS_ARGS) | tee reports/faults.md
+
+faults-quick: install ## the fault scenarios that settle in seconds (what CI runs)
+	@mkdir -p reports
+	@set -o pipefail; $(PY) -m benchmarks.faults --quick | tee reports/faults-quick.md
 
 clean: ## remove the virtualenv and local data
 	rm -rf .venv .venv-bootstrap .data .pytest_cache .mypy_cache .ruff_cache
