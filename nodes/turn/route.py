@@ -1,6 +1,8 @@
 """`route`: understand the message once - lane, intent, entities, language - for the whole turn.
 
-A tapped button or list row is understood from its id (`nodes.router.choices`); anything
+A tapped button or list row is understood from its id (`nodes.router.choices`); so is a
+typed yes or no to the yes/no question the bot just asked (`Meta.pending_question`: "sí"
+to "Would you like to talk to a person?" is the "Talk to a person" button). Anything else
 typed goes to the router with the conversation's language, stickiness and the tenant's
 catalog (so "the second one" and "la azul" resolve against what was shown last).
 """
@@ -13,18 +15,27 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import Context, context_from
-from graph.session.contract import SessionState
+from graph.session.contract import PendingQuestion, SessionState
 from graph.state import State
-from graph.understanding import Understanding
+from graph.understanding import Entities, Understanding
 from nodes.entities import extract_entities
 from nodes.lanes.common import Node
 from nodes.language import turn_language
 from nodes.registry import LaneRegistry
+from nodes.router.acts import dialogue_act
 from nodes.router.choices import choice_understanding
 from nodes.tenants import load_catalog, load_profile
 
 logger = logging.getLogger(__name__)
 CLARIFY = "clarify"
+
+
+def answered_choice(question: PendingQuestion | None, text: str, entities: Entities) -> str | None:
+    """The choice a typed yes / no stands for, when the bot's last reply asked a question."""
+    if question is None:
+        return None
+    act = dialogue_act(text, entities)
+    return question.yes if act == "affirm" else question.no if act == "deny" else None
 
 
 async def understand(
@@ -34,10 +45,11 @@ async def understand(
     profile = load_profile(state.turn.tenant_id, ctx.tenants_dir)
     catalog = load_catalog(profile)
     previous = session.meta.language
+    language = turn_language(state.turn, previous)
     chosen = choice_understanding(
         state.turn.choice_id,
         registry,
-        language=turn_language(state.turn, previous),
+        language=language,
         sticky_seconds=ctx.sticky_seconds,
         catalog=catalog,
     )
@@ -46,11 +58,16 @@ async def understand(
     text, meta = state.turn.text, session.meta
     entities = extract_entities(text, catalog=catalog, shown=session.commerce.last_shown_skus)
     sticky = meta.sticky_until is not None and meta.sticky_until > ctx.clock()
+    answer = answered_choice(meta.pending_question, text, entities) if sticky else None
+    answered = choice_understanding(answer, registry, language=language,
+                                    sticky_seconds=ctx.sticky_seconds, catalog=catalog)  # fmt: skip
+    if answered is not None:
+        return answered
     return await ctx.router_for(registry).route(
         text,
         current_lane=meta.current_lane,
         sticky_active=sticky,
-        language=turn_language(state.turn, previous),
+        language=language,
         entities=entities,
         profile=profile,
     )
