@@ -168,11 +168,6 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "Lamento lo ocurrido. Abrí el ticket {number} para que nuestro equipo lo revise. ¿Quieres hablar con una persona?",
         "pt": "Sinto muito. Abri o chamado {number} para nossa equipe analisar. Quer falar com uma pessoa?",
     },
-    "support.human": {
-        "en": "Okay, I've asked a person from our team to join this chat. They'll reply here soon.",
-        "es": "Listo, pedí que una persona de nuestro equipo se una a este chat. Te responderá aquí pronto.",
-        "pt": "Pronto, pedi para uma pessoa da nossa equipe entrar nesta conversa. Ela vai responder aqui em breve.",
-    },
     "support.no_human": {
         "en": "No problem. We'll follow up on ticket {number} right here.",
         "es": "Sin problema. Te daremos seguimiento del ticket {number} por aquí.",

@@ -102,6 +102,7 @@ def create_app(
     from server import dev, webhook
     from server.agents import api as agent_api
     from server.agents import inbox, stream
+    from server.chatwoot import webhook as chatwoot_webhook
     from server.commerce import admin as commerce_admin
     from server.commerce import webhooks as payment_webhooks
 
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(agent_api.router)
     app.include_router(stream.router)
     app.include_router(inbox.router)
+    app.include_router(chatwoot_webhook.router)
     app.include_router(payment_webhooks.router)
     app.include_router(commerce_admin.router)
     return app

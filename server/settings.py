@@ -51,6 +51,23 @@ class StripeAccount(BaseModel):
     webhook_secret: SecretStr
 
 
+class ChatwootAccount(BaseModel):
+    """One Chatwoot account and API-channel inbox that a tenant's agents work in."""
+
+    base_url: str = Field(min_length=1)
+    """e.g. `https://app.chatwoot.com` (no trailing `/api`)."""
+    account_id: int = Field(ge=1)
+    api_token: SecretStr
+    """A user access token (Profile settings -> Access Token), ideally of an integration
+    user: an Agent Bot token cannot create contacts."""
+    inbox_id: int | None = Field(default=None, ge=1)
+    """The API-channel inbox; None: the tenant profile's `handoff.chatwoot_inbox_id`."""
+    webhook_secret: SecretStr | None = None
+    """The webhook's signing secret (`X-Chatwoot-Signature`), where the instance signs."""
+    webhook_token: SecretStr | None = None
+    """A secret path segment: `/webhooks/chatwoot/{tenant}/{token}` (unsigned instances)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
@@ -125,6 +142,19 @@ class Settings(BaseSettings):
     handoff_webhook_secret: SecretStr | None = None
     """The HMAC key of that webhook (required when a URL is set)."""
 
+    chatwoot_base_url: str | None = None
+    """Chatwoot instance for every tenant (a tenant in CHATWOOT_ACCOUNTS overrides it).
+    Unset (and no CHATWOOT_ACCOUNTS): the Chatwoot bridge is off."""
+    chatwoot_account_id: int | None = None
+    chatwoot_api_token: SecretStr | None = None
+    chatwoot_inbox_id: int | None = None
+    """The default API-channel inbox (a tenant profile's `handoff.chatwoot_inbox_id` wins)."""
+    chatwoot_webhook_secret: SecretStr | None = None
+    chatwoot_webhook_token: SecretStr | None = None
+    chatwoot_accounts: dict[str, ChatwootAccount] = Field(default_factory=dict, repr=False)
+    """Per tenant (profile `tenant_id`), as JSON: `{"demo": {"base_url": "...",
+    "account_id": 1, "api_token": "...", "inbox_id": 3, "webhook_token": "..."}}`."""
+
     log_level: str = "INFO"
 
     @property
@@ -175,6 +205,44 @@ class Settings(BaseSettings):
             )
         if self.router_mode == "llm" and not self.llm_configured:
             raise SettingsError("ROUTER_MODE=llm needs OPENAI_API_KEY or OPENAI_BASE_URL.")
+        return self
+
+    def chatwoot_account(self, tenant: str) -> ChatwootAccount | None:
+        """The Chatwoot account of `tenant`: its own, else the CHATWOOT_* one, else None."""
+        if tenant in self.chatwoot_accounts:
+            return self.chatwoot_accounts[tenant]
+        if self.chatwoot_base_url is None:
+            return None
+        assert self.chatwoot_account_id is not None and self.chatwoot_api_token is not None
+        return ChatwootAccount(
+            base_url=self.chatwoot_base_url,
+            account_id=self.chatwoot_account_id,
+            api_token=self.chatwoot_api_token,
+            inbox_id=self.chatwoot_inbox_id,
+            webhook_secret=self.chatwoot_webhook_secret,
+            webhook_token=self.chatwoot_webhook_token,
+        )
+
+    @model_validator(mode="after")
+    def _chatwoot_is_complete(self) -> Settings:
+        if self.chatwoot_base_url is not None and (
+            self.chatwoot_account_id is None or self.chatwoot_api_token is None
+        ):
+            raise SettingsError(
+                "CHATWOOT_BASE_URL is set without CHATWOOT_ACCOUNT_ID and CHATWOOT_API_TOKEN "
+                "(a user access token from Chatwoot's Profile settings)."
+            )
+        flat = None
+        if self.chatwoot_base_url is not None:
+            flat = self.chatwoot_account("")
+        for name, account in [("", flat), *self.chatwoot_accounts.items()]:
+            if account is not None and not (account.webhook_secret or account.webhook_token):
+                where = f"CHATWOOT_ACCOUNTS[{name}]" if name else "CHATWOOT_*"
+                raise SettingsError(
+                    f"{where}: set a webhook secret (webhook_secret / CHATWOOT_WEBHOOK_SECRET) "
+                    "or a URL token (webhook_token / CHATWOOT_WEBHOOK_TOKEN): Chatwoot's "
+                    "webhooks must be authenticated before they can speak to customers."
+                )
         return self
 
     @model_validator(mode="after")
