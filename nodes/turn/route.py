@@ -10,6 +10,8 @@ catalog (so "the second one" and "la azul" resolve against what was shown last).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -28,6 +30,8 @@ from nodes.tenants import load_catalog, load_profile
 
 logger = logging.getLogger(__name__)
 CLARIFY = "clarify"
+Choose = Callable[[str | None], Understanding | None]
+"""A choice id -> its understanding (None for an id no lane owns)."""
 
 
 def answered_choice(question: PendingQuestion | None, text: str, entities: Entities) -> str | None:
@@ -38,29 +42,36 @@ def answered_choice(question: PendingQuestion | None, text: str, entities: Entit
     return question.yes if act == "affirm" else question.no if act == "deny" else None
 
 
+def answer_understanding(
+    session: SessionState, text: str, entities: Entities, choose: Choose
+) -> Understanding | None:
+    """A typed yes / no to the question the bot just asked, understood as its choice. One
+    that stays in the conversation's lane is a follow-up kept there (`sticky`); one that
+    moves on ("yes" to "talk to a person?" asked by info) is a `choice`."""
+    answer = answered_choice(session.meta.pending_question, text, entities)
+    answered = choose(answer)
+    if answered is None or answered.lane != session.meta.current_lane:
+        return answered
+    return answered.model_copy(update={"method": "sticky"})
+
+
 async def understand(
     state: State, ctx: Context, registry: LaneRegistry, session: SessionState
 ) -> Understanding:
-    """The turn's understanding: from the tapped choice, else from the router."""
+    """The turn's understanding: from the tapped choice, else from the answer to the bot's
+    question, else from the router."""
     profile = load_profile(state.turn.tenant_id, ctx.tenants_dir)
     catalog = load_catalog(profile)
-    previous = session.meta.language
-    language = turn_language(state.turn, previous)
-    chosen = choice_understanding(
-        state.turn.choice_id,
-        registry,
-        language=language,
-        sticky_seconds=ctx.sticky_seconds,
-        catalog=catalog,
-    )
+    language = turn_language(state.turn, session.meta.language)
+    choose: Choose = partial(choice_understanding, registry=registry, language=language,
+                             sticky_seconds=ctx.sticky_seconds, catalog=catalog)  # fmt: skip
+    chosen = choose(state.turn.choice_id)
     if chosen is not None:
         return chosen
     text, meta = state.turn.text, session.meta
     entities = extract_entities(text, catalog=catalog, shown=session.commerce.last_shown_skus)
     sticky = meta.sticky_until is not None and meta.sticky_until > ctx.clock()
-    answer = answered_choice(meta.pending_question, text, entities) if sticky else None
-    answered = choice_understanding(answer, registry, language=language,
-                                    sticky_seconds=ctx.sticky_seconds, catalog=catalog)  # fmt: skip
+    answered = answer_understanding(session, text, entities, choose) if sticky else None
     if answered is not None:
         return answered
     return await ctx.router_for(registry).route(
