@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from server.health import Readiness, check_readiness
 from server.logging import configure_logging, get_logger
 from server.resources import Resources, open_resources
-from server.settings import get_settings
+from server.settings import exit_on_settings_error, get_settings
 
 log = get_logger(__name__)
 
@@ -137,5 +137,5 @@ async def queue_depth(resources: Resources) -> tuple[int, int] | None:
 
 def app_factory() -> FastAPI:
     """Entry point for `uvicorn --factory server.app:app_factory`."""
-    configure_logging(get_settings().log_level)
+    configure_logging(exit_on_settings_error().log_level)
     return create_app()

@@ -6,10 +6,11 @@ a connection: call :func:`get_settings` where a setting is needed.
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_APP_SECRET = "dev-app-secret"
@@ -17,6 +18,7 @@ DEFAULT_VERIFY_TOKEN = "dev-verify-token"
 
 Environment = Literal["development", "test", "production"]
 RouterMode = Literal["offline", "llm", "hybrid"]
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(ValueError):
@@ -35,6 +37,16 @@ def describe_settings_error(error: ValidationError) -> str:
         message = str(item["msg"]).removeprefix("Value error, ")
         lines.append(f"{variable}: {message}" if variable else message)
     return "\n".join(lines)
+
+
+def exit_on_settings_error() -> Settings:
+    """The settings, or the process ends with the configuration error (exit code 2): one
+    line per problem, naming the variable, the same for every setting and every entry point."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        print(f"convo: configuration error:\n{describe_settings_error(exc)}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 class TemplateSetting(BaseModel):
@@ -156,6 +168,17 @@ class Settings(BaseSettings):
     "account_id": 1, "api_token": "...", "inbox_id": 3, "webhook_token": "..."}}`."""
 
     log_level: str = "INFO"
+    """One of `LOG_LEVELS`, any case."""
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise SettingsError(
+                f"{value!r} is not a log level; use one of {', '.join(LOG_LEVELS)}."
+            )
+        return level
 
     @property
     def llm_configured(self) -> bool:

@@ -15,6 +15,7 @@ from graph.context import Context
 from graph.messages import Button, ButtonsMessage, OutboundMessage, TextMessage
 from graph.session.contract import CartLine, CommerceState, SessionPatch
 from graph.state import State
+from nodes.commerce import checkout, my_orders
 from nodes.i18n import say
 from nodes.lanes.catalog_views import cart_text, product_detail, product_list
 from nodes.lanes.commerce_vocabulary import VOCABULARY
@@ -149,10 +150,10 @@ HANDLERS = Handlers(
     table={
         "add_to_cart": shop,
         "view_cart": _cart(checkout=False),
-        "checkout": _cart(checkout=True),
-        "order_status": orders_later,
-        "cancel_order": orders_later,
-        "change_order": orders_later,
+        "checkout": checkout.checkout,
+        "order_status": my_orders.order_status,
+        "cancel_order": my_orders.cancel_order,
+        "change_order": my_orders.change_order,
         "affirm": affirm,
         "deny": deny,
         "thanks": thanks,

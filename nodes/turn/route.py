@@ -20,6 +20,9 @@ from graph.context import Context, context_from
 from graph.session.contract import PendingQuestion, SessionState
 from graph.state import State
 from graph.understanding import Entities, Understanding
+from nodes.commerce.flow import Shop
+from nodes.commerce.steer import LANE as COMMERCE
+from nodes.commerce.steer import steer
 from nodes.entities import extract_entities
 from nodes.lanes.common import Node
 from nodes.language import turn_language
@@ -59,29 +62,31 @@ async def understand(
     state: State, ctx: Context, registry: LaneRegistry, session: SessionState
 ) -> Understanding:
     """The turn's understanding: from the tapped choice, else from the answer to the bot's
-    question, else from the router."""
+    question, else from the router; then kept in the checkout when it answers the checkout's
+    question (`nodes.commerce.steer`)."""
     profile = load_profile(state.turn.tenant_id, ctx.tenants_dir)
     catalog = load_catalog(profile)
     language = turn_language(state.turn, session.meta.language)
     choose: Choose = partial(choice_understanding, registry=registry, language=language,
                              sticky_seconds=ctx.sticky_seconds, catalog=catalog)  # fmt: skip
     chosen = choose(state.turn.choice_id)
-    if chosen is not None:
+    if chosen is None:
+        text, meta = state.turn.text, session.meta
+        entities = extract_entities(text, catalog=catalog, shown=session.commerce.last_shown_skus)
+        sticky = meta.sticky_until is not None and meta.sticky_until > ctx.clock()
+        answered = answer_understanding(session, text, entities, choose) if sticky else None
+        chosen = answered or await ctx.router_for(registry).route(
+            text,
+            current_lane=meta.current_lane,
+            sticky_active=sticky,
+            language=language,
+            entities=entities,
+            profile=profile,
+        )
+    if COMMERCE not in registry:
         return chosen
-    text, meta = state.turn.text, session.meta
-    entities = extract_entities(text, catalog=catalog, shown=session.commerce.last_shown_skus)
-    sticky = meta.sticky_until is not None and meta.sticky_until > ctx.clock()
-    answered = answer_understanding(session, text, entities, choose) if sticky else None
-    if answered is not None:
-        return answered
-    return await ctx.router_for(registry).route(
-        text,
-        current_lane=meta.current_lane,
-        sticky_active=sticky,
-        language=language,
-        entities=entities,
-        profile=profile,
-    )
+    shop = Shop(profile, catalog, card_links=True)
+    return steer(chosen, state.turn, session, shop, ctx.clock())
 
 
 def make_route(registry: LaneRegistry) -> Node:
