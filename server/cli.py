@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_agent_parser(commands)
     add_eval_parser(commands)
     add_chat_parser(commands)
+    from server.replay import add_replay_parser
+
+    add_replay_parser(commands)
     from server.commerce.cli import add_commerce_parsers
 
     add_commerce_parsers(commands)
@@ -141,6 +144,14 @@ def add_chat_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
         "--say", action="append", help="say this, print the replies and exit (repeatable)"
     )
     chat.add_argument("--timeout", type=float, default=60.0, help="seconds to wait per answer")
+    chat.add_argument(
+        "--listen",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="after --say, print what arrives (a person's replies) for this long, "
+        "or until the chat is back with the bot",
+    )
 
 
 def add_agent_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -194,7 +205,14 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     user = ChatUser(wa_id=args.wa_id, name=args.name)
     secret = settings.whatsapp_app_secret.get_secret_value()
     return asyncio.run(
-        chat(args.url, app_secret=secret, user=user, say=args.say, timeout_s=args.timeout)
+        chat(
+            args.url,
+            app_secret=secret,
+            user=user,
+            say=args.say,
+            timeout_s=args.timeout,
+            listen_s=args.listen,
+        )
     )
 
 
@@ -234,6 +252,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             from server.commerce.cli import run_commerce_command
 
             return run_commerce_command(args, settings)
+        elif args.command == "replay":
+            from server.replay import run_replay
+
+            return run_replay(args, settings)
         elif args.command == "eval":
             from evals.cli import run_eval
 
