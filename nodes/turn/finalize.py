@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,8 +58,11 @@ def turn_patch(state: State, now: datetime) -> SessionPatch:
 async def finalize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Apply lanes' patches + the turn's own as one new version; raises StaleStateError."""
     now = context_from(runtime.context).clock()
+    if state.notices:
+        state = dataclasses.replace(state, outbound=[*state.notices, *state.outbound])
     session = SessionState.model_validate(state.session)
     patch = merge_patches(state.patch, turn_patch(state, now))
     assert patch is not None
     updated = apply_patch(session, patch, expected_version=state.base_version, now=now)
-    return {"session": updated.model_dump(mode="json"), "patch": patch}
+    update = {"session": updated.model_dump(mode="json"), "patch": patch}
+    return {**update, "outbound": state.outbound} if state.notices else update
