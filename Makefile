@@ -1,7 +1,7 @@
 # convo — one command to run, one to test. `make help` lists them all.
 SHELL := /bin/bash
-# uv manages the locked environment; installed with pip when missing.
-UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+# uv manages the locked environment; scripts/bootstrap-uv finds it, or installs it into
+# .venv-bootstrap/ (works on a distribution Python that refuses `pip install`, PEP 668).
 PY := .venv/bin/python
 export UV_PYTHON ?= 3.11
 
@@ -11,8 +11,7 @@ help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 .venv/.installed: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen --compile-bytecode
+	@UV="$$(scripts/bootstrap-uv)" && set -x && $$UV sync --frozen --compile-bytecode
 	@$(PY) -m compileall -q -j 0 server graph nodes prompts evals >/dev/null || true
 	@touch $@
 
@@ -69,4 +68,4 @@ bench: install ## benchmarks, each against a baseline in the same run; the table
 	$(PY) -m benchmarks.send_limiter --seconds 8 --processes 2
 
 clean: ## remove the virtualenv and local data
-	rm -rf .venv .data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-bootstrap .data .pytest_cache .mypy_cache .ruff_cache

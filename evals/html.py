@@ -89,7 +89,7 @@ def _cell_style(count: int, row_total: int, diagonal: bool) -> str:
     return f"background:rgba({rgb},{0.1 + 0.9 * strength:.3f});color:{ink}"
 
 
-def heatmap(matrix: dict[str, dict[str, int]]) -> str:
+def heatmap(matrix: dict[str, dict[str, int]], corner: str = "expected \\ predicted") -> str:
     """The confusion matrix as a heat map (rows: expected lane, columns: predicted)."""
     columns = list(next(iter(matrix.values()), {}))
     if not any(row.get(CLARIFY, 0) for row in matrix.values()):
@@ -105,7 +105,7 @@ def heatmap(matrix: dict[str, dict[str, int]]) -> str:
         )
         rows.append(f'<tr><th class="l">{esc(expected)}</th>{cells}</tr>')
     return (
-        '<table class="heatmap"><thead><tr><th class="l">expected \\ predicted</th>'
+        f'<table class="heatmap"><thead><tr><th class="l">{esc(corner)}</th>'
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 

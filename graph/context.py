@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 
+from nodes.commerce.memory import MemoryCommerceStore
+from nodes.commerce.ports import CommerceStore
 from nodes.human.desk import SupportDesk
 from nodes.registry import LaneRegistry, default_registry
 from nodes.router import Router, RouterConfig, build_router
@@ -54,6 +56,10 @@ class Context:
     """Tickets and the human handoff state (production: SQL). None: nothing is muted and
     the support lane says it cannot bring a person in."""
 
+    commerce: CommerceStore = field(default_factory=MemoryCommerceStore)
+    """Orders, stock and payments (production: SQL and the payment provider). The default
+    keeps them in memory, for tests and Studio: nothing is charged or kept on disk."""
+
     _routers: dict[int, Router] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def clock(self) -> datetime:
@@ -88,11 +94,15 @@ def lanes_of(ctx: Context) -> LaneRegistry:
     return ctx.lanes if ctx.lanes is not None else default_registry()
 
 
+_STUDIO_COMMERCE = MemoryCommerceStore()
+"""Studio builds a context per run: one in-memory store keeps its orders between runs."""
+
+
 def context_from(raw: Any) -> Context:
     """A `Context` from whatever the runtime holds (Studio may pass None or a dict)."""
     if isinstance(raw, Context):
         return raw
     if isinstance(raw, dict):
         known = {k: v for k, v in raw.items() if k in Context.__dataclass_fields__ and k[0] != "_"}
-        return Context(**known)
-    return Context()
+        return Context(**{"commerce": _STUDIO_COMMERCE, **known})
+    return Context(commerce=_STUDIO_COMMERCE)

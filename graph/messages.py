@@ -26,11 +26,15 @@ class InboundTurn(BaseModel):
     """The inbound message id (`wamid...`): the turn's idempotency key."""
     text: str
     """What the user said: the text body, or the title of the button/list row they chose."""
-    message_type: Literal["text", "button", "interactive"] = "text"
+    message_type: Literal["text", "button", "interactive", "location"] = "text"
     choice_id: str | None = None
     """The id of the reply button or list row chosen, when the message is one."""
     received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     profile_name: str | None = None
+    """The name on the customer's WhatsApp profile (personal data)."""
+    latitude: float | None = None
+    longitude: float | None = None
+    """A shared location (`message_type="location"`); `text` is then its name or address."""
 
     @property
     def thread_id(self) -> str:

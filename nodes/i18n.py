@@ -223,16 +223,6 @@ TEXTS: dict[str, dict[Language, str]] = {
     "cart.section": {"en": "Your cart", "es": "Tu carrito", "pt": "Seu carrinho"},
     "button.remove": {"en": "Remove it", "es": "Quitarlo", "pt": "Tirar"},
     "button.cart": {"en": "See cart", "es": "Ver carrito", "pt": "Ver carrinho"},
-    "cart.checkout_later": {
-        "en": "I can't take payments over WhatsApp yet; your cart stays here for {hours} hours. For now you can pay in our shops.",
-        "es": "Todavía no puedo cobrar por WhatsApp; tu carrito se guarda aquí {hours} horas. Por ahora puedes pagar en nuestras tiendas.",
-        "pt": "Ainda não consigo receber pagamentos pelo WhatsApp; seu carrinho fica guardado aqui por {hours} horas. Por enquanto você pode pagar nas lojas.",
-    },
-    "orders.later": {
-        "en": "I can't look up or change orders here yet. A person from our team can help you with it right away.",
-        "es": "Todavía no puedo consultar ni cambiar pedidos por aquí. Una persona de nuestro equipo puede ayudarte ahora.",
-        "pt": "Ainda não consigo consultar ou alterar pedidos por aqui. Uma pessoa da nossa equipe pode ajudar agora.",
-    },
     "support.ask": {
         "en": "Sorry you're having trouble. Tell me what happened (and your order number, if there is one), or talk to a person.",
         "es": "Lamento que tengas un problema. Cuéntame qué pasó (y tu número de pedido, si lo hay) o habla con una persona.",
@@ -242,11 +232,6 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "I'm sorry about that. I've opened ticket {number} so our team can look into it. Would you like to talk to a person?",
         "es": "Lamento lo ocurrido. Abrí el ticket {number} para que nuestro equipo lo revise. ¿Quieres hablar con una persona?",
         "pt": "Sinto muito. Abri o chamado {number} para nossa equipe analisar. Quer falar com uma pessoa?",
-    },
-    "support.human": {
-        "en": "Okay, I've asked a person from our team to join this chat. They'll reply here soon.",
-        "es": "Listo, pedí que una persona de nuestro equipo se una a este chat. Te responderá aquí pronto.",
-        "pt": "Pronto, pedi para uma pessoa da nossa equipe entrar nesta conversa. Ela vai responder aqui em breve.",
     },
     "support.no_human": {
         "en": "No problem. We'll follow up on ticket {number} right here.",
@@ -299,7 +284,3 @@ def say(key: str, language: Language, **values: object) -> str:
     variants = TEXTS[key]
     template = variants.get(language) or variants["en"]
     return template.format(**values) if values else template
-
-
-def money(amount: float, currency: str) -> str:
-    return f"{currency} {amount:,.2f}"

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from server.health import Readiness, check_readiness
 from server.logging import configure_logging, get_logger
 from server.resources import Resources, open_resources
-from server.settings import get_settings
+from server.settings import exit_on_settings_error, get_settings
 
 log = get_logger(__name__)
 
@@ -102,6 +102,7 @@ def create_app(
     from server import dev, webhook
     from server.agents import api as agent_api
     from server.agents import inbox, stream
+    from server.chatwoot import webhook as chatwoot_webhook
     from server.commerce import admin as commerce_admin
     from server.commerce import webhooks as payment_webhooks
 
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(agent_api.router)
     app.include_router(stream.router)
     app.include_router(inbox.router)
+    app.include_router(chatwoot_webhook.router)
     app.include_router(payment_webhooks.router)
     app.include_router(commerce_admin.router)
     return app
@@ -135,5 +137,5 @@ async def queue_depth(resources: Resources) -> tuple[int, int] | None:
 
 def app_factory() -> FastAPI:
     """Entry point for `uvicorn --factory server.app:app_factory`."""
-    configure_logging(get_settings().log_level)
+    configure_logging(exit_on_settings_error().log_level)
     return create_app()

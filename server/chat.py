@@ -3,6 +3,10 @@
 What you type is POSTed to the real webhook as a Meta-shaped, signed payload; the bot's
 replies are read back from the outbox (`GET /dev/outbox`, development only) and printed,
 buttons and lists numbered: type a number to tap that button or list row.
+
+A human handoff shows as the customer sees it: while a person is asked for or has the
+chat, the bot stays quiet (said so instead of "no reply"), and what the agent writes from
+the inbox page or Chatwoot is printed when it arrives, under the agent's name.
 """
 
 from __future__ import annotations
@@ -29,6 +33,18 @@ class OutboxRow(BaseModel):
     kind: str
     text: str | None = None
     payload: dict[str, object]
+    author: str | None = None
+    """None: the bot; `system`: a notice (who joined or left); `agent:` / `chatwoot:`: a person."""
+
+
+class HandoffInfo(BaseModel):
+    state: str = "bot"
+    """bot | requested (waiting for a person) | with_agent."""
+    agent_name: str | None = None
+
+    @property
+    def muted(self) -> bool:
+        return self.state in ("requested", "with_agent")
 
 
 class OutboxPage(BaseModel):
@@ -38,6 +54,7 @@ class OutboxPage(BaseModel):
     inbound_status: str | None = None
     turn_done: bool = False
     orchestration: bool = True
+    handoff: HandoffInfo = HandoffInfo()
 
 
 class ChatError(Exception):
@@ -57,6 +74,8 @@ class Choice:
 class BotReply:
     ref: str
     message: OutboundMessage
+    speaker: str = "bot"
+    """"bot", or the name of the person who wrote it."""
 
 
 class ChatSession:
@@ -78,11 +97,18 @@ class ChatSession:
         self.poll_s = poll_s
         self.after_id = 0
         self.choices: list[Choice] = []
+        self.handoff = HandoffInfo()
+        self._turn = asyncio.Lock()
+        """Held by a turn (post + wait) and by each background poll: each row printed once."""
 
     async def start(self) -> None:
         """Skip replies of earlier sessions, so only this conversation is printed."""
-        while rows := (await self._outbox(None)).messages:
-            self.after_id = max(row.id for row in rows)
+        while True:
+            page = await self._outbox(None)
+            self.handoff = page.handoff
+            if not page.messages:
+                return
+            self.after_id = max(row.id for row in page.messages)
 
     def resolve(self, line: str) -> Choice | None:
         """The button/list row a typed number stands for, if any."""
@@ -92,6 +118,28 @@ class ChatSession:
         return None
 
     async def say(self, line: str) -> list[BotReply]:
+        async with self._turn:
+            return await self._say(line)
+
+    async def arrivals(self) -> list[BotReply]:
+        """Messages that came without a turn of ours (a person's replies, notices)."""
+        async with self._turn:
+            page = await self._outbox(None)
+            self.handoff = page.handoff
+            replies = [self._reply(row) for row in page.messages]
+            for row in page.messages:
+                self.after_id = max(self.after_id, row.id)
+        self._remember_choices(replies)
+        return replies
+
+    def _reply(self, row: OutboxRow) -> BotReply:
+        reply = _bot_reply(row)
+        if (row.author or "").startswith(("agent:", "chatwoot:")):
+            name = self.handoff.agent_name or "agent"
+            return BotReply(reply.ref, reply.message, speaker=name)
+        return reply
+
+    async def _say(self, line: str) -> list[BotReply]:
         choice = self.resolve(line)
         wamid = new_wamid()
         if choice is None:
@@ -153,9 +201,10 @@ class ChatSession:
         deadline = time.monotonic() + self.timeout_s
         while True:
             page = await self._outbox(wamid)
+            self.handoff = page.handoff
             for row in page.messages:
                 self.after_id = max(self.after_id, row.id)
-                replies.append(_bot_reply(row))
+                replies.append(self._reply(row))
             if page.turn_done:
                 return replies
             if time.monotonic() > deadline:
@@ -184,18 +233,29 @@ def _bot_reply(row: OutboxRow) -> BotReply:
         return BotReply(ref, TextMessage(body=row.text or ""))
 
 
-def render(console: Console, replies: list[BotReply]) -> None:
-    """Print the bot's replies; the choices of a buttons/list message are numbered."""
+def render(console: Console, replies: list[BotReply], handoff: HandoffInfo | None = None) -> None:
+    """Print the replies; the choices of a buttons/list message are numbered. No reply
+    while a person is asked for or has the chat is said as such."""
     for reply in replies:
-        _render_message(console, reply.message)
-    if not replies:
-        console.print(Text("bot › (no reply)", style="dim"))
+        _render_message(console, reply.message, reply.speaker)
+    if replies:
+        return
+    if handoff is not None and handoff.state == "with_agent":
+        note = f"bot › (quiet: {handoff.agent_name or 'a person'} has this chat)"
+    elif handoff is not None and handoff.state == "requested":
+        note = "bot › (quiet: waiting for a person from the team)"
+    else:
+        note = "bot › (no reply)"
+    console.print(Text(note, style="dim"))
 
 
-def _render_message(console: Console, message: OutboundMessage) -> None:
+def _render_message(console: Console, message: OutboundMessage, speaker: str = "bot") -> None:
     if getattr(message, "header", None):
         console.print(Text(str(message.header), style="bold"))  # type: ignore[union-attr]
-    console.print(Text("bot › ", style="bold green") + Text(message.body))
+    label = Text("bot › ", style="bold green")
+    if speaker != "bot":
+        label = Text(f"{speaker} › ", style="bold magenta")
+    console.print(label + Text(message.body))
     if isinstance(message, ButtonsMessage):
         for number, button in enumerate(message.buttons, start=1):
             console.print(Text(f"   [{number}] ", style="cyan") + Text(button.title))
@@ -215,16 +275,35 @@ def _render_message(console: Console, message: OutboundMessage) -> None:
         console.print(Text(f"   {message.footer}", style="dim italic"))  # type: ignore[union-attr]
 
 
-async def run_script(session: ChatSession, lines: list[str], console: Console) -> int:
-    """`convo chat --say ...`: say each line, print the replies; 1 if a turn got none."""
+async def run_script(
+    session: ChatSession, lines: list[str], console: Console, *, listen_s: float = 0.0
+) -> int:
+    """`convo chat --say ...`: say each line, print the replies; 1 if a turn got none
+    (a turn the bot stays quiet on because a person has the chat is not missing one).
+    With `listen_s`, then print what arrives (a person's replies) for that long, or until
+    the chat is back with the bot."""
     await session.start()
     missing = 0
     for line in lines:
         console.print(Text("you › ", style="bold cyan") + Text(line))
         replies = await session.say(line)
-        render(console, replies)
-        missing += not replies
+        render(console, replies, session.handoff)
+        missing += not replies and not session.handoff.muted
+    if listen_s > 0:
+        await listen(session, console, until=time.monotonic() + listen_s)
     return 1 if missing else 0
+
+
+async def listen(session: ChatSession, console: Console, *, until: float | None = None) -> None:
+    """Print messages as they arrive; stop at `until` or when the chat returns to the bot."""
+    was_muted = session.handoff.muted
+    while until is None or time.monotonic() < until:
+        for reply in await session.arrivals():
+            _render_message(console, reply.message, reply.speaker)
+        if was_muted and not session.handoff.muted and until is not None:
+            return
+        was_muted = was_muted or session.handoff.muted
+        await asyncio.sleep(max(session.poll_s, 0.5))
 
 
 async def run_interactive(session: ChatSession, console: Console) -> int:
@@ -235,19 +314,29 @@ async def run_interactive(session: ChatSession, console: Console) -> int:
             "(type a number to pick a button or list row; /quit or Ctrl-D to leave)", style="dim"
         )
     )
-    while True:
-        try:
-            line = await asyncio.to_thread(console.input, "[bold cyan]you › [/]")
-        except (EOFError, KeyboardInterrupt):
-            return 0
-        if line.strip() in {"/quit", "/exit"}:
-            return 0
-        if line.strip():
-            render(console, await session.say(line))
+    background = asyncio.create_task(listen(session, console), name="chat-arrivals")
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(console.input, "[bold cyan]you › [/]")
+            except (EOFError, KeyboardInterrupt):
+                return 0
+            if line.strip() in {"/quit", "/exit"}:
+                return 0
+            if line.strip():
+                render(console, await session.say(line), session.handoff)
+    finally:
+        background.cancel()
 
 
 async def chat(
-    url: str, *, app_secret: str, user: ChatUser, say: list[str] | None, timeout_s: float
+    url: str,
+    *,
+    app_secret: str,
+    user: ChatUser,
+    say: list[str] | None,
+    timeout_s: float,
+    listen_s: float = 0.0,
 ) -> int:
     """The `convo chat` command; the exit code."""
     console = Console(highlight=False)
@@ -255,7 +344,7 @@ async def chat(
         session = ChatSession(http, app_secret=app_secret, user=user, timeout_s=timeout_s)
         try:
             if say:
-                return await run_script(session, say, console)
+                return await run_script(session, say, console, listen_s=listen_s)
             return await run_interactive(session, console)
         except ChatError as exc:
             Console(stderr=True).print(Text(f"convo chat: {exc}", style="bold red"))

@@ -6,21 +6,29 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import socket
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
-from pydantic import ValidationError
-
 from evals.cli import add_eval_parser  # light: argparse only; the eval itself loads lazily
 from server.logging import configure_logging, get_logger
-from server.settings import Settings, describe_settings_error, get_settings
+from server.settings import Settings, exit_on_settings_error, get_settings
 
 log = get_logger("convo")
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Ctrl-C, a service manager's stop, and the terminal closing: each stops the service
+cleanly, the embedded Redis included."""
+
+
+class StartError(RuntimeError):
+    """The service cannot start; the message says why and what to do (no traceback)."""
+
+
 def _uvicorn_server(config: Any) -> Any:
-    """A uvicorn server that stops on SIGINT/SIGTERM without re-raising the signal after
+    """A uvicorn server that stops on `STOP_SIGNALS` without re-raising the signal after
     shutdown (uvicorn's default), which would kill the process before the embedded Redis
     is stopped."""
     import uvicorn
@@ -28,8 +36,7 @@ def _uvicorn_server(config: Any) -> Any:
     class GracefulServer(uvicorn.Server):
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
-            handled = (signal.SIGINT, signal.SIGTERM)
-            original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
             try:
                 yield
             finally:
@@ -39,6 +46,25 @@ def _uvicorn_server(config: Any) -> Any:
     return GracefulServer(config)
 
 
+def bind_port(host: str, port: int) -> socket.socket:
+    """Take the port before anything else starts, so a port in use stops the start at once
+    (not after Redis and the router have started). uvicorn serves on this socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise StartError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}. Another program (or "
+            f"another convo) uses the port: stop it, or choose another port with --port "
+            f"(make run: PORT=8001 make run)."
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
 async def _serve(host: str, port: int) -> None:
     import uvicorn
 
@@ -46,13 +72,18 @@ async def _serve(host: str, port: int) -> None:
     from server.resources import redis_server
 
     settings = get_settings()
-    async with redis_server(settings) as redis_url:
-        app = create_app(redis_url=redis_url, run_worker=True, public_url=f"http://{host}:{port}")
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
-        server = _uvicorn_server(config)
-        print(f"convo listening on http://{host}:{port}  (ready: http://{host}:{port}/readyz)")
-        sys.stdout.flush()
-        await server.serve()
+    url = f"http://{host}:{port}"
+    sock = bind_port(host, port)
+    try:
+        async with redis_server(settings, owner=url) as redis_url:
+            app = create_app(redis_url=redis_url, run_worker=True, public_url=url)
+            config = uvicorn.Config(app, log_config=None, access_log=False)
+            server = _uvicorn_server(config)
+            print(f"convo listening on {url}  (ready: {url}/readyz)")
+            sys.stdout.flush()
+            await server.serve(sockets=[sock])
+    finally:
+        sock.close()
 
 
 async def _worker() -> None:
@@ -62,6 +93,8 @@ async def _worker() -> None:
     async with open_resources(get_settings()) as resources:
         # arq's own handlers: SIGINT/SIGTERM finish running jobs, then stop.
         worker = build_worker(resources, handle_signals=True)
+        # The terminal closing stops it like SIGTERM does (arq handles SIGINT and SIGTERM).
+        worker._add_signal_handler(signal.SIGHUP, worker.handle_sig)
         log.info("worker.started", functions=len(worker.functions))
         try:
             with contextlib.suppress(asyncio.CancelledError):
@@ -91,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_agent_parser(commands)
     add_eval_parser(commands)
     add_chat_parser(commands)
+    from server.replay import add_replay_parser
+
+    add_replay_parser(commands)
     from server.commerce.cli import add_commerce_parsers
 
     add_commerce_parsers(commands)
@@ -108,6 +144,14 @@ def add_chat_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
         "--say", action="append", help="say this, print the replies and exit (repeatable)"
     )
     chat.add_argument("--timeout", type=float, default=60.0, help="seconds to wait per answer")
+    chat.add_argument(
+        "--listen",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="after --say, print what arrives (a person's replies) for this long, "
+        "or until the chat is back with the bot",
+    )
 
 
 def add_agent_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -161,19 +205,40 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     user = ChatUser(wa_id=args.wa_id, name=args.name)
     secret = settings.whatsapp_app_secret.get_secret_value()
     return asyncio.run(
-        chat(args.url, app_secret=secret, user=user, say=args.say, timeout_s=args.timeout)
+        chat(
+            args.url,
+            app_secret=secret,
+            user=user,
+            say=args.say,
+            timeout_s=args.timeout,
+            listen_s=args.listen,
+        )
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        print(f"convo: configuration error:\n{describe_settings_error(exc)}", file=sys.stderr)
-        return 2
+    settings = exit_on_settings_error()
     configure_logging(settings.log_level)
+    try:
+        return _run(args, settings)
+    except _start_errors() as exc:  # evaluated only when something is raised
+        print(f"convo: {exc}", file=sys.stderr)
+        return 1
+
+
+def _start_errors() -> tuple[type[Exception], ...]:
+    """Errors whose message says what to do: printed as one message, without a traceback.
+    (Imported here: `redis` is slow to import and most commands never need it.)"""
+    from server.embedded_redis import EmbeddedRedisError
+    from server.instance_lock import InstanceLockedError
+    from server.redis_modules import RedisModulesMissing
+
+    return (StartError, InstanceLockedError, EmbeddedRedisError, RedisModulesMissing)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         if args.command == "serve":
             run_async(_serve(args.host, args.port))
@@ -187,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
             from server.commerce.cli import run_commerce_command
 
             return run_commerce_command(args, settings)
+        elif args.command == "replay":
+            from server.replay import run_replay
+
+            return run_replay(args, settings)
         elif args.command == "eval":
             from evals.cli import run_eval
 

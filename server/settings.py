@@ -6,10 +6,11 @@ a connection: call :func:`get_settings` where a setting is needed.
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_APP_SECRET = "dev-app-secret"
@@ -17,6 +18,7 @@ DEFAULT_VERIFY_TOKEN = "dev-verify-token"
 
 Environment = Literal["development", "test", "production"]
 RouterMode = Literal["offline", "llm", "hybrid"]
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(ValueError):
@@ -37,6 +39,16 @@ def describe_settings_error(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def exit_on_settings_error() -> Settings:
+    """The settings, or the process ends with the configuration error (exit code 2): one
+    line per problem, naming the variable, the same for every setting and every entry point."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        print(f"convo: configuration error:\n{describe_settings_error(exc)}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 class TemplateSetting(BaseModel):
     """An approved WhatsApp template, by name and language code."""
 
@@ -49,6 +61,23 @@ class StripeAccount(BaseModel):
 
     secret_key: SecretStr
     webhook_secret: SecretStr
+
+
+class ChatwootAccount(BaseModel):
+    """One Chatwoot account and API-channel inbox that a tenant's agents work in."""
+
+    base_url: str = Field(min_length=1)
+    """e.g. `https://app.chatwoot.com` (no trailing `/api`)."""
+    account_id: int = Field(ge=1)
+    api_token: SecretStr
+    """A user access token (Profile settings -> Access Token), ideally of an integration
+    user: an Agent Bot token cannot create contacts."""
+    inbox_id: int | None = Field(default=None, ge=1)
+    """The API-channel inbox; None: the tenant profile's `handoff.chatwoot_inbox_id`."""
+    webhook_secret: SecretStr | None = None
+    """The webhook's signing secret (`X-Chatwoot-Signature`), where the instance signs."""
+    webhook_token: SecretStr | None = None
+    """A secret path segment: `/webhooks/chatwoot/{tenant}/{token}` (unsigned instances)."""
 
 
 class Settings(BaseSettings):
@@ -125,7 +154,31 @@ class Settings(BaseSettings):
     handoff_webhook_secret: SecretStr | None = None
     """The HMAC key of that webhook (required when a URL is set)."""
 
+    chatwoot_base_url: str | None = None
+    """Chatwoot instance for every tenant (a tenant in CHATWOOT_ACCOUNTS overrides it).
+    Unset (and no CHATWOOT_ACCOUNTS): the Chatwoot bridge is off."""
+    chatwoot_account_id: int | None = None
+    chatwoot_api_token: SecretStr | None = None
+    chatwoot_inbox_id: int | None = None
+    """The default API-channel inbox (a tenant profile's `handoff.chatwoot_inbox_id` wins)."""
+    chatwoot_webhook_secret: SecretStr | None = None
+    chatwoot_webhook_token: SecretStr | None = None
+    chatwoot_accounts: dict[str, ChatwootAccount] = Field(default_factory=dict, repr=False)
+    """Per tenant (profile `tenant_id`), as JSON: `{"demo": {"base_url": "...",
+    "account_id": 1, "api_token": "...", "inbox_id": 3, "webhook_token": "..."}}`."""
+
     log_level: str = "INFO"
+    """One of `LOG_LEVELS`, any case."""
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise SettingsError(
+                f"{value!r} is not a log level; use one of {', '.join(LOG_LEVELS)}."
+            )
+        return level
 
     @property
     def llm_configured(self) -> bool:
@@ -175,6 +228,44 @@ class Settings(BaseSettings):
             )
         if self.router_mode == "llm" and not self.llm_configured:
             raise SettingsError("ROUTER_MODE=llm needs OPENAI_API_KEY or OPENAI_BASE_URL.")
+        return self
+
+    def chatwoot_account(self, tenant: str) -> ChatwootAccount | None:
+        """The Chatwoot account of `tenant`: its own, else the CHATWOOT_* one, else None."""
+        if tenant in self.chatwoot_accounts:
+            return self.chatwoot_accounts[tenant]
+        if self.chatwoot_base_url is None:
+            return None
+        assert self.chatwoot_account_id is not None and self.chatwoot_api_token is not None
+        return ChatwootAccount(
+            base_url=self.chatwoot_base_url,
+            account_id=self.chatwoot_account_id,
+            api_token=self.chatwoot_api_token,
+            inbox_id=self.chatwoot_inbox_id,
+            webhook_secret=self.chatwoot_webhook_secret,
+            webhook_token=self.chatwoot_webhook_token,
+        )
+
+    @model_validator(mode="after")
+    def _chatwoot_is_complete(self) -> Settings:
+        if self.chatwoot_base_url is not None and (
+            self.chatwoot_account_id is None or self.chatwoot_api_token is None
+        ):
+            raise SettingsError(
+                "CHATWOOT_BASE_URL is set without CHATWOOT_ACCOUNT_ID and CHATWOOT_API_TOKEN "
+                "(a user access token from Chatwoot's Profile settings)."
+            )
+        flat = None
+        if self.chatwoot_base_url is not None:
+            flat = self.chatwoot_account("")
+        for name, account in [("", flat), *self.chatwoot_accounts.items()]:
+            if account is not None and not (account.webhook_secret or account.webhook_token):
+                where = f"CHATWOOT_ACCOUNTS[{name}]" if name else "CHATWOOT_*"
+                raise SettingsError(
+                    f"{where}: set a webhook secret (webhook_secret / CHATWOOT_WEBHOOK_SECRET) "
+                    "or a URL token (webhook_token / CHATWOOT_WEBHOOK_TOKEN): Chatwoot's "
+                    "webhooks must be authenticated before they can speak to customers."
+                )
         return self
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ from arq.cron import cron
 from arq.worker import Worker
 
 from server import metrics
+from server.chatwoot.sync import CHATWOOT_SYNC_JOB
 from server.health import Readiness
 from server.jobs.handoff import expire_handoffs
 from server.jobs.orchestrate import close_controller, orchestrate_turn, router_ready, warm_up
@@ -24,6 +25,7 @@ JOB_FUNCTIONS: list[Any] = [
     orchestrate_turn,
     SEND_MESSAGE_JOB,
     NOTIFY_HANDOFF_JOB,
+    CHATWOOT_SYNC_JOB,
 ]
 """Coroutine functions `async def job(ctx, ...)`; `ctx["resources"]` is the :class:`Resources`."""
 

@@ -40,7 +40,9 @@ async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> Iterator[None]:
     """No test reads the developer's `.env` or environment, and settings are re-read per test."""
     for name in list(os.environ):
-        if name.startswith(("WHATSAPP_", "OPENAI_", "CONVO_", "ROUTER_")) or name in {
+        if name.startswith(
+            ("WHATSAPP_", "OPENAI_", "CONVO_", "ROUTER_", "CHATWOOT_", "HANDOFF_")
+        ) or name in {
             "REDIS_URL",
             "DATABASE_URL",
             "ENABLE_ORCHESTRATION",

@@ -70,6 +70,34 @@ class PendingOrder(_Model):
     currency: str = "USD"
 
 
+CheckoutStep = Literal["fulfilment", "zone", "pickup", "address", "name", "payment", "summary"]
+
+
+class CheckoutState(_Model):
+    """The guided checkout's answers so far; the step asked is the first one missing."""
+
+    fulfilment: Literal["delivery", "pickup"] | None = None
+    zone: str | None = None
+    """The delivery zone's id (tenant profile)."""
+    pickup_location: str | None = None
+    address: str | None = Field(default=None, max_length=300)
+    latitude: float | None = None
+    longitude: float | None = None
+    """Set when the address came as a shared WhatsApp location."""
+    name: str | None = Field(default=None, max_length=100)
+    """The name the order is under (the contact's profile name once confirmed, or typed)."""
+    ask_name: bool = False
+    """The customer wants another name than their profile's: ask for it."""
+    payment_method: str | None = None
+    asked: CheckoutStep | None = None
+    """The step whose question was sent last (what a typed answer answers)."""
+    summary_key: str | None = None
+    """The confirmation key of the summary shown last: its Confirm button carries it."""
+    summary_fingerprint: str | None = None
+    """What that summary showed (cart, answers, total); a change makes its button stale."""
+    updated_at: datetime
+
+
 class CommerceState(_Model):
     cart: list[CartLine] = Field(default_factory=list)
     cart_updated_at: datetime | None = None
@@ -78,6 +106,10 @@ class CommerceState(_Model):
     last_shown_skus: list[str] = Field(default_factory=list, max_length=10)
     """The products last listed, so "the second one" can be resolved."""
     recent_order_ids: list[str] = Field(default_factory=list, max_length=MAX_RECENT_ORDERS)
+    checkout: CheckoutState | None = None
+    """The checkout in progress (None: none); kept while the customer asks something else."""
+    placed_key: str | None = None
+    """The confirmation key of the last order placed (a repeated Confirm tap finds it)."""
 
 
 class Ticket(_Model):

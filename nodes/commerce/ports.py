@@ -177,6 +177,10 @@ class CommerceStore(Protocol):
         seeds it the first time a tenant is seen."""
         ...
 
+    async def offers_card_links(self, tenant: str) -> bool:
+        """A payment provider is set up for this tenant (else `card_link` is not offered)."""
+        ...
+
     async def place_order(self, request: PlaceOrder) -> PlaceResult: ...
 
     async def start_payment(

@@ -8,6 +8,7 @@ stay within WhatsApp's 20 characters (checked by a test).
 from __future__ import annotations
 
 from graph.session.contract import Language
+from nodes.commerce.checkout_texts import CHECKOUT_TEXTS
 
 TEXTS: dict[str, dict[Language, str]] = {
     # Order status notifications (sent by the server when an order moves).
@@ -74,6 +75,9 @@ TEXTS: dict[str, dict[Language, str]] = {
     "name.delivered": {"en": "delivered", "es": "entregado", "pt": "entregue"},
     "name.cancelled": {"en": "cancelled", "es": "cancelado", "pt": "cancelado"},
 }
+
+
+TEXTS.update(CHECKOUT_TEXTS)
 
 
 def say(key: str, language: str, **values: object) -> str:

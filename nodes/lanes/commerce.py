@@ -21,6 +21,7 @@ from graph.messages import Button, ButtonsMessage, OutboundMessage, TextMessage
 from graph.session.contract import CommerceState, Language, SessionPatch, SessionState
 from graph.state import State
 from graph.understanding import ProductMention
+from nodes.commerce import checkout, my_orders
 from nodes.commerce.cart import (
     CartChange,
     add_item,
@@ -45,9 +46,11 @@ many?" asked about, and the product last added or changed ("make it 3" is about 
 CLEARED = {OFFERED: None, OFFERED_QUANTITY: None, QUANTITY_FOR: None}
 
 
-def shop_of(state: State, runtime: Runtime[Context]) -> Shop:
+async def shop_of(state: State, runtime: Runtime[Context]) -> Shop:
+    """The tenant and its catalog of record (live stock: what the cart may hold)."""
     profile = tenant_of(state, runtime)
-    return Shop(profile, load_catalog(profile))
+    store = context_from(runtime.context).commerce
+    return Shop(profile, await store.catalog(profile.tenant_id, load_catalog(profile)))
 
 
 def _now(runtime: Runtime[Context]) -> datetime:
@@ -149,7 +152,7 @@ def _show(
 
 async def browse(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """The products named (details of one, a list of several), else the whole catalog."""
-    shop = shop_of(state, runtime)
+    shop = await shop_of(state, runtime)
     entities = entities_of(state)
     products = _products(shop, entities.products)
     said = next((m.quantity for m in entities.products if m.quantity), None)
@@ -159,7 +162,7 @@ async def browse(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """A pick from what was shown (keeping the quantity asked for before the list); after
     "How many?", a lone number is the quantity."""
-    shop, session, entities = shop_of(state, runtime), session_of(state), entities_of(state)
+    shop, session, entities = await shop_of(state, runtime), session_of(state), entities_of(state)
     number = entities.quantity or entities.position or 0
     waiting = shop.catalog.get(str(session.slots.get(QUANTITY_FOR) or ""))
     if waiting is not None and number > 0:
@@ -176,7 +179,7 @@ async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 async def add(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Add what was named, with its quantity; a negated request adds nothing."""
-    shop, entities = shop_of(state, runtime), entities_of(state)
+    shop, entities = await shop_of(state, runtime), entities_of(state)
     if entities.negated:
         return _not_adding(state, shop)
     session = session_of(state)
@@ -228,7 +231,7 @@ def _in_cart(group: Sequence[ProductMention], commerce: CommerceState) -> list[P
 
 async def remove(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Take the named products (or the only line) out of the cart; ask when unclear."""
-    shop, entities, language = shop_of(state, runtime), entities_of(state), state.language
+    shop, entities, language = await shop_of(state, runtime), entities_of(state), state.language
     commerce = session_of(state).commerce
     if not commerce.cart:
         return reply(state, TextMessage(body=say("cart.already_empty", language)))
@@ -299,7 +302,7 @@ def _last_changed(session: SessionState, shop: Shop) -> Product | None:
 async def change_quantity(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """ "make it 3", "change the mugs to 2": the named (or only, or offered) product's line
     gets the new quantity; without a number, ask how many."""
-    shop, entities, language = shop_of(state, runtime), entities_of(state), state.language
+    shop, entities, language = await shop_of(state, runtime), entities_of(state), state.language
     session = session_of(state)
     commerce = session.commerce
     groups = _groups(entities.products)
@@ -326,7 +329,7 @@ async def change_quantity(state: State, runtime: Runtime[Context]) -> dict[str, 
 
 
 async def view(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    shop = shop_of(state, runtime)
+    shop = await shop_of(state, runtime)
     return _cart_reply(state, shop, session_of(state).commerce, [])
 
 
@@ -339,32 +342,9 @@ async def empty(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return reply(state, TextMessage(body=body), patch=SessionPatch(commerce=emptied, slots=CLEARED))
 
 
-async def checkout_later(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Checkout is a later step: the cart as it is, and the truth about paying."""
-    shop = shop_of(state, runtime)
-    cart = session_of(state).commerce.cart
-    body = cart_text(cart, state.language, shop)
-    if cart:
-        hours = f"{shop.profile.commerce.cart_lifetime_hours:g}"
-        body = f"{body}\n\n{say('cart.checkout_later', state.language, hours=hours)}"
-    return reply(state, TextMessage(body=body))
-
-
-async def orders_later(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Order lookup and changes are a later issue: say so and offer a person."""
-    if entities_of(state).products:  # "cancel the mug": about a product, not an order
-        return await remove(state, runtime)
-    language = state.language
-    buttons = (
-        Button(id="support:human", title=say("button.human", language)),
-        Button(id="commerce:catalog", title=say("button.catalog", language)),
-    )
-    return reply(state, ButtonsMessage(body=say("orders.later", language), buttons=buttons))
-
-
 async def affirm(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """ "yes" to "Shall I add it to your cart?" adds it (as many as were asked for)."""
-    if _offered(state, shop_of(state, runtime)) is not None:
+    if _offered(state, await shop_of(state, runtime)) is not None:
         return await add(state, runtime)
     return _acknowledge(state, "thanks")
 
@@ -392,10 +372,10 @@ HANDLERS = Handlers(
         "change_quantity": change_quantity,
         "view_cart": view,
         "empty_cart": empty,
-        "checkout": checkout_later,
-        "order_status": orders_later,
-        "cancel_order": orders_later,
-        "change_order": orders_later,
+        "checkout": checkout.checkout,
+        "order_status": my_orders.order_status,
+        "cancel_order": my_orders.cancel_order,
+        "change_order": my_orders.change_order,
         "select": select,
         "affirm": affirm,
         "deny": deny,

@@ -16,6 +16,9 @@ from graph.context import Context, context_from
 from graph.session.contract import SessionState
 from graph.state import State
 from graph.understanding import Understanding
+from nodes.commerce.flow import Shop
+from nodes.commerce.steer import LANE as COMMERCE
+from nodes.commerce.steer import steer
 from nodes.entities import extract_entities
 from nodes.lanes.common import Node
 from nodes.language import turn_language
@@ -31,7 +34,8 @@ CLARIFY = "clarify"
 async def understand(
     state: State, ctx: Context, registry: LaneRegistry, session: SessionState
 ) -> Understanding:
-    """The turn's understanding: from the tapped choice, else from the router."""
+    """The turn's understanding: from the tapped choice, else from the router; then kept in
+    the checkout when it answers the checkout's question (`nodes.commerce.steer`)."""
     profile = load_profile(state.turn.tenant_id, ctx.tenants_dir)
     catalog = load_catalog(profile)
     previous = session.meta.language
@@ -42,19 +46,22 @@ async def understand(
         sticky_seconds=ctx.sticky_seconds,
         catalog=catalog,
     )
-    if chosen is not None:
+    if chosen is None:
+        text, meta = state.turn.text, session.meta
+        entities = extract_entities(text, catalog=catalog, shown=session.commerce.last_shown_skus)
+        sticky = meta.sticky_until is not None and meta.sticky_until > ctx.clock()
+        chosen = await ctx.router_for(registry).route(
+            text,
+            current_lane=meta.current_lane,
+            sticky_active=sticky,
+            language=turn_language(state.turn, previous),
+            entities=entities,
+            profile=profile,
+        )
+    if COMMERCE not in registry:
         return chosen
-    text, meta = state.turn.text, session.meta
-    entities = extract_entities(text, catalog=catalog, shown=session.commerce.last_shown_skus)
-    sticky = meta.sticky_until is not None and meta.sticky_until > ctx.clock()
-    return await ctx.router_for(registry).route(
-        text,
-        current_lane=meta.current_lane,
-        sticky_active=sticky,
-        language=turn_language(state.turn, previous),
-        entities=entities,
-        profile=profile,
-    )
+    shop = Shop(profile, catalog, card_links=True)
+    return steer(chosen, state.turn, session, shop, ctx.clock())
 
 
 def make_route(registry: LaneRegistry) -> Node:

@@ -30,6 +30,7 @@ from server.logging import get_logger
 from server.resources import Resources
 from server.store import repository
 from server.store.models import WaMessage
+from server.whatsapp.content import Location
 from server.whatsapp.updates import Message
 
 log = get_logger(__name__)
@@ -47,7 +48,7 @@ class ControllerLike(Protocol):
 
 
 def build_turn(message: Message) -> InboundTurn | None:
-    """The turn a message starts, or None (not text/button/interactive, or nothing said)."""
+    """The turn a message starts, or None (not text/button/interactive/location, or empty)."""
     if not message.starts_turn:
         return None
     return InboundTurn(
@@ -59,7 +60,16 @@ def build_turn(message: Message) -> InboundTurn | None:
         choice_id=message.choice_id,
         received_at=message.timestamp or datetime.now(UTC),
         profile_name=message.profile.name if message.profile else None,
+        **_coordinates(message),
     )
+
+
+def _coordinates(message: Message) -> dict[str, float]:
+    """A shared location's coordinates (the checkout takes it as the delivery address)."""
+    content = message.content
+    if not isinstance(content, Location) or content.latitude is None or content.longitude is None:
+        return {}
+    return {"latitude": content.latitude, "longitude": content.longitude}
 
 
 async def make_controller(resources: Resources) -> ControllerLike:

@@ -152,11 +152,16 @@ async def release(
     *,
     lane: str | None = None,
     reason: str = "released",
+    any_claimer: bool = False,
 ) -> Conversation:
-    """requested/with_agent -> bot; the customer is told they are back with the assistant."""
+    """requested/with_agent -> bot; the customer is told they are back with the assistant.
+
+    Only the agent who claimed it may release it, unless `any_claimer` (the conversation
+    was resolved in Chatwoot: whoever did it, the people are done with it)."""
     async with resources.sessions.begin() as session:
         conversation = await _get(session, conversation_id)
-        if conversation.state == WITH_AGENT and not _is_claimer(conversation, actor):
+        mine = any_claimer or _is_claimer(conversation, actor)
+        if conversation.state == WITH_AGENT and not mine:
             raise NotAllowed(
                 f"{conversation.agent_name} has this conversation; only they can release it",
                 code="claimed_by_another",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server.chatwoot import sync as chatwoot
 from server.resources import Resources
 from server.support.desk import SqlDesk
 from server.support.notify import enqueue_notify
@@ -9,4 +10,8 @@ from server.support.notify import enqueue_notify
 
 def build_desk(resources: Resources) -> SqlDesk:
     """The desk the worker's graph uses; hooks run after a request or a muted message."""
-    return SqlDesk(resources, after_request=[enqueue_notify])
+    return SqlDesk(
+        resources,
+        after_request=[enqueue_notify, chatwoot.after_request],
+        after_held=[chatwoot.after_held],
+    )

@@ -168,16 +168,23 @@ async def set_text(sessions: Sessions, row_id: int, text: str) -> None:
 
 
 async def earlier_pending(sessions: Sessions, row: WaMessage) -> int:
-    """How many earlier replies to the same user message are still waiting to be sent."""
-    if row.context_wamid is None:
-        return 0
+    """How many earlier replies to the same user message are still waiting to be sent.
+
+    Messages that answer no user message (a person's replies, "Ana joined the chat",
+    order updates) keep their order among themselves the same way: "Ana joined" is
+    enqueued just before Ana's first reply, and must not arrive after it."""
+    same_group = (
+        WaMessage.context_wamid.is_(None)
+        if row.context_wamid is None
+        else WaMessage.context_wamid == row.context_wamid
+    )
     async with sessions() as session:
         result = await session.execute(
             select(WaMessage.id).where(
                 WaMessage.direction == Direction.OUTBOUND.value,
                 WaMessage.tenant_id == row.tenant_id,
                 WaMessage.wa_id == row.wa_id,
-                WaMessage.context_wamid == row.context_wamid,
+                same_group,
                 WaMessage.id < row.id,
                 WaMessage.status.in_(PENDING),
             )

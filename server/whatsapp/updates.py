@@ -49,7 +49,7 @@ __all__ = [
     "parse_webhook",
 ]
 
-ORCHESTRATED_TYPES = frozenset({"text", "button", "interactive"})
+ORCHESTRATED_TYPES = frozenset({"text", "button", "interactive", "location"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +213,7 @@ class Message:
         if isinstance(content, System):
             return content.body
         if isinstance(content, Location):
-            return content.name or content.address
+            return content.name or content.address or _coordinates(content)
         return None
 
     @property
@@ -230,6 +230,13 @@ class Message:
     def starts_turn(self) -> bool:
         """A text, button or interactive reply with something to say starts a graph turn."""
         return self.type in ORCHESTRATED_TYPES and bool((self.text or "").strip())
+
+
+def _coordinates(location: Location) -> str | None:
+    """A pin with no name or address: its coordinates are what it says."""
+    if location.latitude is None or location.longitude is None:
+        return None
+    return f"📍 {location.latitude:.6f}, {location.longitude:.6f}"
 
 
 def _profile_for(sender: str, profiles: tuple[SenderProfile, ...]) -> SenderProfile | None:

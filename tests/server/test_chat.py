@@ -182,3 +182,9 @@ async def test_dev_outbox_is_refused_to_other_machines(monkeypatch, redis_url) -
             response = await other.get("/dev/outbox", params=params)
         assert response.status_code == 404
         assert "loopback" in response.json()["error"]
+
+
+def test_cli_chat_listen_option() -> None:
+    args = build_parser().parse_args(["chat", "--say", "I want a person", "--listen", "90"])
+    assert args.listen == 90.0
+    assert build_parser().parse_args(["chat"]).listen == 0.0

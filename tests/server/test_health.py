@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import socket
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -11,33 +11,19 @@ import redis.asyncio as aioredis
 from webhook_support import running_app
 
 from server.app import create_app
+from server.embedded_redis import EmbeddedRedis
 from server.jobs import orchestrate
 from server.redis_modules import RedisModulesMissing, missing_modules, redact_url
 from server.resources import open_resources
 from server.settings import get_settings
 
-MODULELESS_REDIS = "redis://127.0.0.1:6379/0"
-"""A Redis 7 without modules this development machine has (a fresh machine has none)."""
 
-
-def _moduleless_redis_or_skip() -> str:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        if sock.connect_ex(("127.0.0.1", 6379)) != 0:
-            pytest.skip("no Redis on 127.0.0.1:6379 to play a Redis without modules")
-    return MODULELESS_REDIS
-
-
-async def _moduleless_or_skip() -> str:
-    url = _moduleless_redis_or_skip()
-    client = aioredis.Redis.from_url(url)
-    try:
-        missing = await missing_modules(client)
-    finally:
-        await client.aclose()
-    if not missing:
-        pytest.skip("the Redis on 127.0.0.1:6379 has the modules; it cannot play one without")
-    return url
+@pytest.fixture(scope="module")
+def moduleless_redis() -> Iterator[str]:
+    """A Redis without RedisJSON and RediSearch: the embedded server binary started without
+    its modules (what a stock Redis 7 or a managed Redis without modules looks like)."""
+    with EmbeddedRedis(modules=False) as server:
+        yield server.url
 
 
 async def test_healthz_says_only_that_the_process_is_alive(
@@ -79,13 +65,12 @@ async def test_readyz_is_503_when_redis_is_gone(
 
 
 async def test_readyz_is_503_against_a_redis_without_the_modules(
-    redis_url: str, monkeypatch: pytest.MonkeyPatch
+    redis_url: str, moduleless_redis: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The server behind the URL changed (a failover to a plain Redis): not ready."""
-    moduleless = await _moduleless_or_skip()
     async with running_app(monkeypatch, redis_url) as (client, app):
         await app.state.resources.redis.aclose()
-        app.state.resources.redis = aioredis.Redis.from_url(moduleless)
+        app.state.resources.redis = aioredis.Redis.from_url(moduleless_redis)
         response = await client.get("/readyz")
         await app.state.resources.redis.aclose()
     assert response.status_code == 503
@@ -95,10 +80,14 @@ async def test_readyz_is_503_against_a_redis_without_the_modules(
 
 
 async def test_a_redis_without_the_modules_stops_the_start_with_what_to_do(
-    monkeypatch: pytest.MonkeyPatch,
+    moduleless_redis: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    moduleless = await _moduleless_or_skip()
-    monkeypatch.setenv("REDIS_URL", moduleless)
+    client = aioredis.Redis.from_url(moduleless_redis)
+    try:  # the premise: this server really lacks both modules
+        assert set(await missing_modules(client)) == {"RedisJSON", "RediSearch"}
+    finally:
+        await client.aclose()
+    monkeypatch.setenv("REDIS_URL", moduleless_redis)
     get_settings.cache_clear()
     with pytest.raises(RedisModulesMissing) as caught:
         async with open_resources(get_settings()):

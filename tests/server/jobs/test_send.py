@@ -9,6 +9,7 @@ import respx
 from arq.jobs import Job, JobStatus
 from arq.worker import Retry
 from send_support import (
+    PHONE_ID,
     URL,
     USER,
     accepted,
@@ -134,6 +135,34 @@ async def test_a_later_reply_waits_for_the_earlier_one(resources) -> None:  # ty
         assert await send_message(ctx, first.id) == "sent"
         assert await send_message(ctx, second.id) == "sent"
     assert [request_json(call)["text"]["body"] for call in route.calls] == ["One", "Two"]
+
+
+@respx.mock
+async def test_messages_that_answer_no_user_message_keep_their_order(resources) -> None:  # type: ignore[no-untyped-def]
+    """A person's messages ("Ana joined the chat", then Ana's reply) have no user message
+    to follow; they still go out in the order they were written."""
+    route = respx.post(URL).mock(side_effect=[accepted("wamid.J"), accepted("wamid.R")])
+    rows = []
+    async with resources.sessions.begin() as session:
+        for key, body in (("handoff:1:1:joined", "Ana joined the chat."), ("agent:1:r1", "Hi!")):
+            row = WaMessage(
+                direction="outbound", idempotency_key=key, tenant_id=PHONE_ID, wa_id=USER,
+                message_type="text", text=body, payload=TextMessage(body=body).model_dump(),
+                status="queued", attempts=0, author="system",
+            )  # fmt: skip
+            session.add(row)
+            rows.append(row)
+    joined, reply = rows
+    async with job_context(resources) as ctx:
+        with pytest.raises(Retry):
+            await send_message(ctx, reply.id)
+        assert not route.called
+        assert await send_message(ctx, joined.id) == "sent"
+        assert await send_message(ctx, reply.id) == "sent"
+    assert [request_json(call)["text"]["body"] for call in route.calls] == [
+        "Ana joined the chat.",
+        "Hi!",
+    ]
 
 
 async def test_the_pair_limit_defers_the_job_instead_of_calling_meta(  # type: ignore[no-untyped-def]
