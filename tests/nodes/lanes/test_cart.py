@@ -325,3 +325,16 @@ async def test_a_cart_older_than_its_lifetime_is_dropped_with_a_note(
 async def test_an_empty_cart_is_not_said_to_be_saved(pay: str, saved: str) -> None:
     result = await shop(pay).send(pay)
     assert saved not in texts(result)
+
+
+@pytest.mark.parametrize(
+    ("add", "cancel"),
+    [("add a blue mug and a coffee", "cancel the blue mug"),
+     ("agrega una taza azul y un café", "cancela la taza azul"),
+     ("adiciona uma caneca azul e um café", "cancela a caneca azul")],
+)  # fmt: skip
+async def test_cancelling_a_product_takes_it_out_of_the_cart(add: str, cancel: str) -> None:
+    chat = shop(add, cancel)
+    await chat.send(add)
+    result = await chat.send(cancel)
+    assert cart(result) == {"COFFEE-250": 1}
