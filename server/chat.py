@@ -6,7 +6,9 @@ buttons and lists numbered: type a number to tap that button or list row.
 
 A human handoff shows as the customer sees it: while a person is asked for or has the
 chat, the bot stays quiet (said so instead of "no reply"), and what the agent writes from
-the inbox page or Chatwoot is printed when it arrives, under the agent's name.
+the inbox page or Chatwoot is printed when it arrives, under the agent's name. So is order
+news (paid on `convo fake-provider`'s page, shipped through the admin API).
+`/location LAT,LON [name]` shares a location, as WhatsApp's attach menu does.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ from rich.console import Console
 from rich.text import Text
 
 from graph.messages import ButtonsMessage, ListMessage, OutboundMessage, TextMessage
-from server.chat_payloads import ChatUser, new_wamid, reply_payload, signed_request, text_payload
+from server.chat_payloads import (
+    ChatUser,
+    location_payload,
+    new_wamid,
+    reply_payload,
+    signed_request,
+    text_payload,
+)
 
 OUTBOUND = TypeAdapter(OutboundMessage)
 
@@ -142,7 +151,10 @@ class ChatSession:
     async def _say(self, line: str) -> list[BotReply]:
         choice = self.resolve(line)
         wamid = new_wamid()
-        if choice is None:
+        location = _location(line)
+        if location is not None:
+            payload = location_payload(self.user, wamid, *location)
+        elif choice is None:
             payload = text_payload(self.user, wamid, line)
         else:
             payload = reply_payload(
@@ -223,6 +235,26 @@ class ChatSession:
                 choices = [Choice("list", r.id, r.title, reply.ref) for r in rows]
         if replies:
             self.choices = choices
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _location(line: str) -> tuple[float, float, str | None] | None:
+    """`/location -23.56,-46.66 Home` -> (-23.56, -46.66, "Home"); None for other lines."""
+    if not line.strip().startswith("/location "):
+        return None
+    rest = line.strip()[len("/location ") :].strip()
+    coordinates, _, name = rest.partition(" ")
+    latitude, _, longitude = coordinates.partition(",")
+    if not (_is_number(latitude) and _is_number(longitude)):
+        return None
+    return float(latitude), float(longitude), name.strip() or None
 
 
 def _bot_reply(row: OutboxRow) -> BotReply:
@@ -311,7 +343,9 @@ async def run_interactive(session: ChatSession, console: Console) -> int:
     console.print(
         Text(f"Chatting with {session.http.base_url} as {session.user.name} ", style="bold")
         + Text(
-            "(type a number to pick a button or list row; /quit or Ctrl-D to leave)", style="dim"
+            "(type a number to pick a button or list row; /location LAT,LON [name] shares a "
+            "location; /quit or Ctrl-D to leave)",
+            style="dim",
         )
     )
     background = asyncio.create_task(listen(session, console), name="chat-arrivals")

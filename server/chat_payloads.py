@@ -62,6 +62,16 @@ def text_payload(user: ChatUser, wamid: str, text: str) -> dict[str, Any]:
     return _envelope(user, _message(user, wamid, "text", {"body": text}))
 
 
+def location_payload(
+    user: ChatUser, wamid: str, latitude: float, longitude: float, name: str | None = None
+) -> dict[str, Any]:
+    """A shared location (the pin a customer sends from WhatsApp's attach menu)."""
+    body: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+    if name:
+        body["name"] = name
+    return _envelope(user, _message(user, wamid, "location", body))
+
+
 def reply_payload(
     user: ChatUser, wamid: str, *, kind: str, choice_id: str, title: str, replying_to: str
 ) -> dict[str, Any]:

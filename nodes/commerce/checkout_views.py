@@ -131,7 +131,7 @@ def summary(
     lines.append(say("checkout.total", language, amount=money(sums.total, shop)))
     lines.append("")
     if checkout.fulfilment == "delivery":
-        lines.append(say("checkout.deliver_to", language, address=checkout.address))
+        lines.append(say("checkout.deliver_to", language, address=_address(checkout)))
     else:
         location = checkout.pickup_location or shop.profile.name
         lines.append(say("checkout.pickup_at", language, location=location))
@@ -144,6 +144,14 @@ def summary(
         Button(id="commerce:checkout:cancel", title=say("button.cancel", language)),
     )
     return ButtonsMessage(body=_clip("\n".join(lines), 1024), buttons=buttons)
+
+
+def _address(checkout: CheckoutState) -> str:
+    """The address as given; a shared location also shows its pin."""
+    address = checkout.address or ""
+    if checkout.latitude is None or checkout.longitude is None or address.startswith("📍"):
+        return address
+    return f"{address} (📍 {checkout.latitude:.5f}, {checkout.longitude:.5f})"
 
 
 def change_menu(checkout: CheckoutState, shop: Shop, language: Language) -> ListMessage:

@@ -120,6 +120,9 @@ async def cancel_order(state: State, runtime: Runtime[Context]) -> dict[str, Any
         return reply(state, _ask_to_cancel(order, shop_, language))
     orders = await store.recent_orders(OrderQuery(tenant, wa_id, limit=RECENT, statuses=allowed))
     if not orders:
+        latest = await store.recent_orders(OrderQuery(tenant, wa_id, limit=1))
+        if latest and latest[0].status != "cancelled":  # e.g. shipped: say why not
+            return reply(state, _refused(latest[0], language))
         return reply(state, TextMessage(body=say("orders.nothing_to_cancel", language)))
     if len(orders) == 1:
         return reply(state, _ask_to_cancel(orders[0], shop_, language))
