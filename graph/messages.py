@@ -99,4 +99,53 @@ class ListMessage(BaseModel):
     footer: str | None = None
 
 
-OutboundMessage = Annotated[TextMessage | ButtonsMessage | ListMessage, Field(discriminator="kind")]
+class OrderItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    retailer_id: str
+    """The product's SKU."""
+    name: str
+    """At most 60 characters."""
+    unit_minor: int = Field(ge=0)
+    quantity: int = Field(ge=1)
+
+
+class PixCode(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    """The Pix "copia e cola" code the customer pastes in their bank app."""
+    merchant_name: str
+    key: str
+    key_type: Literal["CPF", "CNPJ", "EMAIL", "PHONE", "EVP"]
+
+
+class OrderDetailsMessage(BaseModel):
+    """A WhatsApp Payments order (Brazil) the customer reviews and pays in WhatsApp."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["order_details"] = "order_details"
+    body: str
+    reference_id: str
+    """Unique per order_details message: `[A-Za-z0-9_.-]`, at most 60 characters."""
+    currency: Literal["BRL"] = "BRL"
+    items: tuple[OrderItem, ...]
+    shipping_minor: int = Field(default=0, ge=0)
+    pix: PixCode | None = None
+    payment_link: str | None = None
+    """At least one of `pix` and `payment_link`."""
+    footer: str | None = None
+
+    @property
+    def subtotal_minor(self) -> int:
+        return sum(item.unit_minor * item.quantity for item in self.items)
+
+    @property
+    def total_minor(self) -> int:
+        return self.subtotal_minor + self.shipping_minor
+
+
+OutboundMessage = Annotated[
+    TextMessage | ButtonsMessage | ListMessage | OrderDetailsMessage, Field(discriminator="kind")
+]

@@ -124,9 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_agent_parser(commands)
     add_eval_parser(commands)
     add_chat_parser(commands)
+    from server.inspect_cli import add_inspect_parser
     from server.replay import add_replay_parser
 
     add_replay_parser(commands)
+    add_inspect_parser(commands)
     from server.commerce.cli import add_commerce_parsers
 
     add_commerce_parsers(commands)
@@ -252,6 +254,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             from server.commerce.cli import run_commerce_command
 
             return run_commerce_command(args, settings)
+        elif args.command == "inspect":
+            from server.inspect_cli import run_inspect
+
+            return run_inspect(args, settings)
         elif args.command == "replay":
             from server.replay import run_replay
 

@@ -28,6 +28,11 @@ def mask_phone(value: object) -> str:
     return text[: len(text) - len(digits)] + digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
 
 
+def mask_digit_runs(text: str) -> str:
+    """Phone-number-like digit runs in free text, masked."""
+    return _DIGITS.sub(lambda match: mask_phone(match.group()), text)
+
+
 def mask_thread_id(value: str) -> str:
     """`{tenant}:{wa_id}` with the wa_id part masked."""
     tenant, _, wa_id = value.partition(":")

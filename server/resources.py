@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.embedded_redis import EmbeddedRedis
-from server.instance_lock import hold_data_dir
+from server.instance_lock import InstanceLockedError, hold_data_dir
 from server.jobs import enqueue_committed
 from server.logging import get_logger
 from server.redis_modules import require_modules
@@ -53,11 +53,33 @@ async def redis_server(settings: Settings, *, owner: str = "") -> AsyncIterator[
     with hold_data_dir(settings.data_dir, owner=owner):
         server = EmbeddedRedis(data_dir=Path(settings.data_dir) / "redis").start()
         log.info("embedded_redis.started", url=server.url, data_dir=str(server.data_dir))
+        url_file = Path(settings.data_dir) / RUNNING_REDIS_URL
+        url_file.write_text(server.url + "\n")
         try:
             yield server.url
         finally:
+            url_file.unlink(missing_ok=True)
             server.stop()
             log.info("embedded_redis.stopped")
+
+
+RUNNING_REDIS_URL = "redis.url"
+"""In the data folder while its embedded Redis runs: where tools find it (`convo inspect`)."""
+
+
+@contextlib.asynccontextmanager
+async def reach_redis(settings: Settings) -> AsyncIterator[str]:
+    """A Redis URL for a tool: `REDIS_URL`; else the embedded Redis of the instance running
+    on this data folder; else an embedded Redis started for the tool's own use."""
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            url = await stack.enter_async_context(redis_server(settings, owner="a convo tool"))
+        except InstanceLockedError:
+            url_file = Path(settings.data_dir) / RUNNING_REDIS_URL
+            if not url_file.exists():
+                raise
+            url = url_file.read_text().strip()
+        yield url
 
 
 @contextlib.asynccontextmanager

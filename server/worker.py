@@ -9,6 +9,7 @@ from arq.cron import cron
 from arq.worker import Worker
 
 from server import metrics
+from server.chatwoot.status import CHATWOOT_STATUS_JOB
 from server.chatwoot.sync import CHATWOOT_SYNC_JOB
 from server.health import Readiness
 from server.jobs.handoff import expire_handoffs
@@ -26,6 +27,7 @@ JOB_FUNCTIONS: list[Any] = [
     SEND_MESSAGE_JOB,
     NOTIFY_HANDOFF_JOB,
     CHATWOOT_SYNC_JOB,
+    CHATWOOT_STATUS_JOB,
 ]
 """Coroutine functions `async def job(ctx, ...)`; `ctx["resources"]` is the :class:`Resources`."""
 

@@ -95,6 +95,8 @@ class CheckoutState(_Model):
     """The confirmation key of the summary shown last: its Confirm button carries it."""
     summary_fingerprint: str | None = None
     """What that summary showed (cart, answers, total); a change makes its button stale."""
+    reminded: bool = False
+    """Another lane answered meanwhile and the customer was told how to come back."""
     updated_at: datetime
 
 

@@ -21,6 +21,7 @@ from graph.session.contract import CartLine, CheckoutState, CommerceState, Sessi
 from graph.state import State
 from nodes.commerce import checkout_views as views
 from nodes.commerce.flow import (
+    CONFIRM_WORDS,
     RESUME_WORDS,
     Shop,
     cleared,
@@ -125,6 +126,10 @@ async def checkout(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return await _confirm(state, ctx, shop, commerce, value)
     current = commerce.checkout if is_active(commerce.checkout, ctx.clock()) else None
     if not commerce.cart:
+        if commerce.placed_key and not what and said(state.turn.text, CONFIRM_WORDS):
+            return await _confirm(
+                state, ctx, shop, commerce, commerce.placed_key
+            )  # "confirm" again
         return await _nothing_to_check_out(state, ctx, shop, commerce)
     started = current or CheckoutState(updated_at=ctx.clock())
     if what:
@@ -166,7 +171,7 @@ def _ask(
         refusal = ButtonsMessage(body=say("checkout.no_method", language),
                                  buttons=(views.human_button(language),))  # fmt: skip
         return _save(state, commerce, None, *before, refusal)
-    update: dict[str, Any] = {"asked": step, "updated_at": ctx.clock()}
+    update: dict[str, Any] = {"asked": step, "updated_at": ctx.clock(), "reminded": False}
     if step == "summary":
         shown = fingerprint(cart, checkout, shop)
         same = checkout.summary_fingerprint == shown and checkout.summary_key
@@ -252,7 +257,7 @@ async def _place(
         order = result.order
         placed = TextMessage(body=say("checkout.placed", language, number=order.number,
                                       total=views.money(order.total_minor, shop)))  # fmt: skip
-        pay = TextMessage(body=await _payment_text(state, ctx, shop, order, key))
+        pay = await _payment_message(state, ctx, shop, order, key)
         recent = [order.number, *(n for n in commerce.recent_order_ids if n != order.number)]
         return _save(state, commerce, None, placed, pay, cart=[], placed_key=key,
                      recent_order_ids=recent[:10])  # fmt: skip
@@ -299,14 +304,20 @@ def _short_cart(
     return notes, kept
 
 
-async def _payment_text(state: State, ctx: Context, shop: Shop, order: OrderView, key: str) -> str:
+async def _payment_message(
+    state: State, ctx: Context, shop: Shop, order: OrderView, key: str
+) -> OutboundMessage:
+    """How to pay: WhatsApp Payments' order (when the tenant uses it), else a text."""
     try:
         payment = await ctx.commerce.start_payment(
             shop.profile.tenant_id, state.turn.wa_id, order.number, idempotency_key=key
         )
     except PaymentUnavailable:
-        return say("pay.unavailable", state.language, number=order.number)
-    return views.how_to_pay(order, payment, shop, state.language)
+        return TextMessage(body=say("pay.unavailable", state.language, number=order.number))
+    in_whatsapp = views.order_details(order, payment, shop, state.language)
+    if in_whatsapp is not None:
+        return in_whatsapp
+    return TextMessage(body=views.how_to_pay(order, payment, shop, state.language))
 
 
 async def _nothing_to_check_out(
@@ -321,7 +332,7 @@ async def _nothing_to_check_out(
     if waiting and waiting[0].payment_method == "card_link":
         order = waiting[0]
         status = TextMessage(body=views.status_line(order, shop, language))
-        pay = TextMessage(body=await _payment_text(state, ctx, shop, order, order.number))
+        pay = await _payment_message(state, ctx, shop, order, order.number)
         return _save(state, commerce, None, status, pay)
     empty = ButtonsMessage(body=say("checkout.empty", language),
                            buttons=(views.catalog_button(language),))  # fmt: skip

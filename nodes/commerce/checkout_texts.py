@@ -102,6 +102,11 @@ CHECKOUT_TEXTS: dict[str, dict[Language, str]] = {
         "es": "Compra cancelada: no se hizo ningún pedido. Tu carrito sigue guardado.",
         "pt": "Compra cancelada: nenhum pedido foi feito. Seu carrinho continua salvo.",
     },
+    "checkout.waiting": {
+        "en": 'Your order is still waiting: write "continue" to finish it, or "cancel" to drop it.',
+        "es": 'Tu pedido sigue esperando: escribe "continuar" para terminarlo o "cancelar" para descartarlo.',
+        "pt": 'Seu pedido continua esperando: escreva "continuar" para finalizar ou "cancelar" para desistir.',
+    },
     "checkout.not_understood": {
         "en": "Sorry, I didn't get that.",
         "es": "Perdón, no te entendí.",
@@ -172,6 +177,11 @@ CHECKOUT_TEXTS: dict[str, dict[Language, str]] = {
         "en": "You pay {total} when you pick it up at {location}.",
         "es": "Pagas {total} al retirarlo en {location}.",
         "pt": "Você paga {total} ao retirar em {location}.",
+    },
+    "pay.order_details": {
+        "en": "Order {number}: review it and pay right here in WhatsApp. We'll confirm here when the payment arrives.",
+        "es": "Pedido {number}: revísalo y págalo aquí mismo en WhatsApp. Te confirmamos por aquí cuando llegue el pago.",
+        "pt": "Pedido {number}: confira e pague aqui mesmo no WhatsApp. Confirmamos por aqui quando o pagamento chegar.",
     },
     "pay.paid": {
         "en": "Order {number} is already paid.",

@@ -15,12 +15,16 @@ from graph.messages import (
     ListMessage,
     ListRow,
     ListSection,
+    OrderDetailsMessage,
+    OrderItem,
     OutboundMessage,
+    PixCode,
     TextMessage,
 )
 from graph.session.contract import CartLine, CheckoutState, CheckoutStep, Language
 from nodes.commerce.flow import Shop, totals
 from nodes.commerce.money import format_money, to_minor
+from nodes.commerce.pix import static_code
 from nodes.commerce.ports import OrderView, PaymentView
 from nodes.commerce.texts import say
 
@@ -212,6 +216,43 @@ def how_to_pay(order: OrderView, payment: PaymentView, shop: Shop, language: Lan
         return say("pay.cash_on_delivery", language, total=total)
     location = order.pickup_location or shop.profile.name
     return say("pay.pay_in_store", language, total=total, location=location)
+
+
+def order_details(
+    order: OrderView, payment: PaymentView, shop: Shop, language: Language
+) -> OrderDetailsMessage | None:
+    """WhatsApp Payments (Brazil): the order to review and pay inside WhatsApp, with the
+    Pix code or the card link; None when the tenant does not use it for this payment."""
+    settings = shop.settings
+    if not settings.whatsapp_payments.enabled or order.currency != "BRL":
+        return None
+    if payment.status != "pending" or not payment.reference:
+        return None
+    pix, link = settings.pix, None
+    code = None
+    if payment.method == "pix" and pix is not None and pix.merchant_city:
+        text = static_code(pix.key, pix.merchant_name, pix.merchant_city,
+                           amount_minor=order.total_minor, txid=order.number)  # fmt: skip
+        code = PixCode(code=text, merchant_name=pix.merchant_name, key=pix.key,
+                       key_type=pix.key_type)  # fmt: skip
+    elif payment.method == "card_link" and payment.url:
+        link = payment.url
+    if code is None and link is None:
+        return None
+    items = []
+    for line in order.lines:
+        product = shop.catalog.get(line.sku)
+        name = product.label(language) if product is not None else line.name
+        items.append(OrderItem(retailer_id=line.sku, name=_clip(name, 60),
+                               unit_minor=line.unit_minor, quantity=line.quantity))  # fmt: skip
+    return OrderDetailsMessage(
+        body=say("pay.order_details", language, number=order.number),
+        reference_id=payment.reference,
+        items=tuple(items),
+        shipping_minor=order.shipping_minor,
+        pix=code,
+        payment_link=link,
+    )
 
 
 def status_line(order: OrderView, shop: Shop, language: Language) -> str:

@@ -142,7 +142,14 @@ def fingerprint(cart: list[CartLine], checkout: CheckoutState, shop: Shop) -> st
         "cart": [(line.sku, line.quantity) for line in cart],
         "answers": checkout.model_dump(
             mode="json",
-            exclude={"asked", "summary_key", "summary_fingerprint", "updated_at", "ask_name"},
+            exclude={
+                "asked",
+                "summary_key",
+                "summary_fingerprint",
+                "updated_at",
+                "ask_name",
+                "reminded",
+            },
         ),
         "total": totals(cart, checkout, shop).total,
     }

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from graph.messages import InboundTurn
-from graph.session.contract import SessionState
+from graph.messages import InboundTurn, OutboundMessage, TextMessage
+from graph.session.contract import SessionPatch, SessionState
+from graph.state import State
 from graph.understanding import Understanding
 from nodes.commerce.flow import CANCEL_WORDS, RESUME_WORDS, Shop, answers_step, is_active, said
+from nodes.commerce.texts import say
 
 LANE = "commerce"
 CONFIDENT = 0.85
@@ -116,3 +118,20 @@ def _steer(
     if said(text, RESUME_WORDS) and "?" not in text:
         return _to(understanding, "checkout")
     return understanding
+
+
+def reminder(
+    state: State, session: SessionState, now: datetime
+) -> tuple[OutboundMessage, SessionPatch] | None:
+    """After another lane answered mid-checkout: once, how to come back to the order."""
+    checkout = session.commerce.checkout
+    understanding = state.understanding
+    if checkout is None or not is_active(checkout, now) or checkout.reminded:
+        return None
+    if understanding is None or understanding.method == "clarify" or state.muted:
+        return None
+    if state.lane in {None, LANE} or not state.outbound or not session.commerce.cart:
+        return None
+    marked = checkout.model_copy(update={"reminded": True})
+    patch = SessionPatch(commerce=session.commerce.model_copy(update={"checkout": marked}))
+    return TextMessage(body=say("checkout.waiting", state.language)), patch

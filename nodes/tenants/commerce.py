@@ -109,6 +109,8 @@ class PixKey(_Model):
     key: str = Field(min_length=1)
     key_type: Literal["CPF", "CNPJ", "EMAIL", "PHONE", "EVP"]
     merchant_name: str = Field(min_length=1, max_length=60)
+    merchant_city: str | None = Field(default=None, max_length=15)
+    """Part of the Pix code sent in WhatsApp Payments' `order_details` (required there)."""
 
 
 class WhatsAppPayments(_Model):
@@ -170,6 +172,8 @@ class CommerceSettings(_Model):
                 raise ValueError("WhatsApp Payments (Brazil) needs currency BRL")
             if self.whatsapp_payments.pay_with == "pix" and self.pix is None:
                 raise ValueError("whatsapp_payments.pay_with 'pix' needs the `pix:` section")
+            if self.whatsapp_payments.pay_with == "pix" and not self.pix.merchant_city:  # type: ignore[union-attr]
+                raise ValueError("whatsapp_payments.pay_with 'pix' needs pix.merchant_city")
         if methods & DELIVERY_ONLY_METHODS and not self.fulfilment.delivery.enabled:
             raise ValueError("cash_on_delivery needs delivery enabled")
         if methods & PICKUP_ONLY_METHODS and not self.fulfilment.pickup.enabled:

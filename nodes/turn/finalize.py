@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ from graph.messages import ButtonsMessage, ListMessage, OutboundMessage
 from graph.session.contract import DialogueTurn, SessionPatch, SessionState
 from graph.session.patcher import apply_patch
 from graph.state import State
+from nodes.commerce.steer import reminder
 from nodes.lanes.common import merge_patches
 
 MAX_TURN_TEXT = 500
@@ -58,11 +59,18 @@ def turn_patch(state: State, now: datetime) -> SessionPatch:
 async def finalize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Apply lanes' patches + the turn's own as one new version; raises StaleStateError."""
     now = context_from(runtime.context).clock()
-    if state.notices:
-        state = dataclasses.replace(state, outbound=[*state.notices, *state.outbound])
     session = SessionState.model_validate(state.session)
+    extra: dict[str, Any] = {}
+    if state.notices:  # told before the answer (an expired cart was dropped)
+        state = replace(state, outbound=[*state.notices, *state.outbound])
+        extra = {"outbound": state.outbound}
+    waiting = reminder(state, session, now)  # a checkout left for another lane's answer
+    if waiting is not None:
+        message, reminded = waiting
+        outbound = [*state.outbound, message]
+        state = replace(state, outbound=outbound, patch=merge_patches(state.patch, reminded))
+        extra = {"outbound": outbound}
     patch = merge_patches(state.patch, turn_patch(state, now))
     assert patch is not None
     updated = apply_patch(session, patch, expected_version=state.base_version, now=now)
-    update = {"session": updated.model_dump(mode="json"), "patch": patch}
-    return {**update, "outbound": state.outbound} if state.notices else update
+    return {"session": updated.model_dump(mode="json"), "patch": patch, **extra}

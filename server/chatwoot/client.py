@@ -124,9 +124,17 @@ class ChatwootClient:
             "POST", f"/conversations/{conversation_id}/toggle_status", json={"status": status}
         )
 
-    async def mark_failed(self, conversation_id: int, message_id: int, reason: str) -> None:
-        """Show on the agent's message that it did not reach the customer (API inboxes)."""
-        body = {"status": "failed", "external_error": reason[:255]}
+    async def set_status(
+        self, conversation_id: int, message_id: int, status: str, *, error: str | None = None
+    ) -> None:
+        """A message's delivery status (`sent`, `delivered`, `read`, `failed`; API inboxes)."""
+        body: dict[str, Any] = {"status": status}
+        if error:
+            body["external_error"] = error[:255]
         await self._call(
             "PATCH", f"/conversations/{conversation_id}/messages/{message_id}", json=body
         )
+
+    async def mark_failed(self, conversation_id: int, message_id: int, reason: str) -> None:
+        """Show on the agent's message that it did not reach the customer."""
+        await self.set_status(conversation_id, message_id, "failed", error=reason)

@@ -234,10 +234,12 @@ def _speaker(row: WaMessage) -> str:
 def _note(conversation: Conversation, rows: list[WaMessage], *, first: bool) -> str:
     context = conversation.bot_context or {}
     head = "The customer asked for a person." if first else "The customer asked for a person again."
-    facts = [
-        f"Language: {conversation.language}",
-        f"Lane: {context.get('lane') or '-'}, intent: {context.get('intent') or '-'}",
-    ]
+    facts = [f"Customer: {conversation.customer_name or '-'}"]
+    facts.append(f"Language: {conversation.language}")
+    if context.get("lane") or context.get("intent"):
+        facts.append(
+            f"Bot lane before: {context.get('lane') or '-'}, intent: {context.get('intent') or '-'}"
+        )
     if context.get("tickets"):
         facts.append("Tickets: " + ", ".join(str(t) for t in context["tickets"]))
     if context.get("cart"):

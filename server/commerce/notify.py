@@ -20,21 +20,33 @@ import redis.asyncio as aioredis
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graph.messages import OutboundMessage, TextMessage
+from graph.messages import TextMessage
 from nodes.commerce.money import format_money
 from nodes.commerce.texts import say
 from nodes.tenants import TenantProfile
 from server.commerce.models import Order, OrderEvent
+from server.commerce.orders import latest_payment
 from server.commerce.sql import insert_or_ignore
 from server.jobs import SEND_MESSAGE, enqueue_once, job_queue, send_job_id
 from server.logging import get_logger
 from server.settings import Settings
 from server.store import repository
 from server.store.models import Direction, WaMessage, utcnow
+from server.whatsapp.order_messages import OrderStatusMessage, WhatsAppOrderStatus
 from server.whatsapp.payloads import Sendable
 from server.whatsapp.templates import TemplateComponent, TemplateMessage, TemplateParameter
 
 log = get_logger(__name__)
+
+WHATSAPP_STATUS: dict[str, tuple[WhatsAppOrderStatus, bool]] = {
+    "paid": ("processing", True),
+    "preparing": ("processing", False),
+    "ready_for_pickup": ("processing", False),
+    "shipped": ("shipped", False),
+    "delivered": ("completed", False),
+}
+"""Our status -> the WhatsApp order's status, and whether to mark the payment captured."""
+WHATSAPP_PAID_METHODS = frozenset({"pix", "card_link"})
 
 WINDOW = timedelta(hours=24)
 Sessions = async_sessionmaker[AsyncSession]
@@ -58,6 +70,35 @@ class Notifier:
             event=event,
             template_status=event.to_status,
             profile=profile,
+            session_message=await self._order_status(order, event, profile, text),
+        )
+
+    async def _order_status(
+        self, order: Order, event: OrderEvent, profile: TenantProfile, text: str
+    ) -> OrderStatusMessage | None:
+        """An order sent as WhatsApp Payments' `order_details` is updated with `order_status`
+        (same reference), so the order in the customer's WhatsApp moves too. Cancelling is
+        told as text: WhatsApp refuses to cancel an order with a payment pending or made."""
+        update = WHATSAPP_STATUS.get(event.to_status)
+        payments = profile.commerce.whatsapp_payments
+        if update is None or not payments.enabled or order.currency != "BRL":
+            return None
+        if order.payment_method not in WHATSAPP_PAID_METHODS:
+            return None
+        async with self.sessions() as session:
+            payment = await latest_payment(session, order)
+        if payment is None:
+            return None
+        status, paid = update
+        captured = paid and payment.status == "paid"
+        return OrderStatusMessage(
+            body=text,
+            reference_id=payment.reference,
+            status=status,
+            payment_status="captured" if captured else None,
+            payment_timestamp=int(payment.paid_at.timestamp())
+            if captured and payment.paid_at
+            else None,
         )
 
     async def send(
@@ -69,7 +110,7 @@ class Notifier:
         profile: TenantProfile,
         template_status: str | None = None,
         event: OrderEvent | None = None,
-        session_message: OutboundMessage | None = None,
+        session_message: Sendable | None = None,
     ) -> str:
         async with self.sessions() as session:
             inside = await within_window(session, order.phone_number_id, order.wa_id)

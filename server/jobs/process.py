@@ -96,6 +96,10 @@ async def process_status(ctx: dict[str, Any], wamid: str) -> str | None:
             from server.jobs.send import reengage_after_failed_status
 
             await reengage_after_failed_status(ctx, wamid)
+    if status is not None:
+        from server.chatwoot.status import report
+
+        await report(resources, wamid=wamid)
     return status
 
 

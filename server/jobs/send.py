@@ -82,7 +82,7 @@ async def send_message(ctx: dict[str, Any], outbound_id: int) -> str:
             log.warning("send_message.not_found", outbound_id=outbound_id)
             return "missing"
         try:
-            return await build_sender(ctx).deliver(row)
+            status = await build_sender(ctx).deliver(row)
         except SendLater as later:
             log.info(
                 "send_message.deferred",
@@ -92,6 +92,11 @@ async def send_message(ctx: dict[str, Any], outbound_id: int) -> str:
                 job_try=ctx.get("job_try"),
             )
             raise Retry(defer=later.seconds) from later
+        if row.author:  # a person's reply: its status may be shown where it was written
+            from server.chatwoot.status import report
+
+            await report(resources, outbound_id=outbound_id)
+        return status
     raise AssertionError("unreachable")  # retry_transient re-raises or returns
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
 
-from graph.messages import ButtonsMessage, ListMessage, TextMessage
+from graph.messages import ButtonsMessage, ListMessage, OrderDetailsMessage, TextMessage
 from server.whatsapp.limits import (
     CALLBACK_DATA_MAX,
     TEMPLATE_NAME_MAX,
@@ -20,9 +20,21 @@ from server.whatsapp.limits import (
     validate_list,
     validate_text,
 )
+from server.whatsapp.order_messages import (
+    OrderStatusMessage,
+    order_details_body,
+    order_status_body,
+)
 from server.whatsapp.templates import TemplateComponent, TemplateMessage
 
-Sendable = TextMessage | ButtonsMessage | ListMessage | TemplateMessage
+Sendable = (
+    TextMessage
+    | ButtonsMessage
+    | ListMessage
+    | TemplateMessage
+    | OrderDetailsMessage
+    | OrderStatusMessage
+)
 """Everything the client can send as a message."""
 
 SENDABLE: TypeAdapter[Sendable] = TypeAdapter(
@@ -125,6 +137,10 @@ def message_body(
         content = buttons_body(message)
     elif isinstance(message, ListMessage):
         content = list_body(message)
+    elif isinstance(message, OrderDetailsMessage):
+        content = order_details_body(message)
+    elif isinstance(message, OrderStatusMessage):
+        content = order_status_body(message)
     else:
         content = template_body(message)
     body: JsonBody = {

@@ -80,3 +80,35 @@ def test_log_level_is_validated_like_every_other_setting(monkeypatch: pytest.Mon
     )
     monkeypatch.setenv("LOG_LEVEL", "warning")
     assert Settings().log_level == "WARNING"
+
+
+def test_chatwoot_needs_its_account_token_and_an_authenticated_webhook(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHATWOOT_BASE_URL", "https://chatwoot.example")
+    with pytest.raises(ValidationError, match="CHATWOOT_ACCOUNT_ID and CHATWOOT_API_TOKEN"):
+        Settings()
+    monkeypatch.setenv("CHATWOOT_ACCOUNT_ID", "1")
+    monkeypatch.setenv("CHATWOOT_API_TOKEN", "user-token")
+    with pytest.raises(ValidationError, match="webhook secret"):
+        Settings()
+    monkeypatch.setenv("CHATWOOT_WEBHOOK_TOKEN", "a-long-random-string")
+    account = Settings().chatwoot_account("demo")
+    assert account is not None and account.account_id == 1
+    assert "user-token" not in repr(Settings())
+
+
+def test_a_tenant_can_have_its_own_chatwoot_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().chatwoot_account("demo") is None  # the bridge is off by default
+    monkeypatch.setenv(
+        "CHATWOOT_ACCOUNTS",
+        '{"shop": {"base_url": "https://cw.shop", "account_id": 7, "api_token": "t",'
+        ' "inbox_id": 2, "webhook_secret": "s"}}',
+    )
+    shop = Settings().chatwoot_account("shop")
+    assert shop is not None and (shop.base_url, shop.inbox_id) == ("https://cw.shop", 2)
+    assert Settings().chatwoot_account("demo") is None
+    monkeypatch.setenv("CHATWOOT_ACCOUNTS", '{"shop": {"base_url": "https://cw.shop",'
+                       ' "account_id": 7, "api_token": "t"}}')  # fmt: skip
+    with pytest.raises(ValidationError, match=r"CHATWOOT_ACCOUNTS\[shop\]"):
+        Settings()

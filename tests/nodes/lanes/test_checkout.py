@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from br_tenant import write_br_tenant
 from graph_support import TENANT, WA_ID, Conversation, context, texts
 
-from graph.messages import ButtonsMessage, InboundTurn, ListMessage
+from graph.messages import ButtonsMessage, InboundTurn, ListMessage, OrderDetailsMessage
 from nodes.commerce.memory import MemoryCommerceStore
 from nodes.commerce.ports import OrderQuery
 
@@ -22,6 +23,8 @@ HOURS = {
     "es": "¿cuál es el horario?",
     "pt": "qual o horário de vocês?",
 }
+WAITING_ORDER = {"en": "Your order is still waiting", "es": "Tu pedido sigue esperando",
+                 "pt": "Seu pedido continua esperando"}  # fmt: skip
 CONTINUE = {"en": "ok, continue", "es": "ok, continuar", "pt": "ok, continuar"}
 DELIVERY = {"en": "delivery please", "es": "envío a domicilio", "pt": "quero entrega"}
 ADDRESS = {
@@ -50,11 +53,13 @@ class Customer:
     store: MemoryCommerceStore = field(default_factory=MemoryCommerceStore)
     wa_id: str = WA_ID
     profile_name: str | None = "Ana Lima"
+    tenants_dir: str | None = None
     chat: Conversation = field(init=False)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def __post_init__(self) -> None:
-        self.chat = Conversation(context(commerce=self.store), wa_id=self.wa_id)
+        ctx = context(commerce=self.store, tenants_dir=self.tenants_dir)
+        self.chat = Conversation(ctx, wa_id=self.wa_id)
 
     async def send(self, text: str, choice: str | None = None, **extra: Any) -> dict[str, Any]:
         kind = "interactive" if choice else extra.pop("message_type", "text")
@@ -108,6 +113,9 @@ async def test_checkout_leaves_for_a_question_resumes_and_places_the_order_once(
     assert HOW_TO_GET[lang] in texts(asked)
     hours = await customer.send(HOURS[lang])
     assert hours["understanding"].lane == "info" and "09:00" in texts(hours)
+    assert WAITING_ORDER[lang] in texts(hours)  # told once how to come back
+    again = await customer.send(HOURS[lang])
+    assert WAITING_ORDER[lang] not in texts(again)
     resumed = await customer.send(CONTINUE[lang])
     assert HOW_TO_GET[lang] in texts(resumed)
     zones = await customer.send(DELIVERY[lang])
@@ -231,3 +239,38 @@ async def test_another_customers_order_number_reveals_nothing() -> None:
     assert "can't find" in texts(cancel)
     [order] = await store.recent_orders(OrderQuery("demo", buyer.wa_id))
     assert order.status == "pending_payment"
+
+
+CONFIRM = {"en": "confirm", "es": "confirmo", "pt": "confirmar"}
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
+async def test_a_typed_confirm_places_the_order_and_a_second_one_orders_nothing(lang: str) -> None:
+    customer = Customer()
+    summary_of(await customer.to_summary(lang))
+    placed = await customer.send(CONFIRM[lang])
+    assert PLACED[lang] in texts(placed)
+    again = await customer.send(CONFIRM[lang])
+    assert ALREADY[lang] in texts(again) and EMPTY[lang] not in texts(again)
+    assert await customer.orders() == 1
+
+
+async def test_a_whatsapp_payments_tenant_sends_the_order_to_pay_in_whatsapp(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = write_br_tenant(tmp_path)
+    customer = Customer(store=MemoryCommerceStore(tenants_dir=folder), tenants_dir=folder)
+    await customer.send("quais produtos vocês vendem?")
+    await customer.send("Adicionar", "commerce:add:PAO-QUEIJO")
+    await customer.send("Adicionar", "commerce:add:PAO-QUEIJO")
+    name = await customer.send("quero finalizar a compra")  # pickup only, one shop: skipped
+    pay = await customer.tap(name, "commerce:checkout:name:yes")
+    summary = summary_of(await customer.tap(pay, "commerce:checkout:pay:pix"))
+    assert "R$ 9,00" in summary.body and "Padaria Sol Centro" in summary.body
+    placed = await customer.send("Confirmar", summary.buttons[0].id)
+    order = placed["outbound"][-1]
+    assert isinstance(order, OrderDetailsMessage), texts(placed)
+    assert order.reference_id == "padaria.P-501.1" and order.total_minor == 900
+    assert [(i.retailer_id, i.quantity, i.unit_minor) for i in order.items] == [
+        ("PAO-QUEIJO", 2, 450)
+    ]
+    assert order.pix is not None and "br.gov.bcb.pix" in order.pix.code
+    assert "54049.00" in order.pix.code and order.pix.key == "12345678000199"

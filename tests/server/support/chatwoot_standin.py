@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from typing import Any
 
 import httpx
 import respx
+from support_helpers import PHONE_ID
+from webhook_support import load_payload
 
 from server.chatwoot.webhook import signature
 
@@ -34,7 +37,8 @@ class ChatwootStandIn:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         self.messages: list[dict[str, Any]] = []
         self.statuses: list[str] = []
-        self.failed: list[tuple[int, str]] = []
+        self.patched: list[tuple[int, str, str | None]] = []
+        """(message id, status, external_error) of each PATCH, in order."""
         self.contact_exists = False
         self.next_message_id = 1000
         prefix = f"{CHATWOOT}/api/v1/accounts/{ACCOUNT}"
@@ -65,13 +69,18 @@ class ChatwootStandIn:
             self.statuses.append(body["status"])
             return httpx.Response(200, json={"payload": {"success": True}})
         if request.method == "PATCH" and "/messages/" in path:
-            self.failed.append((int(path.rsplit("/", 1)[1]), body["external_error"]))
+            message_id = int(path.rsplit("/", 1)[1])
+            self.patched.append((message_id, body["status"], body.get("external_error")))
             return httpx.Response(200, json={})
         return httpx.Response(404, json={"error": "not in the stand-in"})
 
     def mirrored(self) -> list[str]:
         """The customer messages posted as `incoming`, in order."""
         return [m["content"] for m in self.messages if m["message_type"] == "incoming"]
+
+    @property
+    def failed(self) -> list[tuple[int, str | None]]:
+        return [(mid, error) for mid, status, error in self.patched if status == "failed"]
 
     def notes(self) -> list[str]:
         return [m["content"] for m in self.messages if m.get("private")]
@@ -137,3 +146,12 @@ async def post_chatwoot(
 ) -> httpx.Response:
     body, headers = signed(payload, **kwargs)
     return await client.post("/webhooks/chatwoot/demo", content=body, headers=headers)
+
+
+def status_webhook(wamid: str, status: str, **extra: Any) -> dict[str, Any]:
+    """Meta's status webhook for outbound message `wamid` (to the demo business number)."""
+    payload = copy.deepcopy(load_payload("status_delivered"))
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["metadata"]["phone_number_id"] = PHONE_ID
+    value["statuses"][0].update({"id": wamid, "status": status, **extra})
+    return payload

@@ -50,7 +50,7 @@ class GraphStandIn:
     def __init__(self, router: respx.MockRouter) -> None:
         self.sent: list[dict[str, Any]] = []
         router.post(url__regex=rf"{GRAPH}/v[\d.]+/{PHONE_ID}/messages").mock(
-            side_effect=self._answer
+            side_effect=lambda request: self._answer(request)
         )
 
     def _answer(self, request: httpx.Request) -> httpx.Response:

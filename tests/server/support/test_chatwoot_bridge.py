@@ -15,6 +15,7 @@ from chatwoot_standin import (
     agent_message,
     post_chatwoot,
     resolved_event,
+    status_webhook,
 )
 from support_helpers import SENDING_ENV, GraphStandIn, agent_token, bearer, drain
 from webhook_support import post_webhook, running_app
@@ -84,6 +85,12 @@ async def test_a_chatwoot_agent_takes_over_and_resolving_gives_the_chat_back(
             assert sent.count(AGENT_TEXT[lang]) == 1, "the agent's reply is sent once"
             assert sent.count(f"{joined}.") == 1
             assert sent.index(f"{joined}.") < sent.index(AGENT_TEXT[lang])
+            assert chatwoot.patched == [(501, "sent", None)], "the agent sees it went out"
+            reply_wamid = f"wamid.out{sent.index(AGENT_TEXT[lang]) + 1}"
+            for status in ("delivered", "read"):
+                await post_webhook(client, status_webhook(reply_wamid, status))
+                await drain(app)
+            assert [status for _, status, _ in chatwoot.patched] == ["sent", "delivered", "read"]
 
             # Our own mirror and private notes come back through the callback: never sent.
             contact = {"id": 9, "type": "contact"}
@@ -115,4 +122,4 @@ async def test_a_chatwoot_agent_takes_over_and_resolving_gives_the_chat_back(
         ("with_agent", "bot", "chatwoot:resolved"),
     ]
     statuses = {m["text"]: m["status"] for m in final["transcript"] if m["direction"] == "outbound"}
-    assert statuses[AGENT_TEXT[lang]] == "sent"
+    assert statuses[AGENT_TEXT[lang]] == "read"

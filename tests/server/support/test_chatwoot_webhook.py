@@ -147,3 +147,49 @@ async def test_chatwoot_down_does_not_hold_up_the_customer_and_is_retried(
     paths = [(method, path) for method, path, _ in chatwoot.calls]
     assert paths.count(("POST", "/conversations")) == 1
     assert len(chatwoot.notes()) == 1, "the transcript is posted once, after the retry"
+
+
+async def test_a_reply_whatsapp_refuses_is_marked_failed_in_chatwoot_with_the_error(
+    bridge: tuple[httpx.AsyncClient, Any, GraphStandIn, ChatwootStandIn],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, app, graph, chatwoot = bridge
+    await ask_for_a_person(client, app)
+    refusal = httpx.Response(
+        400,
+        json={
+            "error": {"code": 131047, "message": "Re-engagement message", "type": "OAuthException"}
+        },
+    )
+    answer = graph._answer
+
+    def refuse_the_agent(request: httpx.Request) -> httpx.Response:
+        return refusal if b"too late" in request.content else answer(request)
+
+    monkeypatch.setattr(graph, "_answer", refuse_the_agent)
+    assert (await post_chatwoot(client, agent_message(901, "too late?"))).json()[
+        "outcome"
+    ] == "sent"
+    await drain(app)
+    [(message_id, error)] = chatwoot.failed
+    assert message_id == 901 and error is not None and "131047" in error
+
+
+async def test_asking_again_after_a_resolve_reopens_the_same_chatwoot_conversation(
+    bridge: tuple[httpx.AsyncClient, Any, GraphStandIn, ChatwootStandIn],
+) -> None:
+    client, app, graph, chatwoot = bridge
+    await ask_for_a_person(client, app)
+    assert (await post_chatwoot(client, resolved_event())).json()["outcome"] == "released"
+    await drain(app)
+    again = text_payload(USER, "wamid.again", "can I talk to a person again?")
+    assert (await post_webhook(client, again)).status_code == 200
+    await drain(app)
+    assert "passed this chat to our team" in graph.texts()[-1]
+    paths = [(method, path) for method, path, _ in chatwoot.calls]
+    assert paths.count(("POST", "/conversations")) == 1, "the same conversation, reopened"
+    assert chatwoot.statuses == ["open"]
+    _first, second = chatwoot.notes()
+    assert second.startswith("The customer asked for a person again.")
+    assert "Customer: can I talk to a person again?" in second
+    assert "Customer: I want to talk to a human" not in second  # only what is new
