@@ -112,6 +112,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "No tengo esa información, lo siento. Puedo contarte horarios, locales, envíos, pagos y devoluciones.",
         "pt": "Não tenho essa informação, desculpe. Posso informar horários, lojas, entregas, pagamentos e trocas.",
     },
+    "info.unclear": {
+        "en": "Sorry, I didn't understand that. I can help with {offers}. What do you need?",
+        "es": "Perdona, no entendí. Puedo ayudarte con {offers}. ¿Qué necesitas?",
+        "pt": "Desculpe, não entendi. Posso ajudar com {offers}. Do que você precisa?",
+    },
     "catalog.body": {
         "en": "Here is what we have. Pick one to see details:",
         "es": "Esto es lo que tenemos. Elige uno para ver detalles:",
