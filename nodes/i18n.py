@@ -38,6 +38,46 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "Sin problema. ¿Algo más en lo que pueda ayudarte?",
         "pt": "Sem problema. Posso ajudar em mais alguma coisa?",
     },
+    "ack": {
+        "en": "Okay! Anything else I can do for you?",
+        "es": "¡Perfecto! ¿Algo más en lo que pueda ayudarte?",
+        "pt": "Certo! Posso ajudar em mais alguma coisa?",
+    },
+    "goodbye": {
+        "en": "Bye! Thanks for writing to {business}. If you need anything else, just send a message here.",
+        "es": "¡Hasta luego! Gracias por escribir a {business}. Si necesitas algo más, escríbenos por aquí.",
+        "pt": "Até logo! Obrigado pelo contato. Se precisar de mais alguma coisa, é só mandar uma mensagem aqui.",
+    },
+    "small_talk": {
+        "en": "Good to hear from you! 😊 I can help with {offers}. What do you need?",
+        "es": "¡Qué bueno saber de ti! 😊 Puedo ayudarte con {offers}. ¿Qué necesitas?",
+        "pt": "Que bom falar com você! 😊 Posso ajudar com {offers}. Do que você precisa?",
+    },
+    "capabilities": {
+        "en": "Sure! I'm {business}'s virtual assistant. I can help with {offers}. What do you need?",
+        "es": "¡Claro! Soy el asistente virtual de {business}. Puedo ayudarte con {offers}. ¿Qué necesitas?",
+        "pt": "Claro! Sou o assistente virtual da {business}. Posso ajudar com {offers}. Do que você precisa?",
+    },
+    "bot_identity": {
+        "en": "I'm {business}'s virtual assistant: an automated program, not a person.",
+        "es": "Soy el asistente virtual de {business}: un programa automático, no una persona.",
+        "pt": "Sou o assistente virtual da {business}: um programa automático, não uma pessoa.",
+    },
+    "bot_identity.offer": {
+        "en": "Would you like to talk to a person from our team?",
+        "es": "¿Quieres hablar con una persona de nuestro equipo?",
+        "pt": "Quer falar com uma pessoa da nossa equipe?",
+    },
+    "bot_identity.alone": {
+        "en": "I can help with {offers}.",
+        "es": "Puedo ayudarte con {offers}.",
+        "pt": "Posso ajudar com {offers}.",
+    },
+    "support.ack": {
+        "en": "Okay. We'll follow up on ticket {number} right here. Anything else I can do for you?",
+        "es": "Perfecto. Te daremos seguimiento del ticket {number} por aquí. ¿Algo más en lo que pueda ayudarte?",
+        "pt": "Certo. Vamos acompanhar o chamado {number} por aqui. Posso ajudar em mais alguma coisa?",
+    },
     "open.yes": {
         "en": "Yes, we're open now until {time} ({zone} time).",
         "es": "Sí, estamos abiertos ahora hasta las {time} (hora de {zone}).",
@@ -71,6 +111,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "I don't have that information, sorry. I can tell you our hours, locations, shipping, payment and returns.",
         "es": "No tengo esa información, lo siento. Puedo contarte horarios, locales, envíos, pagos y devoluciones.",
         "pt": "Não tenho essa informação, desculpe. Posso informar horários, lojas, entregas, pagamentos e trocas.",
+    },
+    "info.unclear": {
+        "en": "Sorry, I didn't understand that. I can help with {offers}. What do you need?",
+        "es": "Perdona, no entendí. Puedo ayudarte con {offers}. ¿Qué necesitas?",
+        "pt": "Desculpe, não entendi. Posso ajudar com {offers}. Do que você precisa?",
     },
     "catalog.body": {
         "en": "Here is what we have. Pick one to see details:",

@@ -51,6 +51,10 @@ class LaneSpec:
     examples: Mapping[Language, tuple[str, ...]] = field(default_factory=dict)
     keywords: tuple[str, ...] = ()
     """Folded phrases that send a message straight here (whole words), e.g. "reservation"."""
+    claims: Vocabulary = field(default_factory=dict)
+    """Intent -> whole messages that mean it whatever the classifier says ("bye", "I'm back",
+    "what can you do?"); greetings and politeness around them are ignored
+    (`nodes.router.claims`). For short messages with one clear meaning the model misreads."""
 
     def label(self, language: Language) -> str:
         return self.labels.get(language) or self.labels.get("en") or self.name

@@ -25,6 +25,21 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class PendingQuestion(_Model):
+    """A yes/no question the bot's last reply asked, as the choices its answers stand for.
+
+    A typed "yes" / "sí" / "sim" (or "no") to it is understood as tapping `yes` (or `no`):
+    "Would you like to talk to a person?" -> `yes="support:human"`. Set by the lane that
+    asks; cleared by any turn that does not ask again, so an old question never answers a
+    new "yes".
+    """
+
+    yes: str | None = None
+    """The choice id a yes stands for (`<lane>:<action>[:<argument>]`), None: no meaning."""
+    no: str | None = None
+    """The choice id a no stands for; None: the lane holding the conversation answers it."""
+
+
 class Meta(_Model):
     tenant_id: str
     """The business phone number id."""
@@ -36,6 +51,9 @@ class Meta(_Model):
     last_intent: str | None = None
     language: Language | None = None
     """The language the customer writes in, as last detected."""
+    pending_question: PendingQuestion | None = None
+    """The yes/no question the bot's last reply asked, if it asked one (optional field:
+    sessions stored before it existed read as None, so the schema version is unchanged)."""
     created_at: datetime
     updated_at: datetime
 

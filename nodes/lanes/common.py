@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context, context_from
 from graph.messages import OutboundMessage
-from graph.session.contract import SessionPatch, SessionState
+from graph.session.contract import PendingQuestion, SessionPatch, SessionState
 from graph.state import State
 from graph.understanding import Entities, Understanding
 from nodes.tenants import Catalog, TenantProfile, load_catalog, load_profile
@@ -58,6 +58,18 @@ def merge_patches(first: SessionPatch | None, second: SessionPatch | None) -> Se
         commerce=second.commerce or first.commerce,
         support=second.support or first.support,
     )
+
+
+def asking(yes: str | None = None, no: str | None = None) -> SessionPatch:
+    """The patch recording that this reply asks a yes/no question: a typed yes (or no) next
+    turn stands for the choice id `yes` (or `no`), as if its button had been tapped."""
+    question = PendingQuestion(yes=yes, no=no)
+    return SessionPatch(meta={"pending_question": question.model_dump(mode="json")})
+
+
+ANYTHING_ELSE = asking(yes="info:capabilities", no="info:goodbye")
+"""After "Anything else I can do for you?": a yes hears what the bot can do, a no a goodbye
+(a graph without the info lane routes the answer as any other message)."""
 
 
 def reply(

@@ -1,8 +1,12 @@
-"""The info lane: the business profile - open now, hours, locations, FAQs, greetings.
+"""The info lane: the business profile - open now, hours, locations, FAQs - and the
+conversation around it: greetings, goodbyes, thanks, small talk, "are you a bot?", "what
+can you do?".
 
 Answers come only from the tenant's YAML profile, in the customer's language. The lane
 answers its intents through `HANDLERS`; shopping or a problem that reaches it because the
-conversation was here (stickiness) is passed on by `SPEC.handoffs`.
+conversation was here (stickiness) is passed on by `SPEC.handoffs`. A reply that asks a
+yes/no question records what the answers stand for (`asking`), so a later "yes" follows
+the question that was asked.
 """
 
 from __future__ import annotations
@@ -13,10 +17,18 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import Context, context_from, lanes_of
-from graph.messages import Button, ButtonsMessage, TextMessage
+from graph.messages import Button, ButtonsMessage, OutboundMessage, TextMessage
 from graph.state import State
+from nodes.human.texts import team_available
 from nodes.i18n import say
-from nodes.lanes.common import entities_of, reply, tenant_of, understanding_of
+from nodes.lanes.common import (
+    ANYTHING_ELSE,
+    asking,
+    entities_of,
+    reply,
+    tenant_of,
+    understanding_of,
+)
 from nodes.lanes.dispatch import Handler, Handlers
 from nodes.lanes.info_llm import grounded_answer, info_prompt
 from nodes.lanes.info_texts import (
@@ -25,8 +37,8 @@ from nodes.lanes.info_texts import (
     locations_text,
     open_now_text,
 )
-from nodes.lanes.info_vocabulary import VOCABULARY
-from nodes.lanes.menu import lane_options
+from nodes.lanes.info_vocabulary import BOT_IDENTITY, CLAIMS, VOCABULARY
+from nodes.lanes.menu import lane_options, offers
 from nodes.registry import LaneSpec, pass_to
 from nodes.taxonomy import COMMERCE_INTENTS, INFO_INTENTS, SUPPORT_INTENTS
 from nodes.tenants import TenantProfile
@@ -40,13 +52,22 @@ def _now(runtime: Runtime[Context]) -> datetime:
     return context_from(runtime.context).clock()
 
 
-def _text(body: str) -> Handler:
-    """A handler that answers with one sentence of `nodes/i18n.py`."""
+def _anything_else(body: str) -> Handler:
+    """A handler that answers with one sentence ending in "Anything else ...?"."""
 
     async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        return reply(state, TextMessage(body=say(body, state.language)))
+        return reply(state, TextMessage(body=say(body, state.language)), patch=ANYTHING_ELSE)
 
     return answer
+
+
+def _with_lanes(state: State, runtime: Runtime[Context], body: str) -> OutboundMessage:
+    """`body` with every lane as a button (or list row), so the next step is one tap."""
+    return lane_options(lanes_of(context_from(runtime.context)), state.language, body)
+
+
+def _offers(state: State, runtime: Runtime[Context]) -> str:
+    return offers(lanes_of(context_from(runtime.context)), state.language)
 
 
 async def open_now(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -76,7 +97,8 @@ async def hours_on_day(state: State, runtime: Runtime[Context]) -> dict[str, Any
     day = asked_day(state, profile, now)
     if day is None:
         return await hours(state, runtime)
-    text = day_hours_text(profile, day, now, state.language)
+    named = entities_of(state).relative_day is None
+    text = day_hours_text(profile, day, now, state.language, named=named)
     return reply(state, TextMessage(body=text))
 
 
@@ -117,6 +139,49 @@ async def greeting(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return reply(state, ButtonsMessage(body=body, buttons=(hours_button, *buttons)))
 
 
+async def goodbye(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    body = say("goodbye", state.language, business=tenant_of(state, runtime).name)
+    return reply(state, TextMessage(body=body))
+
+
+async def small_talk(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Pleasantries, "I'm back", compliments: a friendly word and what the bot can do."""
+    body = say("small_talk", state.language, offers=_offers(state, runtime))
+    return reply(state, _with_lanes(state, runtime, body))
+
+
+async def capabilities(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """ "What can you do?", "help", "I have a question": what the bot can do, as options."""
+    profile = tenant_of(state, runtime)
+    body = say("capabilities", state.language, business=profile.name,
+               offers=_offers(state, runtime))  # fmt: skip
+    return reply(state, _with_lanes(state, runtime, body))
+
+
+async def bot_identity(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Honest: an automated assistant, not a person; a person is offered only when this
+    deployment can bring one in (a desk that hands chats to a team that has hours)."""
+    ctx, language = context_from(runtime.context), state.language
+    profile = tenant_of(state, runtime)
+    body = say("bot_identity", language, business=profile.name)
+    can_bring = team_available(profile, ctx.clock()) and ctx.desk is not None
+    if not can_bring or "support" not in lanes_of(ctx):
+        alone = say("bot_identity.alone", language, offers=_offers(state, runtime))
+        return reply(state, TextMessage(body=f"{body} {alone}"))
+    buttons = (
+        Button(id="support:human", title=say("button.human", language)),
+        Button(id="info:declined", title=say("button.no_thanks", language)),
+    )
+    offer = ButtonsMessage(body=f"{body} {say('bot_identity.offer', language)}", buttons=buttons)
+    return reply(state, offer, patch=asking(yes="support:human", no="info:declined"))
+
+
+async def affirm(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """A yes to no question the bot asked (a question's yes is routed as its choice):
+    acknowledged, never thanked for."""
+    return reply(state, TextMessage(body=say("ack", state.language)), patch=ANYTHING_ELSE)
+
+
 async def _llm_answer(state: State, runtime: Runtime[Context]) -> str | None:
     """With an LLM (not in offline mode): an answer grounded only in the profile, or None."""
     ctx = context_from(runtime.context)
@@ -131,7 +196,11 @@ async def _llm_answer(state: State, runtime: Runtime[Context]) -> str | None:
 
 async def unknown(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """No profile answer: the LLM from the profile's facts when there is one, else say so
-    and offer the other lanes."""
+    and offer the other lanes. A message without a word (an emoji, a sticker's text) asked
+    nothing to look up: say it was not understood and what the bot can do."""
+    if not tokens(state.turn.text):
+        body = say("info.unclear", state.language, offers=_offers(state, runtime))
+        return reply(state, _with_lanes(state, runtime, body))
     grounded = await _llm_answer(state, runtime)
     if grounded is not None:
         return reply(state, TextMessage(body=grounded))
@@ -150,9 +219,13 @@ HANDLERS = Handlers(
         "faq_other": faq,
         "greeting": greeting,
         "select": greeting,
-        "thanks": _text("thanks"),
-        "affirm": _text("thanks"),
-        "deny": _text("declined"),
+        "goodbye": goodbye,
+        "thanks": _anything_else("thanks"),
+        "small_talk": small_talk,
+        "bot_identity": bot_identity,
+        "capabilities": capabilities,
+        "affirm": affirm,
+        "deny": _anything_else("declined"),
         "unknown": unknown,
     },
     aliases=dict.fromkeys(FAQ_TOPICS, "faq_other"),
@@ -177,7 +250,14 @@ SPEC = LaneSpec(
     default_intent="unknown",
     handoffs={**pass_to("commerce", COMMERCE_INTENTS), **pass_to("support", SUPPORT_INTENTS)},
     vocabulary=VOCABULARY,
-    choices={"hours": "hours"},
+    claims=CLAIMS,
+    keywords=BOT_IDENTITY,
+    choices={
+        "hours": "hours",
+        "capabilities": "capabilities",
+        "goodbye": "goodbye",
+        "declined": "deny",
+    },
     examples={
         "en": ("hi there", "what time do you close", "do you ship to Lima?"),
         "es": ("hola", "¿aceptan tarjeta?", "¿dónde están ubicados?"),

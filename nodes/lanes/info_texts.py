@@ -58,11 +58,17 @@ def hours_text(profile: TenantProfile, now: datetime, language: Language) -> str
     return "\n".join(lines)
 
 
-def day_hours_text(profile: TenantProfile, day: date, now: datetime, language: Language) -> str:
-    """One day's hours ("On Sunday we're closed."), with the exception's note if there is one."""
+def day_hours_text(
+    profile: TenantProfile, day: date, now: datetime, language: Language, *, named: bool = False
+) -> str:
+    """One day's hours ("On Sunday we're closed."), with the exception's note if there is one.
+    `named`: the customer named the weekday, so "tomorrow" also says which day it is
+    ("Tomorrow (Sunday) we're closed.")."""
     today = now.astimezone(profile.zone).date()
     spans = intervals_on(profile, day)
     when = day_name(day, today, language)
+    if named and (day - today).days in (0, 1):
+        when = f"{when} ({WEEKDAY_NAMES[language][day.weekday()]})"
     exception = next((e for e in profile.exceptions if e.date == day), None)
     note = ""
     if exception is not None:

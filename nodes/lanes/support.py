@@ -35,7 +35,15 @@ from nodes.human.texts import (
     unavailable_message,
 )
 from nodes.i18n import say
-from nodes.lanes.common import reply, session_of, tenant_of, understanding_of
+from nodes.lanes.common import (
+    ANYTHING_ELSE,
+    asking,
+    merge_patches,
+    reply,
+    session_of,
+    tenant_of,
+    understanding_of,
+)
 from nodes.lanes.dispatch import Handlers
 from nodes.lanes.support_vocabulary import VOCABULARY
 from nodes.registry import LaneSpec
@@ -161,11 +169,14 @@ async def human(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 async def affirm(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """ "yes" to "Would you like to talk to a person?" asks for one; else acknowledged."""
+    """An "ok" that answers no question: acknowledged, the ticket followed up here. (A yes
+    to "Would you like to talk to a person?" arrives as that button, `human_request`: the
+    offer is the pending question of the reply that made it, and only of that reply.)"""
     support = session_of(state).support
-    if support.handoff == "offered":
-        return await _human(state, runtime, support)
-    return reply(state, TextMessage(body=say("thanks", state.language)))
+    if support.open_tickets:
+        body = say("support.ack", state.language, number=support.open_tickets[-1].number)
+        return reply(state, TextMessage(body=body), patch=ANYTHING_ELSE)
+    return reply(state, TextMessage(body=say("ack", state.language)), patch=ANYTHING_ELSE)
 
 
 async def deny(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -201,7 +212,8 @@ async def problem(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     message = ButtonsMessage(
         body=say("support.ticket", language, number=ticket.number), buttons=buttons
     )
-    return reply(state, message, patch=SessionPatch(support=updated))
+    offer = asking(yes="support:human", no="support:no_human")
+    return reply(state, message, patch=merge_patches(offer, SessionPatch(support=updated)))
 
 
 HANDLERS = Handlers(

@@ -9,7 +9,7 @@ were the largest group of follow-ups the classifier sent out of the sticky lane 
 from __future__ import annotations
 
 from graph.understanding import Entities
-from nodes.text import fold, tokens
+from nodes.text import tokens
 
 ACK_WORDS = frozenset(
     """
@@ -31,6 +31,11 @@ THANKS_WORDS = frozenset(
     """.split()  # noqa: SIM905
 )
 
+YES_WORDS = frozenset(
+    {"yes", "yeah", "yep", "yup", "sure", "please", "si", "sip", "claro", "dale", "sim", "bora"}
+)
+"""An explicit yes: with thanks ("yes, thanks") it still answers the question."""
+
 REFERENCE_WORDS = frozenset(
     """
     please that this one ones the a first second third last other another more quero
@@ -51,6 +56,12 @@ ORDER_FILLER = frozenset(
 )
 """Words around an order number in a reply that gives only the number ("era do pedido 1234")."""
 
+POSITIVE_EMOJI = frozenset("👍👌✅🙏😊🙂😀😁😃😄🤝👏💯🆗✔☺❤💙💚🥰😍🙌")
+"""An emoji alone is a yes only when it says one: 💩 or 😡 is not an acknowledgement."""
+
+MODIFIERS = frozenset("\ufe0f\u200d!.?\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff")
+"""Variation selectors, joiners, skin tones and punctuation around an emoji."""
+
 MAX_ACT_WORDS = 5
 ACT_WORDS = ACK_WORDS | THANKS_WORDS | REFERENCE_WORDS
 
@@ -68,8 +79,9 @@ def _only_gives(words: list[str], order_number: str) -> bool:
 def dialogue_act(text: str, entities: Entities) -> str | None:
     """`affirm`, `deny`, `select`, `provide_info` or `thanks` for a short reply; else None."""
     words = tokens(text)
-    if not words:
-        return "affirm" if fold(text).strip() else None  # an emoji alone ("👍")
+    if not words:  # an emoji alone: "👍" is a yes, anything else the classifier reads
+        marks = {ch for ch in text if not ch.isspace() and ch not in MODIFIERS}
+        return "affirm" if marks and marks <= POSITIVE_EMOJI else None
     if entities.order_number and _only_gives(words, entities.order_number):
         return "provide_info"
     if len(words) > MAX_ACT_WORDS or not all(w in ACT_WORDS or _is_number(w) for w in words):
@@ -79,8 +91,6 @@ def dialogue_act(text: str, entities: Entities) -> str | None:
         return "select"
     if entities.affirmation == "no":
         return "deny"
-    if entities.affirmation == "yes":
-        return "affirm"
-    if set(words) & THANKS_WORDS:
-        return "thanks"
+    if set(words) & THANKS_WORDS and not set(words) & YES_WORDS:
+        return "thanks"  # "ok, thanks" thanks; "yes, thanks" says yes
     return "affirm"

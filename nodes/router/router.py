@@ -4,6 +4,8 @@ Order of decisions for one message:
 1. a lane's keywords match -> that lane (method `keyword`);
 2. a lane holds the conversation (sticky) and the message is a dialogue act ("yes", "2",
    "la azul", "it's order 1234") -> that lane, the act as intent (`sticky`);
+2b. the whole message is one a lane claims ("bye", "I'm back", "what can you do?") -> that
+   lane and intent (`keyword`, see `nodes.router.claims`);
 3. classify: offline (`offline` mode, or `hybrid` when confident) or LLM (`llm` mode, or
    `hybrid` when the offline classifier is not confident); an LLM failure falls back to
    the offline prediction (`fallback`) and is logged;
@@ -28,6 +30,7 @@ from nodes.entities import extract_entities
 from nodes.language import detect_language
 from nodes.registry import LaneRegistry, default_registry
 from nodes.router.acts import dialogue_act
+from nodes.router.claims import claimed
 from nodes.router.config import RouterConfig
 from nodes.router.errors import LLMRouteError
 from nodes.router.intents import best_model_intent, resolve_intent
@@ -114,6 +117,11 @@ class Router:
         if reading.sticky_lane is not None and act is not None:
             kept = Candidate(reading.sticky_lane, act, 1.0, method="sticky")
             return self._understanding(kept, reading, intent=act)
+        claim = claimed(text, self._registry)
+        if claim is not None:
+            lane, intent = claim
+            return self._understanding(Candidate(lane, intent, 1.0, method="keyword"),
+                                       reading, intent=intent)  # fmt: skip
         candidate = self._settle(await self._classify(text), reading.sticky_lane)
         return self._understanding(candidate, reading)
 

@@ -33,9 +33,14 @@ def summary(messages: list[OutboundMessage]) -> str:
 
 
 def turn_patch(state: State, now: datetime) -> SessionPatch:
-    """Meta (lane, stickiness, intent, language) and the two dialogue turns."""
+    """Meta (lane, stickiness, intent, language) and the two dialogue turns.
+
+    The pending question is the one this turn's reply asked: a turn whose lanes asked none
+    clears the previous one (a "yes" later must not answer an old question)."""
     understanding = state.understanding
     meta: dict[str, Any] = {"language": state.language}
+    if "pending_question" not in ((state.patch.meta or {}) if state.patch else {}):
+        meta["pending_question"] = None
     user = DialogueTurn(role="user", text=state.turn.text[:MAX_TURN_TEXT], lane=state.lane,
                         msg_id=state.turn.msg_id, at=now)  # fmt: skip
     if understanding is None:  # muted: a person has the conversation, no lane ran

@@ -1,6 +1,8 @@
 """`route`: understand the message once - lane, intent, entities, language - for the whole turn.
 
-A tapped button or list row is understood from its id (`nodes.router.choices`); anything
+A tapped button or list row is understood from its id (`nodes.router.choices`); so is a
+typed yes or no to the yes/no question the bot just asked (`Meta.pending_question`: "sí"
+to "Would you like to talk to a person?" is the "Talk to a person" button). Anything else
 typed goes to the router with the conversation's language, stickiness and the tenant's
 catalog (so "the second one" and "la azul" resolve against what was shown last).
 """
@@ -8,14 +10,16 @@ catalog (so "the second one" and "la azul" resolve against what was shown last).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from graph.context import Context, context_from
-from graph.session.contract import SessionState
+from graph.session.contract import PendingQuestion, SessionState
 from graph.state import State
-from graph.understanding import Understanding
+from graph.understanding import Entities, Understanding
 from nodes.commerce.flow import Shop
 from nodes.commerce.steer import LANE as COMMERCE
 from nodes.commerce.steer import steer
@@ -23,37 +27,59 @@ from nodes.entities import extract_entities
 from nodes.lanes.common import Node
 from nodes.language import turn_language
 from nodes.registry import LaneRegistry
+from nodes.router.acts import dialogue_act
 from nodes.router.choices import choice_understanding
 from nodes.tenants import load_catalog, load_profile
 
 logger = logging.getLogger(__name__)
 CLARIFY = "clarify"
+Choose = Callable[[str | None], Understanding | None]
+"""A choice id -> its understanding (None for an id no lane owns)."""
+
+
+def answered_choice(question: PendingQuestion | None, text: str, entities: Entities) -> str | None:
+    """The choice a typed yes / no stands for, when the bot's last reply asked a question."""
+    if question is None:
+        return None
+    act = dialogue_act(text, entities)
+    return question.yes if act == "affirm" else question.no if act == "deny" else None
+
+
+def answer_understanding(
+    session: SessionState, text: str, entities: Entities, choose: Choose
+) -> Understanding | None:
+    """A typed yes / no to the question the bot just asked, understood as its choice. One
+    that stays in the conversation's lane is a follow-up kept there (`sticky`); one that
+    moves on ("yes" to "talk to a person?" asked by info) is a `choice`."""
+    answer = answered_choice(session.meta.pending_question, text, entities)
+    answered = choose(answer)
+    if answered is None or answered.lane != session.meta.current_lane:
+        return answered
+    return answered.model_copy(update={"method": "sticky"})
 
 
 async def understand(
     state: State, ctx: Context, registry: LaneRegistry, session: SessionState
 ) -> Understanding:
-    """The turn's understanding: from the tapped choice, else from the router; then kept in
-    the checkout when it answers the checkout's question (`nodes.commerce.steer`)."""
+    """The turn's understanding: from the tapped choice, else from the answer to the bot's
+    question, else from the router; then kept in the checkout when it answers the checkout's
+    question (`nodes.commerce.steer`)."""
     profile = load_profile(state.turn.tenant_id, ctx.tenants_dir)
     catalog = load_catalog(profile)
-    previous = session.meta.language
-    chosen = choice_understanding(
-        state.turn.choice_id,
-        registry,
-        language=turn_language(state.turn, previous),
-        sticky_seconds=ctx.sticky_seconds,
-        catalog=catalog,
-    )
+    language = turn_language(state.turn, session.meta.language)
+    choose: Choose = partial(choice_understanding, registry=registry, language=language,
+                             sticky_seconds=ctx.sticky_seconds, catalog=catalog)  # fmt: skip
+    chosen = choose(state.turn.choice_id)
     if chosen is None:
         text, meta = state.turn.text, session.meta
         entities = extract_entities(text, catalog=catalog, shown=session.commerce.last_shown_skus)
         sticky = meta.sticky_until is not None and meta.sticky_until > ctx.clock()
-        chosen = await ctx.router_for(registry).route(
+        answered = answer_understanding(session, text, entities, choose) if sticky else None
+        chosen = answered or await ctx.router_for(registry).route(
             text,
             current_lane=meta.current_lane,
             sticky_active=sticky,
-            language=turn_language(state.turn, previous),
+            language=language,
             entities=entities,
             profile=profile,
         )
