@@ -28,6 +28,9 @@ CONFIDENT = 0.85
 STAYS_AN_ANSWER = frozenset({"location", "faq_shipping", "unknown", "provide_info", "greeting",
                              "small_talk", "thanks", "affirm", "deny", "select"})  # fmt: skip
 """Readings of an address or a name that do not mean the customer asked something else."""
+ASKS_SOMETHING_ELSE = frozenset({"order_status", "view_cart", "empty_cart"})
+"""Commerce readings that are never an address or a name (others, like "browse_catalog",
+are what the classifier makes of some addresses)."""
 ORDER_ACTIONS = {"order": "order_status", "orders": "order_status", "cancelask": "cancel_order",
                  "cancelyes": "cancel_order", "cancelno": "cancel_order"}  # fmt: skip
 
@@ -57,8 +60,11 @@ def _leaves(understanding: Understanding, text: str) -> bool:
     """The message asks something else (the checkout waits for it to be answered)."""
     if "?" in text or "¿" in text:
         return True
-    if understanding.lane == LANE:
-        return bool(understanding.entities.products)  # "add 2 mugs" is for the cart
+    if understanding.lane == LANE:  # "add 2 mugs", "where is my order" are not an address
+        asks = understanding.intent in ASKS_SOMETHING_ELSE and understanding.confidence >= 0.9
+        classified = understanding.method not in {"sticky", "clarify"}
+        entities = understanding.entities
+        return bool(entities.products or entities.order_number) or (asks and classified)
     return (
         understanding.method not in {"sticky", "clarify"}
         and understanding.confidence >= CONFIDENT

@@ -196,7 +196,11 @@ async def _llm_answer(state: State, runtime: Runtime[Context]) -> str | None:
 
 async def unknown(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """No profile answer: the LLM from the profile's facts when there is one, else say so
-    and offer the other lanes."""
+    and offer the other lanes. A message without a word (an emoji, a sticker's text) asked
+    nothing to look up: say it was not understood and what the bot can do."""
+    if not tokens(state.turn.text):
+        body = say("info.unclear", state.language, offers=_offers(state, runtime))
+        return reply(state, _with_lanes(state, runtime, body))
     grounded = await _llm_answer(state, runtime)
     if grounded is not None:
         return reply(state, TextMessage(body=grounded))

@@ -274,3 +274,28 @@ async def test_a_whatsapp_payments_tenant_sends_the_order_to_pay_in_whatsapp(tmp
     ]
     assert order.pix is not None and "br.gov.bcb.pix" in order.pix.code
     assert "54049.00" in order.pix.code and order.pix.key == "12345678000199"
+
+
+ORDER_QUESTION = {"en": "where is my order", "es": "dónde está mi pedido", "pt": "cadê meu pedido"}
+NO_ORDERS = {
+    "en": "I don't see any orders",
+    "es": "Todavía no veo pedidos",
+    "pt": "Ainda não vejo pedidos",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
+async def test_asking_about_orders_at_the_address_step_is_not_taken_as_the_address(
+    lang: str,
+) -> None:
+    customer = Customer()
+    await customer.fill_cart(lang)
+    zones = await customer.tap(
+        await customer.send(PAY[lang]), "commerce:checkout:fulfilment:delivery"
+    )
+    await customer.tap(zones, "commerce:checkout:zone:sp-centro")
+    status = await customer.send(ORDER_QUESTION[lang])
+    assert NO_ORDERS[lang] in texts(status)
+    assert status["session"]["commerce"]["checkout"]["address"] is None
+    name = await customer.send(ADDRESS[lang])
+    assert name["session"]["commerce"]["checkout"]["address"] == ADDRESS[lang]

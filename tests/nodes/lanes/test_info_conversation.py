@@ -76,7 +76,8 @@ async def test_an_emoji_that_is_no_acknowledgement_is_not_thanked(lang: str) -> 
     await conversation.send(THANKS[lang])
     result = await conversation.send("💩")
     assert said("thanks", lang) not in texts(result)
-    assert said("info.unknown", lang) in texts(result)
+    assert texts(result).startswith(said("info.unclear", lang)), texts(result)
+    assert button_ids(result) == ["lane:info", "lane:commerce", "lane:support"]
     assert result["understanding"].language == lang
 
 
@@ -262,3 +263,38 @@ async def test_an_order_number_and_an_ok_stay_with_the_problem(lang: str) -> Non
     assert texts(ok) == TEXTS["support.ack"][lang].format(number=number)  # type: ignore[index]
     assert desk.requests == []  # "ok" to "added to the ticket" is not "yes, a person"
     assert len(ok["session"]["support"]["open_tickets"]) == 1
+
+
+FAQ = {
+    "returns": {"en": "what is your returns policy?", "es": "¿cuál es la política de devoluciones?",
+                "pt": "qual a política de troca?"},
+    "contact": {"en": "how can I contact you by phone?", "es": "¿cuál es su teléfono?",
+                "pt": "qual o telefone de vocês?"},
+}  # fmt: skip
+FAQ_ANSWER = {
+    "returns": {"en": "within 30 days", "es": "dentro de 30 días", "pt": "em até 30 dias"},
+    "contact": {"en": "+55 11 5555 0100", "es": "+55 11 5555 0100", "pt": "+55 11 5555 0100"},
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("topic", sorted(FAQ))
+async def test_faq_topics_are_answered_from_the_profile(topic: str, lang: str) -> None:
+    question = FAQ[topic][lang]
+    result = await chat({question: ("info", 0.9)}).send(question)
+    assert FAQ_ANSWER[topic][lang] in texts(result), texts(result)
+    assert result["understanding"].intent == f"faq_{topic}"
+
+
+UNKNOWN = {
+    "en": "do you rent bicycles?",
+    "es": "¿alquilan bicicletas?",
+    "pt": "vocês alugam bicicletas?",
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_an_unknown_question_says_so_and_what_the_bot_can_do(lang: str) -> None:
+    result = await chat({UNKNOWN[lang]: ("info", 0.9)}).send(UNKNOWN[lang])
+    assert texts(result).startswith(TEXTS["info.unknown"][lang])  # type: ignore[index]
+    assert button_ids(result) == ["lane:commerce", "lane:support"]
