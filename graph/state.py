@@ -50,6 +50,10 @@ class State(InputState):
     outbound: list[OutboundMessage] = field(default_factory=list)
     """The replies of this turn, in sending order."""
 
+    notices: list[OutboundMessage] = field(default_factory=list)
+    """Told before the turn's replies whatever lane answers (an expired cart was dropped);
+    kept apart from `outbound`, which says whether a lane has answered yet."""
+
     patch: SessionPatch | None = None
     """The session changes the lanes made this turn; `finalize` applies them."""
 
@@ -72,6 +76,7 @@ PER_TURN_RESET: dict[str, Any] = {
     "handoff_to": None,
     "handoffs": [],
     "outbound": [],
+    "notices": [],
     "patch": None,
     "muted": False,
 }

@@ -129,10 +129,21 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "Ahora no tenemos productos para mostrar.",
         "pt": "No momento não temos produtos para mostrar.",
     },
+    "product.price": {"en": "{name}: {price}.", "es": "{name}: {price}.", "pt": "{name}: {price}."},
     "product.in_stock": {
-        "en": "{name}: {price}. {stock} in stock. Shall I add it to your cart?",
-        "es": "{name}: {price}. Quedan {stock}. ¿Lo agrego a tu carrito?",
-        "pt": "{name}: {price}. {stock} em estoque. Quer que eu adicione ao carrinho?",
+        "en": "{stock} in stock.",
+        "es": "Quedan {stock}.",
+        "pt": "{stock} em estoque.",
+    },
+    "product.offer": {
+        "en": "Shall I add it to your cart?",
+        "es": "¿Lo agrego a tu carrito?",
+        "pt": "Quer que eu adicione ao carrinho?",
+    },
+    "product.offer_quantity": {
+        "en": "Shall I add {quantity} to your cart?",
+        "es": "¿Agrego {quantity} a tu carrito?",
+        "pt": "Quer que eu adicione {quantity} ao carrinho?",
     },
     "product.out_of_stock": {
         "en": "{name}: {price}, but it is out of stock right now.",
@@ -153,16 +164,110 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "Tu carrito está vacío. ¿Quieres ver nuestros productos?",
         "pt": "Seu carrinho está vazio. Quer ver nossos produtos?",
     },
-    "cart.checkout_later": {
-        "en": "Checkout over WhatsApp is coming soon; your cart is saved. For now you can pay in our shops.",
-        "es": "El pago por WhatsApp llegará pronto; tu carrito queda guardado. Por ahora puedes pagar en nuestras tiendas.",
-        "pt": "O pagamento pelo WhatsApp chega em breve; seu carrinho fica salvo. Por enquanto você pode pagar nas lojas.",
+    "cart.line": {
+        "en": "• {quantity} × {name} ({unit} each): {total}",
+        "es": "• {quantity} × {name} ({unit} c/u): {total}",
+        "pt": "• {quantity} × {name} ({unit} cada): {total}",
     },
-    "orders.later": {
-        "en": "I can't look up or change orders here yet. A person from our team can help you with it right away.",
-        "es": "Todavía no puedo consultar ni cambiar pedidos por aquí. Una persona de nuestro equipo puede ayudarte ahora.",
-        "pt": "Ainda não consigo consultar ou alterar pedidos por aqui. Uma pessoa da nossa equipe pode ajudar agora.",
+    "cart.limit_stock": {
+        "en": "Only {available} of {name} left, so I added {added}.",
+        "es": "Solo quedan {available} de {name}, así que agregué {added}.",
+        "pt": "Só restam {available} de {name}, então adicionei {added}.",
     },
+    "cart.limit_stock_set": {
+        "en": "Only {available} left, so your cart has {available}.",
+        "es": "Solo quedan {available}, así que tu carrito tiene {available}.",
+        "pt": "Só restam {available}, então seu carrinho tem {available}.",
+    },
+    "cart.limit_stock_full": {
+        "en": "You already have all {available} {name} we have in your cart; I couldn't add more.",
+        "es": "Ya tienes en tu carrito las {available} unidades de {name} que nos quedan; no pude agregar más.",
+        "pt": "Você já tem no carrinho as {available} unidades de {name} que temos; não consegui adicionar mais.",
+    },
+    "cart.limit_max": {
+        "en": "One order can take at most {available} of a product, so I added {added} × {name}.",
+        "es": "Un pedido puede llevar como máximo {available} de un producto, así que agregué {added} × {name}.",
+        "pt": "Um pedido pode levar no máximo {available} de um produto, então adicionei {added} × {name}.",
+    },
+    "cart.limit_max_set": {
+        "en": "One order can take at most {available} of a product, so your cart has {available}.",
+        "es": "Un pedido puede llevar como máximo {available} de un producto, así que tu carrito tiene {available}.",
+        "pt": "Um pedido pode levar no máximo {available} de um produto, então seu carrinho tem {available}.",
+    },
+    "cart.limit_max_full": {
+        "en": "You already have {available} {name} in your cart, the most one order can take.",
+        "es": "Ya tienes {available} de {name} en tu carrito, el máximo por pedido.",
+        "pt": "Você já tem {available} de {name} no carrinho, o máximo por pedido.",
+    },
+    "cart.not_added": {
+        "en": "Okay, I won't add {name}.",
+        "es": "De acuerdo, no agrego {name}.",
+        "pt": "Tudo bem, não vou adicionar {name}.",
+    },
+    "cart.not_added_held": {
+        "en": "It is already in your cart ({quantity} ×). Shall I take it out?",
+        "es": "Ya está en tu carrito ({quantity} ×). ¿Lo quito?",
+        "pt": "Já está no seu carrinho ({quantity} ×). Quer que eu tire?",
+    },
+    "cart.nothing_added": {
+        "en": "Okay, I won't add anything.",
+        "es": "De acuerdo, no agrego nada.",
+        "pt": "Tudo bem, não vou adicionar nada.",
+    },
+    "cart.removed": {
+        "en": "Removed {name} from your cart.",
+        "es": "Quité {name} de tu carrito.",
+        "pt": "Tirei {name} do seu carrinho.",
+    },
+    "cart.removed_some": {
+        "en": "Took {quantity} × {name} out of your cart.",
+        "es": "Quité {quantity} × {name} de tu carrito.",
+        "pt": "Tirei {quantity} × {name} do seu carrinho.",
+    },
+    "cart.not_in_cart": {
+        "en": "{name} is not in your cart.",
+        "es": "{name} no está en tu carrito.",
+        "pt": "{name} não está no seu carrinho.",
+    },
+    "cart.which_remove": {
+        "en": "Which product should I take out of your cart?",
+        "es": "¿Qué producto quito de tu carrito?",
+        "pt": "Qual produto devo tirar do seu carrinho?",
+    },
+    "cart.which_change": {
+        "en": "Which product should I change? Tell me the product and the new quantity.",
+        "es": "¿Qué producto cambio? Dime el producto y la nueva cantidad.",
+        "pt": "Qual produto devo alterar? Diga o produto e a nova quantidade.",
+    },
+    "cart.how_many": {
+        "en": "How many {name} would you like in your cart?",
+        "es": "¿Cuántas unidades de {name} quieres en tu carrito?",
+        "pt": "Quantas unidades de {name} você quer no carrinho?",
+    },
+    "cart.quantity_set": {
+        "en": "Done: {quantity} × {name} in your cart.",
+        "es": "Listo: {quantity} × {name} en tu carrito.",
+        "pt": "Pronto: {quantity} × {name} no seu carrinho.",
+    },
+    "cart.emptied": {
+        "en": "Done, I emptied your cart.",
+        "es": "Listo, vacié tu carrito.",
+        "pt": "Pronto, esvaziei seu carrinho.",
+    },
+    "cart.already_empty": {
+        "en": "Your cart is already empty.",
+        "es": "Tu carrito ya está vacío.",
+        "pt": "Seu carrinho já está vazio.",
+    },
+    "cart.expired": {
+        "en": "Your earlier cart expired (carts are kept for {hours} hours), so it is empty now.",
+        "es": "Tu carrito anterior venció (los carritos se guardan {hours} horas), así que ahora está vacío.",
+        "pt": "Seu carrinho anterior expirou (os carrinhos ficam guardados por {hours} horas), então agora está vazio.",
+    },
+    "cart.button": {"en": "Choose", "es": "Elegir", "pt": "Escolher"},
+    "cart.section": {"en": "Your cart", "es": "Tu carrito", "pt": "Seu carrinho"},
+    "button.remove": {"en": "Remove it", "es": "Quitarlo", "pt": "Tirar"},
+    "button.cart": {"en": "See cart", "es": "Ver carrito", "pt": "Ver carrinho"},
     "support.ask": {
         "en": "Sorry you're having trouble. Tell me what happened (and your order number, if there is one), or talk to a person.",
         "es": "Lamento que tengas un problema. Cuéntame qué pasó (y tu número de pedido, si lo hay) o habla con una persona.",
@@ -224,7 +329,3 @@ def say(key: str, language: Language, **values: object) -> str:
     variants = TEXTS[key]
     template = variants.get(language) or variants["en"]
     return template.format(**values) if values else template
-
-
-def money(amount: float, currency: str) -> str:
-    return f"{currency} {amount:,.2f}"

@@ -120,6 +120,8 @@ class CheckoutState(_Model):
 
 class CommerceState(_Model):
     cart: list[CartLine] = Field(default_factory=list)
+    cart_updated_at: datetime | None = None
+    """When the cart last changed; a cart older than the tenant's lifetime is dropped."""
     pending_order: PendingOrder | None = None
     last_shown_skus: list[str] = Field(default_factory=list, max_length=10)
     """The products last listed, so "the second one" can be resolved."""

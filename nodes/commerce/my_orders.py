@@ -90,9 +90,9 @@ def _refused(order: OrderView, language: Any) -> OutboundMessage:
 async def cancel_order(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask before cancelling the customer's order; cancel it on "yes" if still allowed."""
     if entities_of(state).products:  # "cancel the mug": about the cart, not an order
-        from nodes.lanes.commerce import shop
+        from nodes.lanes.commerce import remove
 
-        return await shop(state, runtime)
+        return await remove(state, runtime)
     store = context_from(runtime.context).commerce
     shop_, language, wa_id = await shop_of(state, runtime), state.language, state.turn.wa_id
     tenant, allowed = shop_.profile.tenant_id, shop_.settings.customer_cancel_statuses

@@ -45,7 +45,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def stem(word: str) -> str:
-    """A crude singular: "presses" -> "press", "azules" -> "azul", "mugs" -> "mug"."""
+    """A crude singular: "presses" -> "press", "azules" -> "azul", "azuis" -> "azul",
+    "mugs" -> "mug"."""
+    if len(word) > 4 and word.endswith("is") and word[-3] in "aeou":  # pt: azuis, papeis
+        return word[:-2] + "l"
     if len(word) > 4 and word.endswith("es") and word[-3] in "slrnzx":
         return word[:-2]
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):

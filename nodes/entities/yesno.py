@@ -54,6 +54,10 @@ WANT_VERBS = frozenset(
 )
 """Verbs a negation turns into "do not act" ("I don't want", "no quiero", "não quero")."""
 
+TRAILING_NO = frozenset({"no", "nao"})
+MAX_TRAILING_NO = 3
+"""A short reply ending in no points at something and refuses it ("esa no", "essa não")."""
+
 NEGATION_REACH = 3
 """A negator counts for a want-verb at most this many words after it ("I do not really want")."""
 
@@ -118,4 +122,6 @@ def affirmation_in(text: str, words: list[str]) -> tuple[Affirmation | None, boo
         return ("no" if negated else "yes"), negated
     if negated and len(words) <= 4:  # "I don't want it", "não quero"
         return "no", True
+    if 1 < len(words) <= MAX_TRAILING_NO and words[-1] in TRAILING_NO:  # "esa no", "essa não"
+        return "no", negated
     return None, negated

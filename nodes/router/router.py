@@ -41,6 +41,8 @@ from nodes.tenants import TenantProfile
 
 logger = logging.getLogger(__name__)
 RouterMode = Literal["offline", "llm", "hybrid"]
+UNANSWERED = frozenset({"faq_other", "unknown"})
+"""Intents whose lane has no specific answer: a product named there is a product question."""
 
 
 class LaneClassifier(Protocol):
@@ -123,7 +125,23 @@ class Router:
             return self._understanding(Candidate(lane, intent, 1.0, method="keyword"),
                                        reading, intent=intent)  # fmt: skip
         candidate = self._settle(await self._classify(text), reading.sticky_lane)
-        return self._understanding(candidate, reading)
+        return self._about_products(self._understanding(candidate, reading))
+
+    def _about_products(self, understanding: Understanding) -> Understanding:
+        """A catalog product named in a message its lane could only answer with "I don't
+        know" ("Do you have coffee?" read as an info question): the lane that answers
+        product questions takes it. Problems (support) and anything a lane does answer stay."""
+        entities = understanding.entities
+        named = entities.products and entities.position is None  # "2" names nothing
+        if not named or understanding.intent not in UNANSWERED:
+            return understanding
+        shop = next((s for s in self._registry if "product_question" in s.intents), None)
+        if shop is None or shop.name == understanding.lane:
+            return understanding
+        update: dict[str, object] = {"lane": shop.name, "intent": "product_question"}
+        if understanding.method == "clarify":  # the catalog's own words settle it
+            update |= {"method": "keyword", "sticky_seconds": self.config.sticky_seconds}
+        return understanding.model_copy(update=update)
 
     def confident(self, candidate: Candidate) -> bool:
         return (

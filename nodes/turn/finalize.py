@@ -66,6 +66,9 @@ async def finalize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     now = context_from(runtime.context).clock()
     session = SessionState.model_validate(state.session)
     extra: dict[str, Any] = {}
+    if state.notices:  # told before the answer (an expired cart was dropped)
+        state = replace(state, outbound=[*state.notices, *state.outbound])
+        extra = {"outbound": state.outbound}
     waiting = reminder(state, session, now)  # a checkout left for another lane's answer
     if waiting is not None:
         message, reminded = waiting

@@ -30,6 +30,7 @@ from nodes.registry import LaneRegistry
 from nodes.router.acts import dialogue_act
 from nodes.router.choices import choice_understanding
 from nodes.tenants import load_catalog, load_profile
+from nodes.turn.cart_expiry import drop_expired_cart
 
 logger = logging.getLogger(__name__)
 CLARIFY = "clarify"
@@ -103,7 +104,10 @@ def make_route(registry: LaneRegistry) -> Node:
                               "prompt_hash": understanding.prompt_hash,
                               "msg_id": state.turn.msg_id}},
         )  # fmt: skip
-        return {"understanding": understanding, "lane": understanding.lane}
+        ctx = context_from(runtime.context)
+        profile = load_profile(state.turn.tenant_id, ctx.tenants_dir)
+        expiry = drop_expired_cart(session, profile, ctx.clock(), understanding.language)
+        return {"understanding": understanding, "lane": understanding.lane, **expiry}
 
     return route
 

@@ -10,7 +10,6 @@ from desk_support import MemoryDesk
 from graph_support import Conversation, context, scripted_router, texts
 
 from graph.messages import ButtonsMessage, ListMessage
-from nodes.lanes.catalog_views import referenced_index
 from nodes.tenants import DEFAULT_TENANTS_DIR
 
 CATALOG_ASK = {
@@ -76,21 +75,6 @@ async def test_quantity_add_then_checkout_starts() -> None:
     assert "Agregué 2 × Café de la casa 250 g" in texts(added) and "USD 19.00" in texts(added)
     checkout = await chat.send("quiero pagar")
     assert "¿Cómo quieres recibirlo?" in texts(checkout)
-
-
-@pytest.mark.parametrize(
-    ("text", "index"),
-    [
-        ("2", 2),
-        ("#3", 3),
-        ("the second one", 2),
-        ("el primero", 1),
-        ("o último", -1),
-        ("mugs", None),
-    ],
-)
-def test_references(text: str, index: int | None) -> None:
-    assert referenced_index(text) == index
 
 
 async def test_list_limits_hold_for_a_big_catalog_with_long_names(tmp_path: Path) -> None:
