@@ -264,6 +264,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "Tu carrito anterior venció (los carritos se guardan {hours} horas), así que ahora está vacío.",
         "pt": "Seu carrinho anterior expirou (os carrinhos ficam guardados por {hours} horas), então agora está vazio.",
     },
+    "commerce.go_on": {
+        "en": "Sure! What would you like? I can show you our products or your cart.",
+        "es": "¡Claro! ¿Qué te gustaría? Puedo mostrarte nuestros productos o tu carrito.",
+        "pt": "Claro! O que você gostaria? Posso mostrar nossos produtos ou seu carrinho.",
+    },
     "cart.button": {"en": "Choose", "es": "Elegir", "pt": "Escolher"},
     "cart.section": {"en": "Your cart", "es": "Tu carrito", "pt": "Seu carrinho"},
     "button.remove": {"en": "Remove it", "es": "Quitarlo", "pt": "Tirar"},

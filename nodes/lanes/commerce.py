@@ -346,7 +346,15 @@ async def affirm(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """ "yes" to "Shall I add it to your cart?" adds it (as many as were asked for)."""
     if _offered(state, await shop_of(state, runtime)) is not None:
         return await add(state, runtime)
-    return _acknowledge(state, "thanks")
+    language = state.language  # a yes to "Anything else?": offer the next steps
+    buttons = (
+        Button(id="commerce:catalog", title=say("button.catalog", language)),
+        Button(id="commerce:cart", title=say("button.cart", language)),
+    )
+    body = say("commerce.go_on", language)
+    return reply(
+        state, ButtonsMessage(body=body, buttons=buttons), patch=SessionPatch(slots=CLEARED)
+    )
 
 
 def _acknowledge(state: State, key: str) -> dict[str, Any]:

@@ -338,3 +338,22 @@ async def test_cancelling_a_product_takes_it_out_of_the_cart(add: str, cancel: s
     await chat.send(add)
     result = await chat.send(cancel)
     assert cart(result) == {"COFFEE-250": 1}
+
+
+@pytest.mark.parametrize(
+    ("ask", "no", "yes", "expected"),
+    [("how much is the french press?", "not that one", "yes", "Sure! What would you like?"),
+     ("¿cuánto cuesta la prensa francesa?", "esa no", "sí", "¡Claro! ¿Qué te gustaría?"),
+     ("quanto custa a prensa francesa?", "essa não", "sim", "Claro! O que você gostaria?")],
+)  # fmt: skip
+async def test_yes_to_anything_else_offers_the_next_steps_not_thanks(
+    ask: str, no: str, yes: str, expected: str
+) -> None:
+    chat = shop(ask)
+    await chat.send(ask)
+    await chat.send(no)  # "No problem. Anything else I can do for you?"
+    result = await chat.send(yes)
+    [message] = result["outbound"]
+    assert isinstance(message, ButtonsMessage) and message.body.startswith(expected)
+    assert [b.id for b in message.buttons] == ["commerce:catalog", "commerce:cart"]
+    assert cart(result) == {}

@@ -2,7 +2,8 @@
 (graph, SQL order service, outbox, sending), Stripe Checkout and the Graph API mocked at
 HTTP with respx, Stripe's signed webhook, and the merchant's admin API.
 
-browse -> add 2 products -> checkout (delivery, zone, address, name, card link) -> Confirm
+browse -> add 2 products -> remove one line -> checkout (delivery, zone, address, name, card
+link) -> Confirm
 (the same tap delivered twice, and tapped again) -> the payment link -> Stripe's signed
 webhook (delivered twice) -> "paid, being prepared" -> the admin API ships it (twice) ->
 "on its way". Exactly one order, one payment, one provider call and one message per status
@@ -40,17 +41,18 @@ SENDING_ENV = {
 SESSIONS_URL = "https://api.stripe.com/v1/checkout/sessions"
 
 SCRIPT = {
-    "en": {"browse": "what do you sell?", "pay": "I want to pay",
+    "en": {"browse": "what do you sell?", "remove": "remove the coffee", "pay": "I want to pay",
            "address": "742 Evergreen Terrace, apt 2", "placed": "Order A-1001 is placed",
            "paid": "Payment received: thank you! Order A-1001 is being prepared.",
            "shipped": "Order A-1001 is on its way!", "where": "where is my order A-1001?",
            "status": "on its way"},
-    "es": {"browse": "¿qué productos venden?", "pay": "quiero pagar",
+    "es": {"browse": "¿qué productos venden?", "remove": "quita el café", "pay": "quiero pagar",
            "address": "Calle Mayor 5, 3B, Madrid", "placed": "Tu pedido A-1001 está hecho",
            "paid": "Recibimos tu pago, ¡gracias! El pedido A-1001 se está preparando.",
            "shipped": "¡El pedido A-1001 va en camino!", "where": "¿dónde está mi pedido?",
            "status": "en camino"},
-    "pt": {"browse": "quais produtos vocês vendem?", "pay": "quero finalizar a compra",
+    "pt": {"browse": "quais produtos vocês vendem?", "remove": "tira o café",
+           "pay": "quero finalizar a compra",
            "address": "Rua Augusta 1500, apto 12",
            "placed": "O pedido A-1001 foi feito",
            "paid": "Pagamento recebido, obrigado! O pedido A-1001 está sendo preparado.",
@@ -125,7 +127,7 @@ async def test_a_customer_buys_pays_and_follows_the_order_in_whatsapp(
     with respx.mock(assert_all_called=False) as router:
         phone = Phone(router)
         stripe = router.post(SESSIONS_URL).mock(
-            return_value=httpx.Response(200, json=stripe_session("cs_test_e2e", 2550))
+            return_value=httpx.Response(200, json=stripe_session("cs_test_e2e", 1600))
         )
         router.route(host="testserver").pass_through()
         async with running_app(monkeypatch, redis_url, **SENDING_ENV, **STRIPE_ENV) as (
@@ -159,6 +161,8 @@ async def test_a_customer_buys_pays_and_follows_the_order_in_whatsapp(
             await say(words["browse"])
             await tap("commerce:sku:COFFEE-250")
             await tap("commerce:add:COFFEE-250")
+            removed = "\n".join(await say(words["remove"]))
+            assert "9.50" not in removed and "12.00" in removed, removed  # only the mug is left
 
             await say(words["pay"])
             await tap("commerce:checkout:fulfilment:delivery")
@@ -167,7 +171,7 @@ async def test_a_customer_buys_pays_and_follows_the_order_in_whatsapp(
             await tap("commerce:checkout:name:yes")
             [summary] = await tap("commerce:checkout:pay:card_link")
             assert words["address"] in summary and "Ana Lima" in summary
-            assert "USD 25.50" in summary  # the blue mug 12.00 + coffee 9.50 + delivery 4.00
+            assert "USD 16.00" in summary and "9.50" not in summary  # the mug 12.00 + delivery 4.00
 
             confirm = tap_payload("commerce:confirm:")
             placed = await deliver(confirm)
@@ -182,7 +186,7 @@ async def test_a_customer_buys_pays_and_follows_the_order_in_whatsapp(
             assert form["client_reference_id"] == ["A-1001"]
             reference = form["metadata[reference]"][0]
 
-            event = checkout_session_event("evt_e2e_1", "cs_test_e2e", amount=2550,
+            event = checkout_session_event("evt_e2e_1", "cs_test_e2e", amount=1600,
                                            reference=reference, order_number="A-1001")  # fmt: skip
             before = len(phone.sent)
             for _ in range(2):  # Stripe delivers the event twice
@@ -211,7 +215,7 @@ async def test_a_customer_buys_pays_and_follows_the_order_in_whatsapp(
             async with resources.sessions() as session:
                 order = (await session.execute(select(Order))).scalar_one()
                 moves = (await session.execute(select(OrderEvent.to_status))).scalars().all()
-            assert (order.status, order.total_minor) == ("shipped", 2550)
+            assert (order.status, order.total_minor) == ("shipped", 1600)
             assert order.customer_name == "Ana Lima"
             assert order.address == words["address"] and order.language == lang
             assert list(moves) == ["pending_payment", "paid", "shipped"]
