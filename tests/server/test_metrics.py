@@ -23,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from webhook_support import meta_bytes, post_webhook, running_app
 
 from server import metrics
+from server.agents.tokens import issue
 from server.chat_payloads import ChatUser, reply_payload, text_payload
 from server.llm import build_chat_model
 from server.locks import LockConfig, LockError, SessionLock
@@ -247,6 +248,8 @@ async def test_replies_sent_and_a_handoff_through_the_webhook_are_counted(
     ana, dora = ChatUser(wa_id="551190000010", name="Ana"), ChatUser(wa_id="551190000011")
     graph = GraphApi(respx.mock, refuse_to=dora.wa_id)
     async with running_app(monkeypatch, redis_url, **SENDING_ENV) as (client, app):
+        async with app.state.resources.sessions.begin() as session:  # someone to hand off to
+            await issue(session, tenant="demo", handle="ana", display_name="Ana")
         before = await scrape(client)
         asks = text_payload(ana, "wamid.H1", "I want to talk to a person, please")
         assert (await post_webhook(client, asks)).status_code == 200
