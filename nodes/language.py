@@ -155,6 +155,30 @@ UNMISTAKABLE_MARKS: dict[Language, tuple[str, ...]] = {
 }
 """Letters one language has and the other two don't: they decide even a short reply."""
 
+UNMISTAKABLE_WORDS: dict[Language, frozenset[str]] = {
+    "en": frozenset(
+        """
+        yes yeah yep yup nope thanks thank please sure cheers goodbye night morning evening
+        afternoon great awesome where what how when why
+        """.split()  # noqa: SIM905
+    ),
+    "es": frozenset(
+        """
+        si gracias muchas vale dale bueno buena buenas buenos perfecto listo hola adios porfa
+        noches chao donde cuando hay tienen
+        """.split()  # noqa: SIM905
+    ),
+    "pt": frozenset(
+        """
+        sim nao obrigado obrigada valeu vlw beleza blz tchau oi ola perfeito certo isso tudo
+        bem bom boa noite joia tem onde quando falou
+        """.split()  # noqa: SIM905
+    ),
+}
+"""Words a short reply is made of ("sí", "obrigado", "thanks", "tudo bem?") that only one of
+the three languages writes that way: a reply of such words switches to that language. Words
+all three use ("ok", "no", "top", a number, a product name) keep the conversation's."""
+
 
 def turn_language(turn: InboundTurn, previous: Language | None) -> Language:
     """The language to answer a turn in. A tapped button or list row keeps the conversation's
@@ -169,9 +193,19 @@ def choose_language(text: str, previous: Language | None) -> Language:
     """The language to answer in: detected, except that short replies keep the previous one
     unless they carry a letter only one language uses ("¿tienen café?", "não")."""
     if previous is not None and len(tokens(text)) <= SHORT_MESSAGE_WORDS:
-        lowered = text.lower()
-        marked = [
-            lang for lang, marks in UNMISTAKABLE_MARKS.items() if any(m in lowered for m in marks)
-        ]
-        return marked[0] if len(marked) == 1 else previous
+        return _short_reply_language(text) or previous
     return detect_language(text, default=previous or "en")
+
+
+def _short_reply_language(text: str) -> Language | None:
+    """The one language a short reply's marks or words belong to; None when they are shared
+    ("ok", "no", "2") or point at two languages."""
+    lowered = text.lower()
+    marked = {
+        lang for lang, marks in UNMISTAKABLE_MARKS.items() if any(m in lowered for m in marks)
+    }
+    if marked:
+        return marked.pop() if len(marked) == 1 else None
+    words = set(tokens(text)) - _NEUTRAL
+    owners = {lang for lang, own in UNMISTAKABLE_WORDS.items() if words & own}
+    return owners.pop() if len(owners) == 1 else None
