@@ -174,6 +174,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "• {quantity} × {name} ({unit} c/u): {total}",
         "pt": "• {quantity} × {name} ({unit} cada): {total}",
     },
+    "cart.next_step": {
+        "en": "Ready to check out, or would you like to see more products?",
+        "es": "¿Pasamos a pagar o quieres ver más productos?",
+        "pt": "Vamos finalizar a compra ou quer ver mais produtos?",
+    },
     "cart.limit_stock": {
         "en": "Only {available} of {name} left, so I added {added}.",
         "es": "Solo quedan {available} de {name}, así que agregué {added}.",

@@ -49,6 +49,8 @@ manana ayer hora horario abren cierran abierto tienda precio cuesta vale llego l
 ningun nadie nada algo bien mal vale oye saludos adios disculpe perdon si tambien pues
 senor senora entonces hacer hice hizo quiero devolver devolucion cancelar cambiar direccion
 porfa jaja tengan buena buen nombre sirve cobran cobro mas agente ustedes llegado enviaron
+agrega agregar agregame agregue quita quitar quitame saca sacar taza tazas azules rojo roja
+rojos rojas negro negra blanco blanca carrito
 """
 
 _PT = """
@@ -61,6 +63,8 @@ ja hoje amanha ontem hora horario abrem fecham aberto loja preco custa chegou ch
 nenhum ninguem nada algo bem mal tchau bom dia boa tarde noite sim tambem entao fazer
 fiz fez devolver devolucao cancelar mudar endereco nao atendente atendimento encomenda
 rsrs kkk kkkk flw salve tudo liga cade oii oie gostaria enviam vendem telemovel boleto pix
+adiciona adicionar adicione coloca coloque tira tirar tire caneca canecas azuis vermelho
+vermelha vermelhos vermelhas preto preta branco branca carrinho sacola
 """
 
 _WORDS = {"en": set(_EN.split()), "es": set(_ES.split()), "pt": set(_PT.split())}
@@ -128,6 +132,11 @@ def _clean(text: str) -> str:
     return _NOISE.sub(" ", text.lower())
 
 
+UNANIMOUS_WORDS = 2.0
+"""This much word evidence for one language and none for the others decides without the
+character model, which reads some short Portuguese as Spanish ("adiciona canecas azuis")."""
+
+
 def detect_language(text: str, default: Language = "en") -> Language:
     """The most likely language of ``text``; ``default`` when nothing tells them apart."""
     cleaned = _clean(text)
@@ -139,6 +148,9 @@ def detect_language(text: str, default: Language = "en") -> Language:
     if model is None:
         ranked = sorted(scores.values(), reverse=True)
         return default if ranked[0] == ranked[1] else max(LANGUAGES, key=lambda k: scores[k])
+    ranked = sorted(scores.values(), reverse=True)
+    if ranked[0] >= UNANIMOUS_WORDS and ranked[1] == 0:  # every marker word is one language's
+        return max(LANGUAGES, key=lambda k: scores[k])
     log_probs = model.log_probabilities(cleaned)
     weight = _WORD_WEIGHT_SHORT if len(words) <= 3 else _WORD_WEIGHT
     combined = {k: log_probs.get(k, -math.inf) + weight * scores[k] for k in LANGUAGES}
