@@ -36,7 +36,7 @@ what whats where when why how who which can could would will should do does did 
 cant can't wont won't to of for with from this that it its it's and or but not no yes yeah
 have has had get got want need know help order orders package account money refund card
 still yet just now today tomorrow there here your you u ur pls plz thx ty good bad haha lol
-morning evening night open close time price buy shop cancel change talk speak someone
+morning evening night open close time price buy shop cancel change talk speak someone go
 """
 
 _ES = """
@@ -61,6 +61,7 @@ ja hoje amanha ontem hora horario abrem fecham aberto loja preco custa chegou ch
 nenhum ninguem nada algo bem mal tchau bom dia boa tarde noite sim tambem entao fazer
 fiz fez devolver devolucao cancelar mudar endereco nao atendente atendimento encomenda
 rsrs kkk kkkk flw salve tudo liga cade oii oie gostaria enviam vendem telemovel boleto pix
+adiciona adicionar adicione carrinho sacola
 """
 
 _WORDS = {"en": set(_EN.split()), "es": set(_ES.split()), "pt": set(_PT.split())}
