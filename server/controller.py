@@ -46,6 +46,7 @@ from graph.messages import InboundTurn, OutboundMessage
 from graph.session.errors import CommitNotReplicated, StaleStateError
 from graph.understanding import Understanding
 from server import metrics
+from server.jobs.retry import describe_error, is_transient
 from server.locks import (
     LockConfig,
     LockError,
@@ -313,8 +314,10 @@ class Controller:
             "orchestrate_turn.completed",
             success=False,
             error=type(exc).__name__,
-            reason=str(exc)[:300],
-            transient=isinstance(exc, LockError | StaleStateError),
+            # The cause chain's class names: a database error's text quotes the
+            # statement's values (a customer's message, a phone number)
+            reason=describe_error(exc),
+            transient=is_transient(exc, (LockError, StaleStateError)),
             tenant_id=turn.tenant_id,
             wa_id=turn.wa_id,
             msg_id=turn.msg_id,
