@@ -73,11 +73,11 @@ bench: install ## benchmarks, each against a baseline in the same run; the table
 	$(PY) -m benchmarks.webhook_latency --requests 300 2>/dev/null | tee -a reports/bench.md
 	$(PY) -m benchmarks.send_limiter --seconds 8 --processes 2
 
-faults: install ## fault injection on the real processes (Redis restarts, kill -9, poison, slow LLM, locked store); table in reports/faults.md, exit 1 on a lost or duplicated message
+faults: install ## fault injection on the real processes (Redis restarts and outages, kill -9, poison, LLM and Graph API faults, a refusing/hanging store; PostgreSQL rows need TEST_DATABASE_URL); table in reports/faults.md, exit 1 on a lost or duplicated message (what CI runs)
 	@mkdir -p reports
 	@set -o pipefail; $(PY) -m benchmarks.faults $(FAULTS_ARGS) | tee reports/faults.md
 
-faults-quick: install ## the fault scenarios that settle in seconds (what CI runs)
+faults-quick: install ## the fault scenarios that settle in seconds
 	@mkdir -p reports
 	@set -o pipefail; $(PY) -m benchmarks.faults --quick | tee reports/faults-quick.md
 
