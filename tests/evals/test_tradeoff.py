@@ -48,3 +48,29 @@ def test_breakdown_gives_accuracy_per_language_and_recall_per_lane() -> None:
     assert numbers["lang:es"] == 0.0
     assert numbers["recall:support"] == 0.0
     assert numbers["recall:info"] == 1.0
+
+
+def test_calibration_scores_right_wrong_and_clarified_rows() -> None:
+    from evals.calibrate import best, fold_of, score
+    from nodes.router.offline import LabeledExample, LanePrediction
+
+    def pred(lane: str, conf: float, other: float) -> LanePrediction:
+        rest = "info" if lane != "info" else "commerce"
+        return LanePrediction(
+            lane=lane, intent="x", confidence=conf, scores={lane: conf, rest: other}
+        )
+
+    rows = [LabeledExample(text=f"t{i}", lane="support", lang="en") for i in range(4)]
+    predictions = [
+        pred("support", 0.9, 0.1),  # right, sure
+        pred("support", 0.45, 0.4),  # right, unsure
+        pred("info", 0.42, 0.4),  # wrong, unsure
+        pred("info", 0.44, 0.4),  # wrong, unsure
+    ]
+    never = score(rows, predictions, 0.0, 0.0)
+    assert (never.accuracy, never.clarify_rate, never.utility) == (0.5, 0.0, 0.0)
+    asks = score(rows, predictions, 0.5, 0.0)  # asks on the three unsure rows, two were wrong
+    assert (asks.accuracy, asks.clarify_rate, asks.utility) == (0.25, 0.75, 0.25)
+    assert asks.clarify_precision == 2 / 3
+    assert best([never, asks]) == asks
+    assert fold_of("en-abc", 5) == fold_of("en-abc", 5) in range(5)
