@@ -27,6 +27,6 @@ from server.settings import get_settings
 async def checkpointer() -> AsyncIterator[FencedRedisSaver]:
     """Yield the Redis saver for the dev server; stop the embedded Redis on exit."""
     settings = get_settings()
-    await asyncio.to_thread(load_turn_machinery, settings.tenants_dir)
+    await asyncio.to_thread(load_turn_machinery, settings.tenants_dir, settings.model_cache_dir)
     async with redis_server(settings) as url, redis_checkpointer(url) as saver:
         yield saver
