@@ -11,6 +11,13 @@
                                                  in the same atomic step
       on failure: DEL orchestrated:{msg_id}   -> a retry of the job can run the turn again
 
+Order: the lock is first come, first served, but jobs reach it in whatever order the
+workers (each running several jobs at once) get there. So a caller may pass a
+:class:`Backlog`: under the lock, before its own turn, the controller runs the
+conversation's earlier messages still waiting (in the order the customer sent them), and
+their own jobs later find them committed. Turns therefore follow WhatsApp's timestamps
+however the jobs are scheduled.
+
 A lock that expired mid-turn (another worker took the session over) ends in
 `StaleStateError`, never in a silent overwrite. Errors: `LockError` and `StaleStateError`
 are transient (retry the job); anything else comes from the graph.
@@ -23,7 +30,7 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import redis.asyncio as aioredis
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -39,7 +46,14 @@ from graph.messages import InboundTurn, OutboundMessage
 from graph.session.errors import StaleStateError
 from graph.understanding import Understanding
 from server import metrics
-from server.locks import LockConfig, LockError, acquire_session_lock, session_lock_key
+from server.jobs.retry import describe_error, is_transient
+from server.locks import (
+    LockConfig,
+    LockError,
+    SessionLock,
+    acquire_session_lock,
+    session_lock_key,
+)
 from server.logging import get_logger
 
 if TYPE_CHECKING:
@@ -48,6 +62,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 __all__ = [
+    "Backlog",
     "Controller",
     "ControllerConfig",
     "LockError",
@@ -101,6 +116,26 @@ class TurnResult:
 
 
 DUPLICATE = TurnResult("duplicate", None, [], None, None)
+
+
+class Backlog(Protocol):
+    """A conversation's earlier messages that still wait for their turn (see module doc)."""
+
+    async def earlier(self, turn: InboundTurn) -> Sequence[InboundTurn]:
+        """The messages sent before `turn` and not answered yet, oldest first (read
+        under the session lock)."""
+        ...
+
+    async def done(self, turn: InboundTurn, result: TurnResult) -> None:
+        """An earlier turn ran (or had been committed already): deliver its replies."""
+        ...
+
+    async def failed(self, turn: InboundTurn, error: Exception) -> None:
+        """An earlier turn failed: raise to stop (the caller's turn is retried later), or
+        return to go on with the next one (the failed one is recorded by the backlog)."""
+        ...
+
+
 _REPLIES = TypeAdapter(list[OutboundMessage])
 
 
@@ -124,7 +159,9 @@ class Controller:
         self.config = config or ControllerConfig()
         self._on_close = on_close
 
-    async def handle_turn(self, turn: InboundTurn) -> TurnResult:
+    async def handle_turn(self, turn: InboundTurn, backlog: Backlog | None = None) -> TurnResult:
+        """Run `turn` once; with a `backlog`, its conversation's earlier waiting messages
+        first, under the same hold of the session lock."""
         started = time.monotonic()
         done = await self._already_processed(turn)
         if done is not None:
@@ -134,7 +171,7 @@ class Controller:
             metrics.record_turn_result("duplicate")
             return DUPLICATE
         try:
-            result = await self._run_locked(turn)
+            result = await self._run_locked(turn, backlog)
         except BaseException as exc:
             await self.redis.delete(orchestrated_key(turn.msg_id))
             self._log_failure(turn, exc, started)
@@ -145,6 +182,10 @@ class Controller:
             await self.redis.delete(orchestrated_key(turn.msg_id))
             metrics.record_turn_result("duplicate")
             return result
+        self._completed(turn, result, started)
+        return result
+
+    def _completed(self, turn: InboundTurn, result: TurnResult, started: float) -> None:
         _record_turn(result, time.monotonic() - started)
         log.info(
             "orchestrate_turn.completed",
@@ -157,7 +198,6 @@ class Controller:
             msg_id=turn.msg_id,
             duration_ms=int((time.monotonic() - started) * 1000),
         )
-        return result
 
     async def _already_processed(self, turn: InboundTurn) -> TurnResult | None:
         """A duplicate of a committed turn, carrying its replies so none is ever lost."""
@@ -174,40 +214,60 @@ class Controller:
         )
         return bool(claimed)
 
-    async def _run_locked(self, turn: InboundTurn) -> TurnResult:
+    async def _run_locked(self, turn: InboundTurn, backlog: Backlog | None) -> TurnResult:
         async with acquire_session_lock(
             self.redis, turn.tenant_id, turn.wa_id, config=self.config.lock
         ) as lock:
-            # Checked again under the lock: the claim may have expired while another run
-            # of this message committed it.
-            done = await self._already_processed(turn)
-            if done is not None:
-                return done
-            expected = await self._committed_version(turn)
-            baseline = expected if expected is not None else await self._stored_version(turn)
-            fence = CommitFence(
-                lock_key=session_lock_key(turn.tenant_id, turn.wa_id),
-                lock_token=lock.token,
-                version_key=session_key(turn.tenant_id, turn.wa_id),
-                expected_version=expected,
-                baseline_version=baseline,
-                processed_key=processed_key(turn.msg_id),
-                processed_ttl_ms=self.config.processed_ttl_s * 1000,
+            if backlog is not None:
+                for earlier in await backlog.earlier(turn):
+                    await self._run_earlier(earlier, lock, backlog)
+            return await self._turn_under_lock(turn, lock)
+
+    async def _run_earlier(self, turn: InboundTurn, lock: SessionLock, backlog: Backlog) -> None:
+        """One earlier waiting message's turn, under the lock the caller holds."""
+        started = time.monotonic()
+        try:
+            result = await self._turn_under_lock(turn, lock)
+        except Exception as exc:
+            self._log_failure(turn, exc, started)
+            await backlog.failed(turn, exc)
+            return
+        if result.status == "completed":
+            self._completed(turn, result, started)
+        await backlog.done(turn, result)
+
+    async def _turn_under_lock(self, turn: InboundTurn, lock: SessionLock) -> TurnResult:
+        """Run one turn while holding its session's lock: exactly once, fenced commit."""
+        # Checked again under the lock: the claim may have expired while another run
+        # of this message committed it (or a later message's turn ran it first).
+        done = await self._already_processed(turn)
+        if done is not None:
+            return done
+        expected = await self._committed_version(turn)
+        baseline = expected if expected is not None else await self._stored_version(turn)
+        fence = CommitFence(
+            lock_key=session_lock_key(turn.tenant_id, turn.wa_id),
+            lock_token=lock.token,
+            version_key=session_key(turn.tenant_id, turn.wa_id),
+            expected_version=expected,
+            baseline_version=baseline,
+            processed_key=processed_key(turn.msg_id),
+            processed_ttl_ms=self.config.processed_ttl_s * 1000,
+        )
+        output = await self.graph.ainvoke(
+            {"turn": turn},
+            config={"configurable": {"thread_id": turn.thread_id, FENCE_CONFIG_KEY: fence}},
+            context=self.context,
+            durability="exit",
+        )
+        result = _turn_result(output)
+        if result.state_version is None or result.state_version == baseline:
+            # The commit marks processed only when the version advanced; mark it here.
+            replies = _REPLIES.dump_json(result.messages).decode()
+            await self.redis.set(
+                processed_key(turn.msg_id), replies, ex=self.config.processed_ttl_s
             )
-            output = await self.graph.ainvoke(
-                {"turn": turn},
-                config={"configurable": {"thread_id": turn.thread_id, FENCE_CONFIG_KEY: fence}},
-                context=self.context,
-                durability="exit",
-            )
-            result = _turn_result(output)
-            if result.state_version is None or result.state_version == baseline:
-                # The commit marks processed only when the version advanced; mark it here.
-                replies = _REPLIES.dump_json(result.messages).decode()
-                await self.redis.set(
-                    processed_key(turn.msg_id), replies, ex=self.config.processed_ttl_s
-                )
-            return result
+        return result
 
     async def _committed_version(self, turn: InboundTurn) -> int | None:
         raw = await self.redis.hget(session_key(turn.tenant_id, turn.wa_id), "version")  # type: ignore[misc]
@@ -226,8 +286,10 @@ class Controller:
             "orchestrate_turn.completed",
             success=False,
             error=type(exc).__name__,
-            reason=str(exc)[:300],
-            transient=isinstance(exc, LockError | StaleStateError),
+            # The cause chain's class names: a database error's text quotes the
+            # statement's values (a customer's message, a phone number)
+            reason=describe_error(exc),
+            transient=is_transient(exc, (LockError, StaleStateError)),
             tenant_id=turn.tenant_id,
             wa_id=turn.wa_id,
             msg_id=turn.msg_id,

@@ -13,14 +13,17 @@ the caller owns the transaction.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server import metrics
+from server.store.committed import on_commit
 from server.store.models import Direction, WaMessage, utcnow
 from server.store.repository import _insert
 from server.support.models import (
@@ -30,6 +33,7 @@ from server.support.models import (
     TICKET_PENDING_HUMAN,
     TICKET_WITH_AGENT,
     WITH_AGENT,
+    Agent,
     AgentNote,
     Conversation,
     HandoffEvent,
@@ -41,6 +45,14 @@ MOVES: frozenset[tuple[str, str]] = frozenset(
     {(BOT, REQUESTED), (REQUESTED, WITH_AGENT), (REQUESTED, BOT), (WITH_AGENT, BOT)}
 )
 """The state machine's allowed (from, to) moves; the reason is recorded with each."""
+HANDOFF_EVENTS: dict[tuple[str, str], str] = {
+    (BOT, REQUESTED): "requested",
+    (REQUESTED, WITH_AGENT): "claimed",
+    (REQUESTED, BOT): "withdrawn",
+    (WITH_AGENT, BOT): "released",
+}
+"""Each move's name in `convo_human_handoffs_total{event}` (withdrawn: cancelled by the
+customer or expired before anyone claimed it)."""
 
 
 class HandoffConflict(Exception):
@@ -55,6 +67,20 @@ async def insert_or_ignore(session: AsyncSession, model: type[Any], values: dict
     statement = _insert(session, model).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement.returning(model.id))
     return result.scalar_one_or_none() is not None
+
+
+async def has_live_agent(session: AsyncSession, tenant: str, now: datetime) -> bool:
+    """Whether some agent of `tenant` can sign in: a token neither revoked nor expired."""
+    found = await session.scalar(
+        select(Agent.id)
+        .where(
+            Agent.tenant == tenant,
+            Agent.revoked_at.is_(None),
+            or_(Agent.expires_at.is_(None), Agent.expires_at > now),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def conversation_of(
@@ -147,6 +173,8 @@ async def move(
     )
     await session.flush()
     await session.refresh(conversation)
+    event = HANDOFF_EVENTS[from_state, to_state]
+    on_commit(session, functools.partial(metrics.record_human_handoff, event))
     return conversation
 
 

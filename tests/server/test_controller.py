@@ -244,6 +244,32 @@ async def test_a_failed_turn_commits_no_version_and_can_be_retried(
     assert (result.status, result.state_version) == ("completed", 1)
 
 
+class LeakyRouter:
+    """Fails like a database error does: its text quotes a customer's message and number;
+    the connection error it wraps makes it transient."""
+
+    async def route(self, text: str, **_: Any) -> Any:
+        try:
+            raise ConnectionResetError("reset by peer")
+        except ConnectionResetError as lost:
+            raise RuntimeError(f"INSERT failed [parameters: ({WA!r}, {text!r})]") from lost
+
+
+async def test_a_failed_turns_log_line_names_the_error_without_its_text(
+    saver: HookedSaver, redis_client: aioredis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    from server.logging import JsonLinesFormatter
+
+    failing = make_controller(saver, redis_client, Context(router=LeakyRouter()))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):
+        await failing.handle_turn(turn("wamid.leak", "my address is Rua Augusta 1500"))
+    (record,) = [r for r in caplog.records if getattr(r, "at", "") == "orchestrate_turn.completed"]
+    line = json.loads(JsonLinesFormatter().format(record))
+    assert "Rua Augusta" not in json.dumps(line) and WA not in json.dumps(line)
+    assert line["reason"] == "RuntimeError <- ConnectionResetError: reset by peer"
+    assert line["transient"] is True  # retried, like the job's retry policy says
+
+
 async def test_every_key_of_a_session_has_a_ttl(
     saver: HookedSaver, redis_client: aioredis.Redis
 ) -> None:
@@ -296,3 +322,59 @@ async def test_a_stored_older_schema_is_upcast_by_the_next_turn(
     assert (result.state_version, session["version"]) == (raw["version"] + 1,) * 2
     assert session["schema_version"] == 3
     assert await redis_client.exists(processed_key("wamid.after-upgrade"))
+
+
+class ListBacklog:
+    """A backlog of earlier waiting turns given by the test; records what happened."""
+
+    def __init__(self, earlier: list[InboundTurn]) -> None:
+        self.waiting = earlier
+        self.delivered: list[tuple[str, str, int | None]] = []
+        self.failures: list[str] = []
+
+    async def earlier(self, own: InboundTurn) -> list[InboundTurn]:
+        return list(self.waiting)
+
+    async def done(self, earlier: InboundTurn, result: Any) -> None:
+        self.delivered.append((earlier.msg_id, result.status, result.state_version))
+
+    async def failed(self, earlier: InboundTurn, error: Exception) -> None:
+        self.failures.append(earlier.msg_id)
+
+
+async def test_earlier_waiting_messages_run_first_under_the_same_lock(
+    saver: HookedSaver, redis_client: aioredis.Redis
+) -> None:
+    ran: list[str] = []
+
+    async def record(msg_id: str) -> None:
+        ran.append(msg_id)
+
+    saver.on_commit = record
+    controller = make_controller(saver, redis_client)
+    await controller.handle_turn(turn("wamid.e1", "hola"))  # committed before: replayed, not run
+    backlog = ListBacklog([turn("wamid.e1", "hola"), turn("wamid.e2", "what time do you open?")])
+    result = await controller.handle_turn(
+        turn("wamid.own", "do you ship to Lima?"), backlog=backlog
+    )
+    assert ran == ["wamid.e1", "wamid.e2", "wamid.own"]
+    assert backlog.delivered == [("wamid.e1", "duplicate", None), ("wamid.e2", "completed", 2)]
+    assert (result.status, result.state_version) == ("completed", 3)
+    # The earlier message's own job comes later: its turn is a duplicate with its replies.
+    again = await controller.handle_turn(turn("wamid.e2", "what time do you open?"))
+    assert again.status == "duplicate" and again.messages
+
+
+async def test_an_earlier_message_that_fails_for_good_does_not_block_the_next(
+    saver: HookedSaver, redis_client: aioredis.Redis
+) -> None:
+    async def poison(msg_id: str) -> None:
+        if msg_id == "wamid.bad":
+            raise ValueError("a bug in a lane")
+
+    saver.on_load = poison
+    backlog = ListBacklog([turn("wamid.bad", "hola")])
+    controller = make_controller(saver, redis_client)
+    result = await controller.handle_turn(turn("wamid.next", "hola"), backlog=backlog)
+    assert backlog.failures == ["wamid.bad"] and backlog.delivered == []
+    assert (result.status, result.state_version) == ("completed", 1)

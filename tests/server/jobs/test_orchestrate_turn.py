@@ -127,7 +127,7 @@ async def test_a_bug_is_not_retried_and_marks_the_turn_failed(app_client) -> Non
 
 
 class DuplicateController(FakeController):
-    async def handle_turn(self, turn: InboundTurn) -> Any:
+    async def handle_turn(self, turn: InboundTurn, backlog: Any = None) -> Any:
         self.turns.append(turn)
         return SimpleNamespace(
             status="duplicate", lane=None, messages=[], state_version=None, understanding=None
