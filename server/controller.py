@@ -29,9 +29,14 @@ import redis.asyncio as aioredis
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import TypeAdapter
 
+from graph import checkpoint_scripts as scripts
 from graph.checkpointer import (
+    DEFAULT_RECENT_TURNS,
     FENCE_CONFIG_KEY,
     CommitFence,
+    Prefetched,
+    document_session_version,
+    latest_pointer_key,
     read_processed_marker,
     redis_checkpointer,
 )
@@ -39,7 +44,14 @@ from graph.messages import InboundTurn, OutboundMessage
 from graph.session.errors import StaleStateError
 from graph.understanding import Understanding
 from server import metrics
-from server.locks import LockConfig, LockError, acquire_session_lock, session_lock_key
+from server.locks import (
+    LockConfig,
+    LockError,
+    SessionLock,
+    acquire_session_lock,
+    new_lock_token,
+    session_lock_key,
+)
 from server.logging import get_logger
 
 if TYPE_CHECKING:
@@ -54,9 +66,11 @@ __all__ = [
     "StaleStateError",
     "TurnResult",
     "create_controller",
+    "forget_replies",
     "orchestrated_key",
     "processed_key",
     "session_key",
+    "turn_committed",
 ]
 
 WEEK_S = 7 * 24 * 3600
@@ -98,9 +112,14 @@ class TurnResult:
     """What the turn understood of the message (None for a duplicate or a muted turn)."""
     handoffs: tuple[str, ...] = ()
     """Lanes the turn was handed to after the router's choice, in order."""
+    committed: bool = False
+    """A duplicate whose turn is committed (not one that another run holds right now)."""
 
 
 DUPLICATE = TurnResult("duplicate", None, [], None, None)
+"""Another run holds the message's claim right now."""
+COMMITTED_DUPLICATE = TurnResult("duplicate", None, [], None, None, committed=True)
+"""Committed before, and its replies already left the processed marker for the outbox."""
 _REPLIES = TypeAdapter(list[OutboundMessage])
 
 
@@ -123,18 +142,23 @@ class Controller:
         self.context = context
         self.config = config or ControllerConfig()
         self._on_close = on_close
+        self._begin = redis.register_script(scripts.BEGIN)
+        self._load = redis.register_script(scripts.LOAD)
+        self._mark_done = redis.register_script(scripts.MARK_DONE)
 
     async def handle_turn(self, turn: InboundTurn) -> TurnResult:
         started = time.monotonic()
-        done = await self._already_processed(turn)
-        if done is not None:
-            return done
-        if not await self._claim(turn):
+        token = new_lock_token()
+        opened = await self._open(turn, token)
+        if opened.status == "claimed":
             log.info("orchestrate_turn.duplicate", msg_id=turn.msg_id, wa_id=turn.wa_id)
             metrics.record_turn_result("duplicate")
             return DUPLICATE
+        if opened.result is not None:  # committed before: no claim, no lock taken
+            log.info("orchestrate_turn.duplicate", msg_id=turn.msg_id, wa_id=turn.wa_id)
+            return opened.result
         try:
-            result = await self._run_locked(turn)
+            result = await self._run_locked(turn, token, opened)
         except BaseException as exc:
             await self.redis.delete(orchestrated_key(turn.msg_id))
             self._log_failure(turn, exc, started)
@@ -159,67 +183,85 @@ class Controller:
         )
         return result
 
-    async def _already_processed(self, turn: InboundTurn) -> TurnResult | None:
-        """A duplicate of a committed turn, carrying its replies so none is ever lost."""
-        marker = await self.redis.get(processed_key(turn.msg_id))
-        if marker is None:
-            return None
-        log.info("orchestrate_turn.duplicate", msg_id=turn.msg_id, wa_id=turn.wa_id)
-        return TurnResult("duplicate", None, read_processed_marker(marker) or [], None, None)
-
-    async def _claim(self, turn: InboundTurn) -> bool:
-        """False when the message is being handled right now by another run."""
-        claimed = await self.redis.set(
-            orchestrated_key(turn.msg_id), "1", nx=True, ex=self.config.orchestrated_ttl_s
+    async def _open(self, turn: InboundTurn, token: str) -> _Opened:
+        """One round trip: committed already? claim; take the lock if free; read the session."""
+        lock_key = session_lock_key(turn.tenant_id, turn.wa_id)
+        reply = await self._begin(
+            keys=[
+                *self._session_keys(turn),
+                *(orchestrated_key(turn.msg_id), lock_key, f"{lock_key}:queue"),
+            ],
+            args=[
+                turn.msg_id,
+                self.config.orchestrated_ttl_s * 1000,
+                token,
+                self.config.lock.ttl_ms,
+            ],
         )
-        return bool(claimed)
+        return _opened(reply)
 
-    async def _run_locked(self, turn: InboundTurn) -> TurnResult:
+    def _session_keys(self, turn: InboundTurn) -> list[str]:
+        """KEYS 1-3 of the controller's scripts: marker, version hash, latest pointer."""
+        pointer = latest_pointer_key(turn.thread_id)
+        return [processed_key(turn.msg_id), session_key(turn.tenant_id, turn.wa_id), pointer]
+
+    async def _run_locked(self, turn: InboundTurn, token: str, opened: _Opened) -> TurnResult:
+        taken = token if opened.status == "go" else None
         async with acquire_session_lock(
-            self.redis, turn.tenant_id, turn.wa_id, config=self.config.lock
+            self.redis, turn.tenant_id, turn.wa_id, config=self.config.lock, taken_with=taken
         ) as lock:
+            return await self._turn_under_lock(turn, lock, opened if taken else None)
+
+    async def _turn_under_lock(
+        self, turn: InboundTurn, lock: SessionLock, opened: _Opened | None = None
+    ) -> TurnResult:
+        """Run one turn while holding its session's lock: exactly once, fenced commit."""
+        if opened is None:
             # Checked again under the lock: the claim may have expired while another run
             # of this message committed it.
-            done = await self._already_processed(turn)
-            if done is not None:
-                return done
-            expected = await self._committed_version(turn)
-            baseline = expected if expected is not None else await self._stored_version(turn)
-            fence = CommitFence(
-                lock_key=session_lock_key(turn.tenant_id, turn.wa_id),
-                lock_token=lock.token,
-                version_key=session_key(turn.tenant_id, turn.wa_id),
-                expected_version=expected,
-                baseline_version=baseline,
-                processed_key=processed_key(turn.msg_id),
-                processed_ttl_ms=self.config.processed_ttl_s * 1000,
+            opened = _opened(await self._load(keys=self._session_keys(turn), args=[turn.msg_id]))
+            if opened.result is not None:
+                return opened.result
+        expected = opened.version
+        baseline = expected if expected is not None else document_session_version(opened.document)
+        fence = CommitFence(
+            lock_key=lock.key,
+            lock_token=lock.token,
+            version_key=session_key(turn.tenant_id, turn.wa_id),
+            expected_version=expected,
+            baseline_version=baseline,
+            processed_key=processed_key(turn.msg_id),
+            processed_ttl_ms=self.config.processed_ttl_s * 1000,
+            msg_id=turn.msg_id,
+            claim_key=orchestrated_key(turn.msg_id),
+            release_lock=True,
+            prefetched=Prefetched(opened.document),
+        )
+        output = await self.graph.ainvoke(
+            {"turn": turn},
+            config={"configurable": {"thread_id": turn.thread_id, FENCE_CONFIG_KEY: fence}},
+            context=self.context,
+            durability="exit",
+        )
+        if fence.receipt.lock_released:
+            lock.released_elsewhere()
+        result = _turn_result(output)
+        if result.state_version is None or result.state_version == baseline:
+            # The commit marks processed only when the version advanced; mark it here.
+            await self._mark_done(
+                keys=[
+                    processed_key(turn.msg_id),
+                    session_key(turn.tenant_id, turn.wa_id),
+                    orchestrated_key(turn.msg_id),
+                ],
+                args=[
+                    _REPLIES.dump_json(result.messages).decode(),
+                    self.config.processed_ttl_s * 1000,
+                    turn.msg_id,
+                    DEFAULT_RECENT_TURNS,
+                ],
             )
-            output = await self.graph.ainvoke(
-                {"turn": turn},
-                config={"configurable": {"thread_id": turn.thread_id, FENCE_CONFIG_KEY: fence}},
-                context=self.context,
-                durability="exit",
-            )
-            result = _turn_result(output)
-            if result.state_version is None or result.state_version == baseline:
-                # The commit marks processed only when the version advanced; mark it here.
-                replies = _REPLIES.dump_json(result.messages).decode()
-                await self.redis.set(
-                    processed_key(turn.msg_id), replies, ex=self.config.processed_ttl_s
-                )
-            return result
-
-    async def _committed_version(self, turn: InboundTurn) -> int | None:
-        raw = await self.redis.hget(session_key(turn.tenant_id, turn.wa_id), "version")  # type: ignore[misc]
-        return None if raw is None else int(raw)
-
-    async def _stored_version(self, turn: InboundTurn) -> int:
-        """The version in the checkpoint when there is no fence yet (new or legacy session)."""
-        if self.saver is None:
-            return 0
-        stored = await self.saver.aget_tuple({"configurable": {"thread_id": turn.thread_id}})
-        session = stored.checkpoint["channel_values"].get("session") if stored else None
-        return int(session.get("version", 0)) if isinstance(session, dict) else 0
+        return result
 
     def _log_failure(self, turn: InboundTurn, exc: BaseException, started: float) -> None:
         log.warning(
@@ -238,6 +280,56 @@ class Controller:
         if self._on_close is not None:
             await self._on_close()
             self._on_close = None
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """What the begin or load script found."""
+
+    status: Literal["go", "busy", "claimed", "done", "committed"]
+    version: int | None = None
+    document: bytes | None = None
+    result: TurnResult | None = None
+    """For a turn committed before: the duplicate result (with the replies if the
+    processed marker still holds them)."""
+
+
+def _opened(reply: Any) -> _Opened:
+    status = reply[0].decode()
+    if status == "done":
+        replies = read_processed_marker(reply[1]) or []
+        return _Opened(
+            "done", result=TurnResult("duplicate", None, replies, None, None, committed=True)
+        )
+    if status == "committed":
+        return _Opened("committed", result=COMMITTED_DUPLICATE)
+    if status != "go":
+        return _Opened(status)
+    version = int(reply[1]) if reply[1] else None
+    return _Opened("go", version=version, document=reply[2] or None)
+
+
+async def turn_committed(redis: aioredis.Redis, turn: InboundTurn | tuple[str, str, str]) -> bool:
+    """Was this message's turn committed? Its processed marker (replies not yet in the
+    outbox), or its id among the session's recent committed turns."""
+    tenant_id, wa_id, msg_id = (
+        (turn.tenant_id, turn.wa_id, turn.msg_id) if isinstance(turn, InboundTurn) else turn
+    )
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.exists(processed_key(msg_id))
+        pipe.hget(session_key(tenant_id, wa_id), "recent")
+        marked, recent = await pipe.execute()
+    return bool(marked) or msg_id.encode() in (recent or b"").split(b"\n")
+
+
+async def forget_replies(redis: aioredis.Redis, msg_id: str) -> None:
+    """The outbox has the turn's replies: the processed marker no longer needs to keep them.
+
+    Deleting it keeps a session's keys flat. Exactly-once does not depend on it: the inbound
+    row is `answered` (the job skips it), and the session's version hash still lists the
+    message among its recent committed turns for a run that raced past that check.
+    """
+    await redis.delete(processed_key(msg_id))
 
 
 def _turn_result(output: dict[str, Any]) -> TurnResult:
@@ -278,13 +370,20 @@ async def create_controller(
 ) -> Controller:
     """The production controller: Redis checkpointer + the conversation graph + its context."""
     from graph.graph import build_graph  # imported when used: the graph pulls in every lane
+    from graph.state import CARRIED_CHANNELS
     from server.commerce.runtime import Commerce
     from server.commerce.store import SqlCommerceStore
     from server.graph_runtime import build_context
     from server.support.wiring import build_desk
 
     stack = contextlib.AsyncExitStack()
-    saver = await stack.enter_async_context(redis_checkpointer(resources.redis_url))
+    saver = await stack.enter_async_context(
+        redis_checkpointer(
+            resources.redis_url,
+            keep_last=resources.settings.session_versions_kept,
+            carried_channels=CARRIED_CHANNELS,
+        )
+    )
     try:
         graph = build_graph(saver)
         commerce = Commerce(resources)

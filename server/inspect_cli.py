@@ -187,7 +187,7 @@ async def message_life(settings: Settings, wamid: str) -> dict[str, Any]:
     import redis.asyncio as aioredis
     from sqlalchemy import or_, select
 
-    from server.controller import processed_key
+    from server.controller import turn_committed
     from server.resources import reach_redis
     from server.store import create_engine, migrate, session_factory
     from server.store.models import WaMessage, WaStatusEvent
@@ -272,7 +272,9 @@ async def message_life(settings: Settings, wamid: str) -> dict[str, Any]:
                     "running" if running else "queued" if queued else "done" if done else "none"
                 )
             life["jobs"] = jobs
-            life["turn_committed"] = bool(await client.exists(processed_key(wamid)))
+            life["turn_committed"] = await turn_committed(
+                client, (inbound.tenant_id, inbound.wa_id, wamid)
+            )
         finally:
             await client.aclose()
     versions = await session_versions(settings, inbound.tenant_id, inbound.wa_id)

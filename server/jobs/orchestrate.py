@@ -203,7 +203,7 @@ async def _orchestrate(ctx: dict[str, Any], wamid: str) -> str:
     await mark_read_best_effort(ctx, turn.tenant_id, turn.msg_id)
     result = cast(TurnResultLike, await controller.handle_turn(turn))
     if result.status == "duplicate" and not result.messages:
-        return await _duplicate_turn(ctx, wamid)
+        return await _duplicate_turn(ctx, wamid, committed=getattr(result, "committed", False))
     rows = await _store_replies(resources, wamid, result.messages)
     log.info(
         "orchestrate_turn.replies_stored",
@@ -217,17 +217,18 @@ async def _orchestrate(ctx: dict[str, Any], wamid: str) -> str:
     return str(result.status)
 
 
-async def _duplicate_turn(ctx: dict[str, Any], wamid: str) -> str:
+async def _duplicate_turn(ctx: dict[str, Any], wamid: str, *, committed: bool = False) -> str:
     """The controller says this turn ran or runs elsewhere: find out which.
 
-    - committed (`turn:processed:{wamid}`): done; dispatch the replies already stored;
+    - committed (the controller said so, or `turn:processed:{wamid}` exists): done;
+      dispatch the replies already stored;
     - only claimed (`orchestrated:{wamid}`): another run holds it, or crashed holding it.
       Retry once the claim has expired, so a crashed turn still gets answered.
     """
     from server.controller import orchestrated_key, processed_key  # the controller's keys
 
     resources: Resources = ctx["resources"]
-    if await resources.redis.exists(processed_key(wamid)):
+    if committed or await resources.redis.exists(processed_key(wamid)):
         rows = await _store_replies(resources, wamid, [])
         if not rows:
             log.warning("orchestrate_turn.duplicate_without_replies", provider_message_id=wamid)
@@ -256,7 +257,23 @@ async def _store_replies(
             repository.ANSWERED,
             from_statuses=[repository.RECEIVED, repository.PROCESSED, repository.TURN_FAILED],
         )
+    await _forget_marker_replies(resources, wamid)
     return rows
+
+
+async def _forget_marker_replies(resources: Resources, wamid: str) -> None:
+    """The outbox has the replies now: drop the processed marker that kept them for a retry
+    (best effort: a marker left behind only expires later)."""
+    from server.controller import forget_replies  # the controller's keys
+
+    try:
+        await forget_replies(resources.redis, wamid)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        log.warning(
+            "orchestrate_turn.marker_kept", provider_message_id=wamid, error=describe_error(exc)
+        )
 
 
 async def _replies(resources: Resources, wamid: str) -> list[WaMessage]:
