@@ -11,6 +11,13 @@
                                                  in the same atomic step
       on failure: DEL orchestrated:{msg_id}   -> a retry of the job can run the turn again
 
+Order: the lock is first come, first served, but jobs reach it in whatever order the
+workers (each running several jobs at once) get there. So a caller may pass a
+:class:`Backlog`: under the lock, before its own turn, the controller runs the
+conversation's earlier messages still waiting (in the order the customer sent them), and
+their own jobs later find them committed. Turns therefore follow WhatsApp's timestamps
+however the jobs are scheduled.
+
 A lock that expired mid-turn (another worker took the session over) ends in
 `StaleStateError`, never in a silent overwrite. Errors: `LockError` and `StaleStateError`
 are transient (retry the job); anything else comes from the graph.
@@ -23,7 +30,7 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import redis.asyncio as aioredis
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -60,6 +67,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 __all__ = [
+    "Backlog",
     "Controller",
     "ControllerConfig",
     "LockError",
@@ -120,6 +128,26 @@ DUPLICATE = TurnResult("duplicate", None, [], None, None)
 """Another run holds the message's claim right now."""
 COMMITTED_DUPLICATE = TurnResult("duplicate", None, [], None, None, committed=True)
 """Committed before, and its replies already left the processed marker for the outbox."""
+
+
+class Backlog(Protocol):
+    """A conversation's earlier messages that still wait for their turn (see module doc)."""
+
+    async def earlier(self, turn: InboundTurn) -> Sequence[InboundTurn]:
+        """The messages sent before `turn` and not answered yet, oldest first (read
+        under the session lock)."""
+        ...
+
+    async def done(self, turn: InboundTurn, result: TurnResult) -> None:
+        """An earlier turn ran (or had been committed already): deliver its replies."""
+        ...
+
+    async def failed(self, turn: InboundTurn, error: Exception) -> None:
+        """An earlier turn failed: raise to stop (the caller's turn is retried later), or
+        return to go on with the next one (the failed one is recorded by the backlog)."""
+        ...
+
+
 _REPLIES = TypeAdapter(list[OutboundMessage])
 
 
@@ -146,7 +174,9 @@ class Controller:
         self._load = redis.register_script(scripts.LOAD)
         self._mark_done = redis.register_script(scripts.MARK_DONE)
 
-    async def handle_turn(self, turn: InboundTurn) -> TurnResult:
+    async def handle_turn(self, turn: InboundTurn, backlog: Backlog | None = None) -> TurnResult:
+        """Run `turn` once; with a `backlog`, its conversation's earlier waiting messages
+        first, under the same hold of the session lock."""
         started = time.monotonic()
         token = new_lock_token()
         opened = await self._open(turn, token)
@@ -158,7 +188,7 @@ class Controller:
             log.info("orchestrate_turn.duplicate", msg_id=turn.msg_id, wa_id=turn.wa_id)
             return opened.result
         try:
-            result = await self._run_locked(turn, token, opened)
+            result = await self._run_locked(turn, token, opened, backlog)
         except BaseException as exc:
             await self.redis.delete(orchestrated_key(turn.msg_id))
             self._log_failure(turn, exc, started)
@@ -169,6 +199,10 @@ class Controller:
             await self.redis.delete(orchestrated_key(turn.msg_id))
             metrics.record_turn_result("duplicate")
             return result
+        self._completed(turn, result, started)
+        return result
+
+    def _completed(self, turn: InboundTurn, result: TurnResult, started: float) -> None:
         _record_turn(result, time.monotonic() - started)
         log.info(
             "orchestrate_turn.completed",
@@ -181,7 +215,6 @@ class Controller:
             msg_id=turn.msg_id,
             duration_ms=int((time.monotonic() - started) * 1000),
         )
-        return result
 
     async def _open(self, turn: InboundTurn, token: str) -> _Opened:
         """One round trip: committed already? claim; take the lock if free; read the session."""
@@ -205,20 +238,47 @@ class Controller:
         pointer = latest_pointer_key(turn.thread_id)
         return [processed_key(turn.msg_id), session_key(turn.tenant_id, turn.wa_id), pointer]
 
-    async def _run_locked(self, turn: InboundTurn, token: str, opened: _Opened) -> TurnResult:
+    async def _run_locked(
+        self, turn: InboundTurn, token: str, opened: _Opened, backlog: Backlog | None
+    ) -> TurnResult:
         taken = token if opened.status == "go" else None
         async with acquire_session_lock(
             self.redis, turn.tenant_id, turn.wa_id, config=self.config.lock, taken_with=taken
         ) as lock:
-            return await self._turn_under_lock(turn, lock, opened if taken else None)
+            earlier = await backlog.earlier(turn) if backlog is not None else []
+            for waiting in earlier:
+                await self._run_earlier(waiting, lock, backlog)  # type: ignore[arg-type]
+            # What the begin script read is still the session's state unless a turn ran since.
+            fresh = opened if taken and not earlier else None
+            return await self._turn_under_lock(turn, lock, fresh, last=True)
+
+    async def _run_earlier(self, turn: InboundTurn, lock: SessionLock, backlog: Backlog) -> None:
+        """One earlier waiting message's turn, under the lock the caller holds."""
+        started = time.monotonic()
+        try:
+            result = await self._turn_under_lock(turn, lock)
+        except Exception as exc:
+            self._log_failure(turn, exc, started)
+            await backlog.failed(turn, exc)
+            return
+        if result.status == "completed":
+            self._completed(turn, result, started)
+        await backlog.done(turn, result)
 
     async def _turn_under_lock(
-        self, turn: InboundTurn, lock: SessionLock, opened: _Opened | None = None
+        self,
+        turn: InboundTurn,
+        lock: SessionLock,
+        opened: _Opened | None = None,
+        *,
+        last: bool = False,
     ) -> TurnResult:
-        """Run one turn while holding its session's lock: exactly once, fenced commit."""
+        """Run one turn while holding its session's lock: exactly once, fenced commit.
+        `opened`: the session as read with the lock (else read now); `last`: the hold's
+        last turn, whose commit also releases the lock."""
         if opened is None:
             # Checked again under the lock: the claim may have expired while another run
-            # of this message committed it.
+            # of this message committed it (or a later message's turn ran it first).
             opened = _opened(await self._load(keys=self._session_keys(turn), args=[turn.msg_id]))
             if opened.result is not None:
                 return opened.result
@@ -234,7 +294,7 @@ class Controller:
             processed_ttl_ms=self.config.processed_ttl_s * 1000,
             msg_id=turn.msg_id,
             claim_key=orchestrated_key(turn.msg_id),
-            release_lock=True,
+            release_lock=last,
             prefetched=Prefetched(opened.document),
         )
         output = await self.graph.ainvoke(

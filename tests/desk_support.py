@@ -22,6 +22,11 @@ class MemoryDesk:
     """By the inbound message id that opened them."""
     attached: dict[str, list[str]] = field(default_factory=dict)
     """Ticket number -> texts of the follow-ups attached to it."""
+    has_people: bool = True
+    """What `reachable` answers: False for a business with no agent, webhook or Chatwoot."""
+
+    async def reachable(self, tenant_id: str) -> bool:
+        return self.has_people
 
     async def handoff_view(self, tenant_id: str, wa_id: str) -> HandoffView:
         return self.views.get((tenant_id, wa_id), HandoffView())

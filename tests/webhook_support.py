@@ -95,7 +95,7 @@ class FakeController:
     turns: list[InboundTurn] = field(default_factory=list)
     error: BaseException | None = None
 
-    async def handle_turn(self, turn: InboundTurn) -> Any:
+    async def handle_turn(self, turn: InboundTurn, backlog: Any = None) -> Any:
         if self.error is not None:
             raise self.error
         self.turns.append(turn)

@@ -85,6 +85,12 @@ class SupportDesk(Protocol):
         """The conversation's handoff state (`bot` when it never had one)."""
         ...
 
+    async def reachable(self, tenant_id: str) -> bool:
+        """Whether a request for a person would reach anyone of the business: an agent who
+        can sign in to the inbox (a live token), the agents' webhook, or Chatwoot. False:
+        nobody would ever see the request, so the customer must not be told it was passed on."""
+        ...
+
     async def request_handoff(self, request: HandoffRequest) -> HandoffView:
         """bot -> requested (notifies the agents); already requested or claimed: unchanged."""
         ...

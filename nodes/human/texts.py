@@ -39,6 +39,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "Lo siento, ahora no puedo traer a una persona a este chat. {contact}",
         "pt": "Sinto muito, agora não consigo chamar uma pessoa para esta conversa. {contact}",
     },
+    "ticket.alone": {
+        "en": "I'm sorry about that. I've recorded it as ticket {number}. I can't bring a person into this chat right now. {contact}",
+        "es": "Lamento lo ocurrido. Lo registré como ticket {number}. Ahora no puedo traer a una persona a este chat. {contact}",
+        "pt": "Sinto muito. Registrei isso como chamado {number}. Agora não consigo chamar uma pessoa para esta conversa. {contact}",
+    },
     "joined": {
         "en": "{agent} from {business} joined the chat.",
         "es": "{agent} de {business} se unió al chat.",
@@ -125,6 +130,12 @@ def team_available(profile: TenantProfile, now: datetime) -> bool:
 
 def no_team_message(profile: TenantProfile, language: Language) -> TextMessage:
     body = text("requested.never", language, contact=contact_line(profile, language))
+    return TextMessage(body=body.strip())
+
+
+def ticket_alone_message(profile: TenantProfile, number: str, language: Language) -> TextMessage:
+    """A ticket was stored, and no person can be offered (nobody would see the request)."""
+    body = text("ticket.alone", language, number=number, contact=contact_line(profile, language))
     return TextMessage(body=body.strip())
 
 

@@ -160,11 +160,16 @@ async def capabilities(state: State, runtime: Runtime[Context]) -> dict[str, Any
 
 async def bot_identity(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Honest: an automated assistant, not a person; a person is offered only when this
-    deployment can bring one in (a desk that hands chats to a team that has hours)."""
+    deployment can bring one in (a desk that hands chats to a team that has hours and that
+    someone of the business would hear from)."""
     ctx, language = context_from(runtime.context), state.language
     profile = tenant_of(state, runtime)
     body = say("bot_identity", language, business=profile.name)
-    can_bring = team_available(profile, ctx.clock()) and ctx.desk is not None
+    can_bring = (
+        ctx.desk is not None
+        and team_available(profile, ctx.clock())
+        and await ctx.desk.reachable(state.turn.tenant_id)
+    )
     if not can_bring or "support" not in lanes_of(ctx):
         alone = say("bot_identity.alone", language, offers=_offers(state, runtime))
         return reply(state, TextMessage(body=f"{body} {alone}"))

@@ -4,8 +4,9 @@ Tickets and the handoff live with the desk (`Context.desk`, SQL in production): 
 is opened once per inbound message (a retried turn finds the same one), a follow-up is
 attached to it before the customer is told so, and "talk to a person" (typed or the
 button) moves the conversation to `requested`, which mutes the bot until an agent gives
-it back. Without a desk (Studio, evals) tickets stay in the session and the lane says it
-cannot bring a person in.
+it back. Without a desk (Studio, evals), or when nobody of the business would see a
+request (no agent, no agents' webhook, no Chatwoot), the lane says it cannot bring a
+person in instead of promising one; without a desk tickets stay in the session.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from nodes.human.texts import (
     no_team_message,
     requested_message,
     team_available,
+    ticket_alone_message,
     unavailable_message,
 )
 from nodes.i18n import say
@@ -107,6 +109,11 @@ async def _human(state: State, runtime: Runtime[Context], support: SupportState)
     if not team_available(profile, ctx.clock()):
         return reply(
             state, no_team_message(profile, language), patch=SessionPatch(support=declined)
+        )
+    if not await ctx.desk.reachable(turn.tenant_id):  # nobody would ever see the request
+        logger.warning("handoff.nobody_to_notify", extra={"fields": {"tenant": profile.tenant_id}})
+        return reply(
+            state, unavailable_message(profile, language), patch=SessionPatch(support=declined)
         )
     session = session_of(state)
     request = HandoffRequest(
@@ -202,9 +209,16 @@ async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 async def problem(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Open a ticket for the problem and offer a person."""
+    """Open a ticket for the problem and offer a person (when one can be brought in)."""
     updated, ticket = await _open_ticket(session_of(state).support, state, runtime)
     language = state.language
+    ctx, profile = context_from(runtime.context), tenant_of(state, runtime)
+    if ctx.desk is not None and not (
+        team_available(profile, ctx.clock()) and await ctx.desk.reachable(state.turn.tenant_id)
+    ):
+        alone = updated.model_copy(update={"handoff": "none"})
+        recorded = ticket_alone_message(profile, ticket.number, language)
+        return reply(state, recorded, patch=SessionPatch(support=alone))
     buttons = (
         Button(id="support:human", title=say("button.human", language)),
         Button(id="support:no_human", title=say("button.no_thanks", language)),

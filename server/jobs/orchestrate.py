@@ -46,7 +46,7 @@ class TurnResultLike(Protocol):
 
 
 class ControllerLike(Protocol):
-    async def handle_turn(self, turn: InboundTurn) -> Any: ...
+    async def handle_turn(self, turn: InboundTurn, backlog: Any = None) -> Any: ...
 
 
 def build_turn(message: Message) -> InboundTurn | None:
@@ -201,10 +201,17 @@ async def _orchestrate(ctx: dict[str, Any], wamid: str) -> str:
     controller = await get_controller(ctx)
     # Best-effort "read" + "typing…" (sending enabled only); never fails the turn.
     await mark_read_best_effort(ctx, turn.tenant_id, turn.msg_id)
-    result = cast(TurnResultLike, await controller.handle_turn(turn))
+    backlog = StoredBacklog(ctx, repository.sent_order(row))
+    result = cast(TurnResultLike, await controller.handle_turn(turn, backlog=backlog))
     if result.status == "duplicate" and not result.messages:
         return await _duplicate_turn(ctx, wamid, committed=getattr(result, "committed", False))
-    rows = await _store_replies(resources, wamid, result.messages)
+    await _deliver(ctx, wamid, result)
+    return str(result.status)
+
+
+async def _deliver(ctx: dict[str, Any], wamid: str, result: TurnResultLike) -> None:
+    """Put a turn's replies in the outbox (the inbound row becomes `answered`) and send."""
+    rows = await _store_replies(ctx["resources"], wamid, result.messages)
     log.info(
         "orchestrate_turn.replies_stored",
         provider_message_id=wamid,
@@ -214,7 +221,47 @@ async def _orchestrate(ctx: dict[str, Any], wamid: str) -> str:
         state_version=result.state_version,
     )
     await _dispatch(ctx, rows)
-    return str(result.status)
+
+
+class StoredBacklog:
+    """The controller's `Backlog` from the message store: the conversation's messages
+    sent before this job's own (WhatsApp timestamp, then arrival) that still wait for their
+    turn. Read under the session lock, so whichever job of a conversation gets the lock
+    first runs the waiting turns in the order they were sent; the others then find their
+    turn committed and only deliver its replies."""
+
+    def __init__(self, ctx: dict[str, Any], own_order: tuple[datetime, int]) -> None:
+        self.ctx = ctx
+        self.own_order = own_order
+
+    async def earlier(self, turn: InboundTurn) -> list[InboundTurn]:
+        resources: Resources = self.ctx["resources"]
+        async with resources.sessions() as session:
+            rows = await repository.waiting_turns(session, turn.tenant_id, turn.wa_id)
+        turns = []
+        for row in rows:
+            if row.wamid == turn.msg_id or repository.sent_order(row) >= self.own_order:
+                continue
+            earlier = build_turn(Message.from_envelope(row.payload))
+            if earlier is not None:
+                turns.append(earlier)
+        if turns:
+            log.info(
+                "orchestrate_turn.earlier_first",
+                provider_message_id=turn.msg_id,
+                earlier=[t.msg_id for t in turns],
+            )
+        return turns
+
+    async def done(self, turn: InboundTurn, result: Any) -> None:
+        await _deliver(self.ctx, turn.msg_id, cast(TurnResultLike, result))
+
+    async def failed(self, turn: InboundTurn, error: Exception) -> None:
+        """A transient failure stops the drain (this job is retried); a permanent one is
+        recorded on that message (`turn_failed`) and the next turn goes on."""
+        if is_transient(error, TURN_CONFLICTS):
+            raise error
+        await _mark_failed(self.ctx, turn.msg_id, error)
 
 
 async def _duplicate_turn(ctx: dict[str, Any], wamid: str, *, committed: bool = False) -> str:

@@ -304,6 +304,27 @@ async def unanswered_turns(
     return [wamid for wamid in result.scalars() if wamid]
 
 
+async def waiting_turns(session: AsyncSession, tenant_id: str, wa_id: str) -> list[WaMessage]:
+    """One conversation's inbound text/button/interactive rows still waiting for their turn
+    (`received` or `processed`, not answered nor given up), in the order the customer sent
+    them: WhatsApp's `timestamp` (whole seconds), ties broken by arrival (row id)."""
+    result = await session.execute(
+        select(WaMessage).where(
+            WaMessage.tenant_id == tenant_id,
+            WaMessage.wa_id == wa_id,
+            WaMessage.direction == Direction.INBOUND.value,
+            WaMessage.status.in_([RECEIVED, PROCESSED]),
+            WaMessage.message_type.in_(sorted(ORCHESTRATED_TYPES)),
+        )
+    )
+    return sorted(result.scalars(), key=sent_order)
+
+
+def sent_order(row: WaMessage) -> tuple[datetime, int]:
+    """The sort key of an inbound row in its conversation: when sent, then when it arrived."""
+    return (row.provider_timestamp or row.created_at, row.id)
+
+
 async def failed_turns(
     session: AsyncSession,
     *,

@@ -64,6 +64,19 @@ class SqlDesk:
         async with self.resources.sessions() as session:
             return view_of(await store.conversation_of(session, tenant_id, wa_id))
 
+    async def reachable(self, tenant_id: str) -> bool:
+        """Someone would see a request: the agents' webhook or Chatwoot is set up for the
+        business, or one of its agents has a live token for the inbox and the API."""
+        profile = profile_of(self.resources, tenant_id)
+        settings = self.resources.settings
+        if profile.handoff.webhook_url or settings.handoff_webhook_url:
+            return True
+        account = settings.chatwoot_account(profile.tenant_id)
+        if account is not None and (profile.handoff.chatwoot_inbox_id or account.inbox_id):
+            return True
+        async with self.resources.sessions() as session:
+            return await store.has_live_agent(session, profile.tenant_id, self.clock())
+
     async def request_handoff(self, request: HandoffRequest) -> HandoffView:
         profile = profile_of(self.resources, request.tenant_id)
         now = self.clock()

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.store.models import Direction, WaMessage, utcnow
@@ -30,6 +30,7 @@ from server.support.models import (
     TICKET_PENDING_HUMAN,
     TICKET_WITH_AGENT,
     WITH_AGENT,
+    Agent,
     AgentNote,
     Conversation,
     HandoffEvent,
@@ -55,6 +56,20 @@ async def insert_or_ignore(session: AsyncSession, model: type[Any], values: dict
     statement = _insert(session, model).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement.returning(model.id))
     return result.scalar_one_or_none() is not None
+
+
+async def has_live_agent(session: AsyncSession, tenant: str, now: datetime) -> bool:
+    """Whether some agent of `tenant` can sign in: a token neither revoked nor expired."""
+    found = await session.scalar(
+        select(Agent.id)
+        .where(
+            Agent.tenant == tenant,
+            Agent.revoked_at.is_(None),
+            or_(Agent.expires_at.is_(None), Agent.expires_at > now),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def conversation_of(

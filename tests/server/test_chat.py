@@ -31,7 +31,7 @@ from server.whatsapp import ButtonReply, ListReply, parse_webhook
 class MenuController(FakeController):
     """ "menu" -> buttons, "list" -> a list, anything else -> an echo."""
 
-    async def handle_turn(self, turn: InboundTurn) -> Any:
+    async def handle_turn(self, turn: InboundTurn, backlog: Any = None) -> Any:
         result = await super().handle_turn(turn)
         if turn.text == "menu":
             result.messages = [

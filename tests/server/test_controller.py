@@ -339,3 +339,59 @@ async def test_a_stored_older_schema_is_upcast_by_the_next_turn(
     assert (result.state_version, session["version"]) == (raw["version"] + 1,) * 2
     assert session["schema_version"] == 3
     assert await redis_client.exists(processed_key("wamid.after-upgrade"))
+
+
+class ListBacklog:
+    """A backlog of earlier waiting turns given by the test; records what happened."""
+
+    def __init__(self, earlier: list[InboundTurn]) -> None:
+        self.waiting = earlier
+        self.delivered: list[tuple[str, str, int | None]] = []
+        self.failures: list[str] = []
+
+    async def earlier(self, own: InboundTurn) -> list[InboundTurn]:
+        return list(self.waiting)
+
+    async def done(self, earlier: InboundTurn, result: Any) -> None:
+        self.delivered.append((earlier.msg_id, result.status, result.state_version))
+
+    async def failed(self, earlier: InboundTurn, error: Exception) -> None:
+        self.failures.append(earlier.msg_id)
+
+
+async def test_earlier_waiting_messages_run_first_under_the_same_lock(
+    saver: HookedSaver, redis_client: aioredis.Redis
+) -> None:
+    ran: list[str] = []
+
+    async def record(msg_id: str) -> None:
+        ran.append(msg_id)
+
+    saver.on_commit = record
+    controller = make_controller(saver, redis_client)
+    await controller.handle_turn(turn("wamid.e1", "hola"))  # committed before: replayed, not run
+    backlog = ListBacklog([turn("wamid.e1", "hola"), turn("wamid.e2", "what time do you open?")])
+    result = await controller.handle_turn(
+        turn("wamid.own", "do you ship to Lima?"), backlog=backlog
+    )
+    assert ran == ["wamid.e1", "wamid.e2", "wamid.own"]
+    assert backlog.delivered == [("wamid.e1", "duplicate", None), ("wamid.e2", "completed", 2)]
+    assert (result.status, result.state_version) == ("completed", 3)
+    # The earlier message's own job comes later: its turn is a duplicate with its replies.
+    again = await controller.handle_turn(turn("wamid.e2", "what time do you open?"))
+    assert again.status == "duplicate" and again.messages
+
+
+async def test_an_earlier_message_that_fails_for_good_does_not_block_the_next(
+    saver: HookedSaver, redis_client: aioredis.Redis
+) -> None:
+    async def poison(msg_id: str) -> None:
+        if msg_id == "wamid.bad":
+            raise ValueError("a bug in a lane")
+
+    saver.on_load = poison
+    backlog = ListBacklog([turn("wamid.bad", "hola")])
+    controller = make_controller(saver, redis_client)
+    result = await controller.handle_turn(turn("wamid.next", "hola"), backlog=backlog)
+    assert backlog.failures == ["wamid.bad"] and backlog.delivered == []
+    assert (result.status, result.state_version) == ("completed", 1)

@@ -85,7 +85,7 @@ async def test_a_running_turn_holds_its_job_by_heartbeat_not_for_five_minutes(
     started = asyncio.Event()
 
     class SlowController(FakeController):
-        async def handle_turn(self, turn):  # type: ignore[no-untyped-def]
+        async def handle_turn(self, turn, backlog=None):  # type: ignore[no-untyped-def]
             started.set()
             await release.wait()
             return await super().handle_turn(turn)

@@ -157,3 +157,36 @@ async def test_the_help_menu_button_asks_for_the_problem_instead_of_opening_a_ti
     assert asked["session"]["support"]["open_tickets"] == []
     told = await chat.send(PROBLEM[lang], msg_id="wamid.told")
     assert told["session"]["support"]["open_tickets"][0]["number"] == ticket_number("wamid.told")
+
+
+NO_PERSON = {
+    "en": "can't bring a person into this chat",
+    "es": "no puedo traer a una persona a este chat",
+    "pt": "não consigo chamar uma pessoa para esta conversa",
+}
+ARE_YOU_A_BOT = {"en": "are you a bot?", "es": "¿eres un bot?", "pt": "você é um robô?"}
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
+async def test_when_nobody_would_hear_a_request_no_person_is_promised_or_offered(
+    lang: str,
+) -> None:
+    """A desk with nobody behind it (no agent, webhook or Chatwoot): the request is not
+    made, the problem's ticket offers no person, "are you a bot?" offers none either."""
+    desk = MemoryDesk(has_people=False)
+    asked = await helpdesk(HUMAN[lang], desk=desk).send(HUMAN[lang], msg_id="wamid.ask")
+    assert NO_PERSON[lang] in texts(asked).lower() and HUMAN_ACK[lang] not in texts(asked)
+    assert desk.requests == [] and asked["session"]["support"]["handoff"] == "none"
+
+    problem = await helpdesk(PROBLEM[lang], desk=desk).send(PROBLEM[lang], msg_id="wamid.p")
+    [message] = problem["outbound"]
+    assert not isinstance(message, ButtonsMessage)
+    assert ticket_number("wamid.p") in texts(problem) and NO_PERSON[lang] in texts(problem).lower()
+    assert problem["session"]["support"]["handoff"] == "none"
+    assert problem["session"]["support"]["open_tickets"][0]["number"] == ticket_number("wamid.p")
+
+    identity = await Conversation(context(scripted_router({}), desk=desk)).send(ARE_YOU_A_BOT[lang])
+    bot_identity = TEXTS["bot_identity"][lang].format(business="Casa Aurora")  # type: ignore[index]
+    assert texts(identity).startswith(bot_identity)
+    assert not any(isinstance(m, ButtonsMessage) for m in identity["outbound"])
+    assert desk.requests == []

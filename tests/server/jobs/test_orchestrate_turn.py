@@ -131,7 +131,7 @@ class DuplicateController(FakeController):
         super().__init__()
         self.committed = committed
 
-    async def handle_turn(self, turn: InboundTurn) -> Any:
+    async def handle_turn(self, turn: InboundTurn, backlog: Any = None) -> Any:
         self.turns.append(turn)
         return SimpleNamespace(
             status="duplicate",

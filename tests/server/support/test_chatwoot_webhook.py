@@ -4,6 +4,7 @@ a Chatwoot that is down (the customer's turn is not held up)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -81,11 +82,15 @@ async def test_a_tenant_without_chatwoot_gets_404(
 
 async def test_an_event_for_a_conversation_we_did_not_open_is_ignored(
     bridge: tuple[httpx.AsyncClient, Any, GraphStandIn, ChatwootStandIn],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     client, app, graph, _ = bridge
     stranger = agent_message(700, "hello") | {"conversation": {"id": 9999, "status": "open"}}
-    answer = await post_chatwoot(client, stranger)
+    with caplog.at_level(logging.INFO):
+        answer = await post_chatwoot(client, stranger)
     assert answer.status_code == 200 and answer.json()["outcome"] == "unknown_conversation"
+    [logged] = [r for r in caplog.records if r.getMessage() == "chatwoot.unknown_conversation"]
+    assert getattr(logged, "fields", {}).get("chatwoot_id") == 9999
     await drain(app)
     assert graph.sent == []
 

@@ -164,3 +164,44 @@ async def test_a_ticket_per_message_and_follow_ups_attached(resources: Resources
         "my order is late",
         "it's order 1234",
     ]
+
+
+IDLE = {
+    "en": "This chat with Ana ended after a while without messages. You're back with",
+    "es": "Este chat con Ana terminó tras un rato sin mensajes. Vuelves con el asistente",
+    "pt": "Esta conversa com Ana terminou depois de um tempo sem mensagens. Você voltou",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es", "pt"])
+async def test_a_claimed_chat_gone_quiet_goes_back_to_the_bot_and_says_so(
+    resources: Resources, language: str
+) -> None:
+    """The idle timeout: a claimed chat with no message from either side for the tenant's
+    `idle_timeout_minutes` (60 in the demo) is given back, once, and the customer told so
+    in their language; before the deadline nothing moves."""
+    await SqlDesk(resources).request_handoff(ask(language=language))
+    row = await conversation(resources)
+    claimed = await actions.claim(resources, row.id, actions.Actor("agent:ana", "Ana", None))
+    deadline = claimed.expires_at
+    assert deadline is not None
+    soon = utcnow() + timedelta(minutes=59)
+    assert await actions.expire(resources, now=soon) == 0
+    assert (await conversation(resources)).state == "with_agent"
+    late = utcnow() + timedelta(minutes=61)
+    assert await actions.expire(resources, now=late) == 1
+    assert await actions.expire(resources, now=late) == 0
+    row = await conversation(resources)
+    assert (row.state, row.expires_at) == ("bot", None)
+    async with resources.sessions() as session:
+        history = await store.handoff_history(session, row.id)
+        notices = (await session.execute(
+            select(WaMessage.text).where(WaMessage.author == "system").order_by(WaMessage.id)
+        )).scalars().all()  # fmt: skip
+    assert [(h.to_state, h.actor, h.reason) for h in history][-1] == (
+        "bot",
+        "timeout",
+        "idle_timeout",
+    )
+    assert len(notices) == 2  # who joined, then the timeout
+    assert notices[1].startswith(IDLE[language])

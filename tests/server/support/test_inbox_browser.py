@@ -104,6 +104,7 @@ async def test_an_agent_claims_and_replies_from_the_inbox_page(
                 )
                 assert response.status_code == 200
 
+            token = await _token(redis_url)  # an agent exists: the request reaches someone
             await customer("wamid.b1", "quero falar com um atendente")
 
             async def acknowledged() -> bool:
@@ -111,7 +112,6 @@ async def test_an_agent_claims_and_replies_from_the_inbox_page(
 
             # The first turn waits for the worker to load the router (slow on a busy machine).
             await eventually(acknowledged, "the request was acknowledged", timeout_s=240)
-            token = await _token(redis_url)
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(
                     executable_path=CHROMIUM, args=CHROMIUM_ARGS
