@@ -10,7 +10,10 @@
   hash, sets the `turn:processed` marker, deletes the in-flight claim and the checkpoints
   past `keep_last`, and (for the last turn of a lock hold) releases the lock. A writer
   whose lock expired (another worker took the session over) gets `StaleStateError`, and
-  nothing of its checkpoint is ever written.
+  nothing of its checkpoint is ever written (the document is written by the same script,
+  so it can never point at a document another server has). With `commit_replicas`, the
+  commit counts only once that many replicas have it (`WAIT`; else
+  `CommitNotReplicated`, transient).
 - **Packed documents**: a fenced checkpoint is the library's JSON document with the
   checkpoint itself as one JSON string (a RedisJSON tree costs about twice the memory)
   and only the `carried_channels` in it (the graph resets the others every turn).
@@ -62,7 +65,7 @@ from redisvl.query.filter import Tag
 
 from graph import checkpoint_scripts as scripts
 from graph.messages import OutboundMessage
-from graph.session.errors import StaleStateError
+from graph.session.errors import CommitNotReplicated, StaleStateError
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,7 @@ DEFAULT_KEEP_LAST = 1
 DEFAULT_RECENT_TURNS = 16
 """Message ids of committed turns remembered in the version hash (see `checkpoint_scripts`)."""
 MAX_REFUSED_REMEMBERED = 256
+DEFAULT_COMMIT_WAIT_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,8 @@ class FencedRedisSaver(AsyncRedisSaver):
         keep_last: int = DEFAULT_KEEP_LAST,
         carried_channels: Collection[str] | None = None,
         recent_turns: int = DEFAULT_RECENT_TURNS,
+        commit_replicas: int = 0,
+        commit_wait_ms: int = DEFAULT_COMMIT_WAIT_MS,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -166,6 +172,9 @@ class FencedRedisSaver(AsyncRedisSaver):
         """Channels stored in a fenced checkpoint (None: all). A graph that resets every
         other channel at the start of a turn loses nothing by not storing them."""
         self.recent_turns = recent_turns
+        self.commit_replicas = commit_replicas
+        """A fenced commit counts only once this many replicas have it (`WAIT`)."""
+        self.commit_wait_ms = commit_wait_ms
         self._refused: dict[str, None] = {}
         """Checkpoints the fence refused (newest last, bounded): their writes are skipped."""
         self._scripts: dict[str, Any] = {}
@@ -307,6 +316,27 @@ class FencedRedisSaver(AsyncRedisSaver):
             pending_writes=writes,
         )
 
+    async def _commit(self, keys: list[str], args: list[Any]) -> Any:
+        """The commit script; with `commit_replicas`, then `WAIT` on the same connection (a
+        pipeline): the commit counts only once that many replicas have it. A primary that
+        fails over before then may lose it, so the turn must not be answered:
+        `CommitNotReplicated` (transient) makes the job run it again, and the retry finds it
+        committed (a duplicate with its replies) or, if the commit was lost, runs it on the
+        new primary."""
+        script = self._script(scripts.COMMIT)
+        if self.commit_replicas <= 0:
+            return await script(keys=keys, args=args)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            await script(keys=keys, args=args, client=pipe)
+            pipe.execute_command("WAIT", self.commit_replicas, self.commit_wait_ms)
+            result, replicas = await pipe.execute()
+        if _text(cast(list[Any], result)[0]) == "ok" and int(replicas) < self.commit_replicas:
+            raise CommitNotReplicated(
+                f"commit reached {int(replicas)} of {self.commit_replicas} replicas within"
+                f" {self.commit_wait_ms} ms: not counted as committed (the turn is retried)"
+            )
+        return result
+
     def _ttl_ms(self) -> int:
         minutes = (self.ttl_config or {}).get("default_ttl", DEFAULT_TTL_MINUTES)
         return int(float(minutes) * 60_000)
@@ -374,7 +404,7 @@ class FencedRedisSaver(AsyncRedisSaver):
         version = expected if new_version is None else str(new_version)
         marking = fence.processed_key is not None and new_version is not None
         msg_id = fence.msg_id or ""
-        result = await self._script(scripts.COMMIT)(
+        result = await self._commit(
             keys=[
                 *(fence.lock_key, fence.version_key, pointer),
                 *(fence.processed_key or pointer, key),
@@ -445,27 +475,36 @@ def _conflict(
 
 @contextlib.asynccontextmanager
 async def redis_checkpointer(
-    redis_url: str,
+    redis_url: str | None = None,
     *,
+    client: AsyncRedis | None = None,
     ttl_minutes: float = DEFAULT_TTL_MINUTES,
     keep_last: int = DEFAULT_KEEP_LAST,
     refresh_on_read: bool = True,
     carried_channels: Collection[str] | None = None,
-    client: AsyncRedis | None = None,
+    commit_replicas: int = 0,
+    commit_wait_ms: int = DEFAULT_COMMIT_WAIT_MS,
 ) -> AsyncIterator[FencedRedisSaver]:
     """Open the session saver: TTL `ttl_minutes`, `keep_last` versions, only
-    `carried_channels` stored by fenced commits (None: every channel). `refresh_on_read`
-    applies to documents in the library's own format; `client` (closed by the caller)
-    instead of a new one on `redis_url`."""
+    `carried_channels` stored by fenced commits (None: every channel), on a client of its
+    own for `redis_url` or on `client` (the caller's, left open: e.g. a Sentinel-managed
+    one). `refresh_on_read` applies to documents in the library's own format;
+    `commit_replicas` > 0 makes a commit wait for that many replicas."""
     ttl = {"default_ttl": ttl_minutes, "refresh_on_read": refresh_on_read}
-    own = client is None
-    redis = AsyncRedis.from_url(redis_url) if client is None else client
+    if client is None and redis_url is None:
+        raise ValueError("redis_checkpointer needs a redis_url or a client")
+    own = AsyncRedis.from_url(redis_url) if client is None and redis_url else None
     try:
         saver = FencedRedisSaver(
-            redis_client=redis, ttl=ttl, keep_last=keep_last, carried_channels=carried_channels
+            redis_client=own or client,
+            ttl=ttl,
+            keep_last=keep_last,
+            carried_channels=carried_channels,
+            commit_replicas=commit_replicas,
+            commit_wait_ms=commit_wait_ms,
         )
         async with saver:
             yield saver
     finally:
-        if own:
-            await redis.aclose()
+        if own is not None:
+            await own.aclose()

@@ -30,7 +30,7 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 import redis.asyncio as aioredis
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -48,9 +48,10 @@ from graph.checkpointer import (
     redis_checkpointer,
 )
 from graph.messages import InboundTurn, OutboundMessage
-from graph.session.errors import StaleStateError
+from graph.session.errors import CommitNotReplicated, StaleStateError
 from graph.understanding import Understanding
 from server import metrics
+from server.jobs.retry import describe_error, is_transient
 from server.locks import (
     LockConfig,
     LockError,
@@ -60,6 +61,7 @@ from server.locks import (
     session_lock_key,
 )
 from server.logging import get_logger
+from server.shards import shard_index
 
 if TYPE_CHECKING:
     from server.resources import Resources
@@ -71,12 +73,14 @@ __all__ = [
     "Controller",
     "ControllerConfig",
     "LockError",
+    "SessionShard",
     "StaleStateError",
     "TurnResult",
     "create_controller",
     "forget_replies",
     "orchestrated_key",
     "processed_key",
+    "read_marker",
     "session_key",
     "turn_committed",
 ]
@@ -108,6 +112,10 @@ class ControllerConfig:
     worker's job is free again 30 s after its last heartbeat (`server.worker`); the new
     run then waits at most the rest of this claim."""
     lock: LockConfig = field(default_factory=LockConfig)
+    commit_replicas: int = 0
+    """With replicas (`REDIS_COMMIT_REPLICAS`): a `turn:processed` marker counts only once
+    that many replicas have it, like the commit that wrote it (see `confirm_replicated`)."""
+    commit_wait_ms: int = 2000
 
 
 @dataclass(frozen=True)
@@ -151,8 +159,22 @@ class Backlog(Protocol):
 _REPLIES = TypeAdapter(list[OutboundMessage])
 
 
+@dataclass(frozen=True)
+class SessionShard:
+    """One Redis holding sessions: its client, the saver on it and the graph using that
+    saver. Every key of a turn lives on its session's shard (see `server.shards`)."""
+
+    graph: Any
+    redis: aioredis.Redis
+    saver: BaseCheckpointSaver | None = None
+
+
 class Controller:
     """Runs turns through the graph under the session lock, exactly once per message id."""
+
+    def shard(self, turn: InboundTurn) -> SessionShard:
+        """The shard of `turn`'s session."""
+        return self.shards[shard_index(turn.thread_id, len(self.shards))]
 
     def __init__(
         self,
@@ -163,10 +185,14 @@ class Controller:
         context: Any = None,
         config: ControllerConfig | None = None,
         on_close: Callable[[], Awaitable[Any]] | None = None,
+        shards: Sequence[SessionShard] | None = None,
     ) -> None:
         self.graph = graph
         self.redis = redis
         self.saver = saver
+        self.shards = list(shards) if shards else [SessionShard(graph, redis, saver)]
+        """Where sessions live: one entry per Redis (`server.shards`); the first is the
+        `graph`/`redis`/`saver` given."""
         self.context = context
         self.config = config or ControllerConfig()
         self._on_close = on_close
@@ -190,13 +216,13 @@ class Controller:
         try:
             result = await self._run_locked(turn, token, opened, backlog)
         except BaseException as exc:
-            await self.redis.delete(orchestrated_key(turn.msg_id))
+            await self.shard(turn).redis.delete(orchestrated_key(turn.msg_id))
             self._log_failure(turn, exc, started)
             if isinstance(exc, LockError | StaleStateError):
                 metrics.record_turn_result("conflict")
             raise
         if result.status == "duplicate":
-            await self.redis.delete(orchestrated_key(turn.msg_id))
+            await self.shard(turn).redis.delete(orchestrated_key(turn.msg_id))
             metrics.record_turn_result("duplicate")
             return result
         self._completed(turn, result, started)
@@ -219,6 +245,7 @@ class Controller:
     async def _open(self, turn: InboundTurn, token: str) -> _Opened:
         """One round trip: committed already? claim; take the lock if free; read the session."""
         lock_key = session_lock_key(turn.tenant_id, turn.wa_id)
+        redis = self.shard(turn).redis
         reply = await self._begin(
             keys=[
                 *self._session_keys(turn),
@@ -230,8 +257,15 @@ class Controller:
                 token,
                 self.config.lock.ttl_ms,
             ],
+            client=redis,
         )
-        return _opened(reply)
+        return await self._trusted(redis, _opened(reply))
+
+    async def _trusted(self, redis: aioredis.Redis, opened: _Opened) -> _Opened:
+        """With replicas required, a turn found committed counts only once they have it."""
+        if opened.result is not None and self.config.commit_replicas > 0:
+            await confirm_replicated(redis, self.config.commit_replicas, self.config.commit_wait_ms)
+        return opened
 
     def _session_keys(self, turn: InboundTurn) -> list[str]:
         """KEYS 1-3 of the controller's scripts: marker, version hash, latest pointer."""
@@ -243,7 +277,11 @@ class Controller:
     ) -> TurnResult:
         taken = token if opened.status == "go" else None
         async with acquire_session_lock(
-            self.redis, turn.tenant_id, turn.wa_id, config=self.config.lock, taken_with=taken
+            self.shard(turn).redis,
+            turn.tenant_id,
+            turn.wa_id,
+            config=self.config.lock,
+            taken_with=taken,
         ) as lock:
             earlier = await backlog.earlier(turn) if backlog is not None else []
             for waiting in earlier:
@@ -279,7 +317,11 @@ class Controller:
         if opened is None:
             # Checked again under the lock: the claim may have expired while another run
             # of this message committed it (or a later message's turn ran it first).
-            opened = _opened(await self._load(keys=self._session_keys(turn), args=[turn.msg_id]))
+            redis = self.shard(turn).redis
+            loaded = await self._load(
+                keys=self._session_keys(turn), args=[turn.msg_id], client=redis
+            )
+            opened = await self._trusted(redis, _opened(loaded))
             if opened.result is not None:
                 return opened.result
         expected = opened.version
@@ -297,7 +339,7 @@ class Controller:
             release_lock=last,
             prefetched=Prefetched(opened.document),
         )
-        output = await self.graph.ainvoke(
+        output = await self.shard(turn).graph.ainvoke(
             {"turn": turn},
             config={"configurable": {"thread_id": turn.thread_id, FENCE_CONFIG_KEY: fence}},
             context=self.context,
@@ -320,6 +362,7 @@ class Controller:
                     turn.msg_id,
                     DEFAULT_RECENT_TURNS,
                 ],
+                client=self.shard(turn).redis,
             )
         return result
 
@@ -328,8 +371,10 @@ class Controller:
             "orchestrate_turn.completed",
             success=False,
             error=type(exc).__name__,
-            reason=str(exc)[:300],
-            transient=isinstance(exc, LockError | StaleStateError),
+            # The cause chain's class names: a database error's text quotes the
+            # statement's values (a customer's message, a phone number)
+            reason=describe_error(exc),
+            transient=is_transient(exc, (LockError, StaleStateError)),
             tenant_id=turn.tenant_id,
             wa_id=turn.wa_id,
             msg_id=turn.msg_id,
@@ -367,6 +412,38 @@ def _opened(reply: Any) -> _Opened:
         return _Opened(status)
     version = int(reply[1]) if reply[1] else None
     return _Opened("go", version=version, document=reply[2] or None)
+
+
+REPLICATION_PROBE = "turn:replication-probe"
+
+
+async def confirm_replicated(redis: aioredis.Redis, replicas: int, wait_ms: int = 2000) -> None:
+    """Raise `CommitNotReplicated` unless `replicas` replicas have everything written so far.
+
+    A marker read from a primary that is being failed over (still answering, its replica
+    already gone) may vanish with it; answering the customer from it would lose the turn.
+    So a small write and `WAIT` follow the read on the same client (transient: the job is
+    retried, and then reads the new primary)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.set(REPLICATION_PROBE, "1", px=60_000)
+        pipe.execute_command("WAIT", replicas, wait_ms)
+        _, acked = await pipe.execute()
+    if int(acked) < replicas:
+        raise CommitNotReplicated(
+            f"a turn is marked committed on a primary {int(acked)} of {replicas} replicas"
+            " confirm: not trusted yet (the turn is retried)"
+        )
+
+
+async def read_marker(
+    redis: aioredis.Redis, msg_id: str, replicas: int = 0, wait_ms: int = 2000
+) -> bytes | None:
+    """The `turn:processed` marker of a message; with `replicas` > 0 only once that many
+    replicas have everything written before it (see `confirm_replicated`)."""
+    value: Any = await redis.get(processed_key(msg_id))
+    if value is not None and replicas > 0:
+        await confirm_replicated(redis, replicas, wait_ms)
+    return cast(bytes | None, value)
 
 
 async def turn_committed(redis: aioredis.Redis, turn: InboundTurn | tuple[str, str, str]) -> bool:
@@ -436,24 +513,40 @@ async def create_controller(
     from server.graph_runtime import build_context
     from server.support.wiring import build_desk
 
+    settings = resources.settings
     stack = contextlib.AsyncExitStack()
-    saver = await stack.enter_async_context(
-        redis_checkpointer(
-            resources.redis_url,
-            keep_last=resources.settings.session_versions_kept,
-            carried_channels=CARRIED_CHANNELS,
-        )
-    )
+    shards = []
     try:
-        graph = build_graph(saver)
+        for client in resources.session_shards or (resources.redis,):
+            saver = await stack.enter_async_context(
+                redis_checkpointer(
+                    client=client,
+                    keep_last=settings.session_versions_kept,
+                    carried_channels=CARRIED_CHANNELS,
+                    commit_replicas=settings.redis_commit_replicas,
+                    commit_wait_ms=settings.redis_commit_wait_ms,
+                )
+            )
+            shards.append(SessionShard(build_graph(saver), client, saver))
         commerce = Commerce(resources)
         stack.push_async_callback(commerce.aclose)
+        config = config or ControllerConfig(
+            commit_replicas=settings.redis_commit_replicas,
+            commit_wait_ms=settings.redis_commit_wait_ms,
+        )
         context = build_context(
             resources.settings, desk=build_desk(resources), commerce=SqlCommerceStore(commerce)
         )
     except BaseException:
         await stack.aclose()
         raise
+    first = shards[0]
     return Controller(
-        graph, resources.redis, saver=saver, context=context, config=config, on_close=stack.aclose
+        first.graph,
+        first.redis,
+        saver=first.saver,
+        context=context,
+        config=config,
+        on_close=stack.aclose,
+        shards=shards,
     )

@@ -100,37 +100,49 @@ async def session_versions(settings: Settings, tenant: str, wa_id: str) -> list[
     """The stored checkpoints of the thread, newest first: session, time, producing turn."""
     from graph.checkpointer import redis_checkpointer
     from graph.graph import build_graph
+    from server.redis_connect import connect
     from server.resources import reach_redis
+    from server.shards import session_url
 
     thread = f"{tenant}:{wa_id}"
-    versions = []
-    async with reach_redis(settings) as url, redis_checkpointer(url) as saver:
-        graph = build_graph(saver)
-        config: Any = {"configurable": {"thread_id": thread}}
-        async for snapshot in graph.aget_state_history(config):
-            values = snapshot.values or {}
-            session = values.get("session")
-            if not isinstance(session, dict):
-                continue
-            meta, dialogue = session.get("meta") or {}, session.get("dialogue") or {}
-            msg_id = dialogue.get("last_user_msg_id")
-            said = [
-                t.get("text")
-                for t in dialogue.get("turns") or []
-                if t.get("role") == "user" and t.get("msg_id") == msg_id
-            ]
-            versions.append(
-                {
-                    "version": session.get("version"),
-                    "checkpoint_id": snapshot.config["configurable"].get("checkpoint_id"),
-                    "created_at": snapshot.created_at,
-                    "lane": meta.get("current_lane"),
-                    "intent": meta.get("last_intent"),
-                    "msg_id": msg_id,
-                    "text": said[-1] if said else None,
-                    "session": session,
-                }
-            )
+    async with reach_redis(settings) as main_url:
+        url = session_url(main_url, settings.session_redis_urls, tenant, wa_id)
+        client = connect(url)
+        try:
+            async with redis_checkpointer(client=client) as saver:
+                versions = await _versions(build_graph(saver), thread)
+        finally:
+            await client.aclose()
+    return versions
+
+
+async def _versions(graph: Any, thread: str) -> list[dict[str, Any]]:
+    versions: list[dict[str, Any]] = []
+    config: Any = {"configurable": {"thread_id": thread}}
+    async for snapshot in graph.aget_state_history(config):
+        values = snapshot.values or {}
+        session = values.get("session")
+        if not isinstance(session, dict):
+            continue
+        meta, dialogue = session.get("meta") or {}, session.get("dialogue") or {}
+        msg_id = dialogue.get("last_user_msg_id")
+        said = [
+            t.get("text")
+            for t in dialogue.get("turns") or []
+            if t.get("role") == "user" and t.get("msg_id") == msg_id
+        ]
+        versions.append(
+            {
+                "version": session.get("version"),
+                "checkpoint_id": snapshot.config["configurable"].get("checkpoint_id"),
+                "created_at": snapshot.created_at,
+                "lane": meta.get("current_lane"),
+                "intent": meta.get("last_intent"),
+                "msg_id": msg_id,
+                "text": said[-1] if said else None,
+                "session": session,
+            }
+        )
     return versions
 
 
@@ -184,11 +196,12 @@ def _row(row: Any, *fields: str) -> dict[str, Any]:
 
 async def message_life(settings: Settings, wamid: str) -> dict[str, Any]:
     """Everything stored about one inbound message and the replies it got."""
-    import redis.asyncio as aioredis
     from sqlalchemy import or_, select
 
     from server.controller import turn_committed
+    from server.redis_connect import connect
     from server.resources import reach_redis
+    from server.shards import session_url
     from server.store import create_engine, migrate, session_factory
     from server.store.models import WaMessage, WaStatusEvent
 
@@ -260,7 +273,10 @@ async def message_life(settings: Settings, wamid: str) -> dict[str, Any]:
         ],
     }
     async with reach_redis(settings) as url:
-        client = aioredis.Redis.from_url(url)
+        client = connect(url)
+        shard = connect(
+            session_url(url, settings.session_redis_urls, inbound.tenant_id, inbound.wa_id)
+        )
         try:
             jobs = {}
             for kind in ("process", "orchestrate"):
@@ -273,10 +289,11 @@ async def message_life(settings: Settings, wamid: str) -> dict[str, Any]:
                 )
             life["jobs"] = jobs
             life["turn_committed"] = await turn_committed(
-                client, (inbound.tenant_id, inbound.wa_id, wamid)
+                shard, (inbound.tenant_id, inbound.wa_id, wamid)
             )
         finally:
             await client.aclose()
+            await shard.aclose()
     versions = await session_versions(settings, inbound.tenant_id, inbound.wa_id)
     produced = [v for v in versions if v["msg_id"] == wamid]
     life["turn"] = (
