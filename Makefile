@@ -32,18 +32,21 @@ format: install ## apply ruff's fixes and formatting
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
-# Thresholds for the offline router, a few points under the numbers measured when they were
-# set (routing: accuracy 92.7%, recall info 91.5% / commerce 91.2% / support 95.3%;
-# conversations: 91.2% of turns). A change that drops below them fails `make eval` (exit 1).
-EVAL_MIN_ACCURACY ?= 0.90
-EVAL_MIN_RECALL ?= --min-lane-recall info=0.88 --min-lane-recall commerce=0.88 --min-lane-recall support=0.92
+# Thresholds for the offline router, a few points under the numbers measured on the family
+# split when they were set (routing: accuracy 90.7%, on unfamiliar rows 89.9%, recall info
+# 89.8% / commerce 89.4% / support 93.0%; conversations: 91.2% of turns). A change that drops
+# below them fails `make eval` (exit 1).
+EVAL_MIN_ACCURACY ?= 0.88
+EVAL_MIN_UNFAMILIAR_ACCURACY ?= 0.87
+EVAL_MIN_RECALL ?= --min-lane-recall info=0.87 --min-lane-recall commerce=0.87 --min-lane-recall support=0.90
 EVAL_MIN_TURN_ACCURACY ?= 0.85
 
 eval: install ## score the offline router: test split + conversations; reports/eval-*.{html,json}; fails under the thresholds
 	@mkdir -p reports
 	.venv/bin/convo eval routing --router offline --dataset evals/datasets/routing_test.jsonl \
 		--report-json reports/eval-routing.json --report-html reports/eval-routing.html \
-		--min-accuracy $(EVAL_MIN_ACCURACY) $(EVAL_MIN_RECALL)
+		--min-accuracy $(EVAL_MIN_ACCURACY) $(EVAL_MIN_RECALL) \
+		--min-unfamiliar-accuracy $(EVAL_MIN_UNFAMILIAR_ACCURACY)
 	.venv/bin/convo eval conversations --router offline --dataset evals/datasets/conversations.jsonl \
 		--report-json reports/eval-conversations.json --report-html reports/eval-conversations.html \
 		--min-accuracy $(EVAL_MIN_TURN_ACCURACY)
@@ -67,11 +70,11 @@ bench: install ## benchmarks, each against a baseline in the same run; the table
 	$(PY) -m benchmarks.webhook_latency --requests 300 2>/dev/null | tee -a reports/bench.md
 	$(PY) -m benchmarks.send_limiter --seconds 8 --processes 2
 
-faults: install ## fault injection on the real processes (Redis restarts, kill -9, poison, slow LLM, locked store); table in reports/faults.md, exit 1 on a lost or duplicated message
+faults: install ## fault injection on the real processes (Redis restarts and outages, kill -9, poison, LLM and Graph API faults, a refusing/hanging store; PostgreSQL rows need TEST_DATABASE_URL); table in reports/faults.md, exit 1 on a lost or duplicated message (what CI runs)
 	@mkdir -p reports
 	@set -o pipefail; $(PY) -m benchmarks.faults $(FAULTS_ARGS) | tee reports/faults.md
 
-faults-quick: install ## the fault scenarios that settle in seconds (what CI runs)
+faults-quick: install ## the fault scenarios that settle in seconds
 	@mkdir -p reports
 	@set -o pipefail; $(PY) -m benchmarks.faults --quick | tee reports/faults-quick.md
 

@@ -84,6 +84,19 @@ def add_eval_parser(commands: Any) -> None:
         help="fail (exit 1) when a lane's recall is below X; repeatable",
     )
     routing.add_argument(
+        "--train",
+        type=Path,
+        metavar="FILE",
+        help="the router's training rows: test rows unlike all of them are scored apart as "
+        "'unfamiliar' (default: evals/datasets/routing_train.jsonl; 'none' to skip)",
+    )
+    routing.add_argument(
+        "--min-unfamiliar-accuracy",
+        type=_fraction,
+        metavar="X",
+        help="fail (exit 1) when accuracy on the unfamiliar rows is below X",
+    )
+    routing.add_argument(
         "--compare",
         nargs=2,
         type=Path,

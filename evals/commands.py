@@ -9,13 +9,14 @@ import argparse
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
 from rich.console import Console
 from rich.markup import escape
 
-from evals import routers
+from evals import familiarity, routers
 from evals.cli import EXIT_ERROR, EXIT_OK, EXIT_THRESHOLD, router_config
 from evals.compare import compare_reports
 from evals.conversation_views import print_conversation_report, render_conversations
@@ -83,16 +84,47 @@ def routing(args: argparse.Namespace, settings: Settings, console: Console) -> i
                 on_result=lambda _: progress.advance(task),
             )
         )
+    skip = args.train is not None and str(args.train).lower() == "none"
+    train = None if skip else (args.train or familiarity.DEFAULT_TRAIN)
+    if train is not None:
+        with console.status("measuring each row's similarity to the training rows"):
+            predictions = with_train_similarity(predictions, train)
     info = DatasetInfo(path=dataset.path, sha256=dataset.sha256, rows=len(dataset.rows))
     report = build_routing_report(
-        predictions, router=args.router, dataset=info, router_config=asdict(router.config)
+        predictions,
+        router=args.router,
+        dataset=info,
+        router_config=asdict(router.config),
+        train=None if train is None else str(train),
     )
     print_routing_report(console, report)
     write_reports(args, report, render_routing)
     thresholds = Thresholds(
-        min_accuracy=args.min_accuracy, min_lane_recall=dict(args.min_lane_recall)
+        min_accuracy=args.min_accuracy,
+        min_lane_recall=dict(args.min_lane_recall),
+        min_unfamiliar_accuracy=args.min_unfamiliar_accuracy,
     )
-    return verdict(console, report.per_lane, report.accuracy, thresholds, report.predictions)
+    unfamiliar = report.familiarity.unfamiliar if report.familiarity else None
+    return verdict(
+        console,
+        report.per_lane,
+        report.accuracy,
+        thresholds,
+        report.predictions,
+        unfamiliar_accuracy=unfamiliar.accuracy if unfamiliar and unfamiliar.n else None,
+    )
+
+
+def with_train_similarity(predictions: Sequence[Prediction], train: Path) -> list[Prediction]:
+    """Each prediction with its row's similarity to the nearest training row."""
+    train_rows = load_routing_dataset(train).rows
+    similarity = familiarity.nearest_similarity(
+        [p.text for p in predictions], [r.text for r in train_rows]
+    )
+    return [
+        p.model_copy(update={"train_similarity": s})
+        for p, s in zip(predictions, similarity, strict=True)
+    ]
 
 
 def write_reports(args: argparse.Namespace, report: Any, render_html: Callable[[Any], str]) -> None:
@@ -109,6 +141,7 @@ def verdict(
     accuracy: float,
     thresholds: Thresholds,
     rows: Sequence[Prediction],
+    unfamiliar_accuracy: float | None = None,
 ) -> int:
     """Print router failures and threshold results; the exit status."""
     errors = errors_of(rows)
@@ -117,12 +150,18 @@ def verdict(
         return EXIT_ERROR
     if errors:
         console.print(f"[yellow]{len(errors)} rows failed in the router (counted as misrouted)")
-    failures = failed_thresholds(thresholds, accuracy=accuracy, per_lane=per_lane)
+    failures = failed_thresholds(
+        thresholds, accuracy=accuracy, per_lane=per_lane, unfamiliar_accuracy=unfamiliar_accuracy
+    )
     for failure in failures:
         console.print(f"[red bold]FAIL[/] {escape(failure)}")
     if failures:
         return EXIT_THRESHOLD
-    if thresholds.min_accuracy is not None or thresholds.min_lane_recall:
+    if (
+        thresholds.min_accuracy is not None
+        or thresholds.min_lane_recall
+        or thresholds.min_unfamiliar_accuracy is not None
+    ):
         console.print("[green bold]PASS[/] all thresholds met")
     return EXIT_OK
 

@@ -14,6 +14,7 @@ class Thresholds(BaseModel):
 
     min_accuracy: float | None = Field(default=None, ge=0.0, le=1.0)
     min_lane_recall: dict[str, float] = Field(default_factory=dict)
+    min_unfamiliar_accuracy: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 def parse_lane_minimum(value: str) -> tuple[str, float]:
@@ -31,7 +32,11 @@ def parse_lane_minimum(value: str) -> tuple[str, float]:
 
 
 def failed_thresholds(
-    thresholds: Thresholds, *, accuracy: float, per_lane: Mapping[str, LaneScore]
+    thresholds: Thresholds,
+    *,
+    accuracy: float,
+    per_lane: Mapping[str, LaneScore],
+    unfamiliar_accuracy: float | None = None,
 ) -> list[str]:
     """One human-readable line per threshold that was not met (empty when all pass)."""
     failures = []
@@ -39,6 +44,17 @@ def failed_thresholds(
         failures.append(
             f"accuracy {accuracy:.3f} is below --min-accuracy {thresholds.min_accuracy:.3f}"
         )
+    minimum = thresholds.min_unfamiliar_accuracy
+    if minimum is not None:
+        if unfamiliar_accuracy is None:
+            failures.append(
+                f"no unfamiliar rows were measured (--min-unfamiliar-accuracy {minimum:.3f})"
+            )
+        elif unfamiliar_accuracy < minimum:
+            failures.append(
+                f"accuracy on unfamiliar rows {unfamiliar_accuracy:.3f} is below "
+                f"--min-unfamiliar-accuracy {minimum:.3f}"
+            )
     for lane, minimum in thresholds.min_lane_recall.items():
         score = per_lane.get(lane)
         if score is None or score.support == 0:

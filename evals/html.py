@@ -152,9 +152,44 @@ def _fallbacks(report: RoutingReport) -> list[str]:
     return ["<h2>Why the LLM was not used</h2>", table(("reason", "rows"), reasons)]
 
 
+def _familiarity(report: RoutingReport) -> list[str]:
+    fam = report.familiarity
+    if fam is None:
+        return []
+    rows = [
+        (
+            name,
+            part.n,
+            pct(part.share),
+            pct(part.accuracy),
+            *(pct(part.recall.get(lane, 0.0)) for lane in ("info", "commerce", "support")),
+        )
+        for name, part in (("unfamiliar", fam.unfamiliar), ("familiar", fam.familiar))
+    ]
+    langs = [(lang, s.n, pct(s.accuracy)) for lang, s in fam.unfamiliar.per_language.items()]
+    return [
+        "<h2>Unfamiliar rows</h2>",
+        f"<p>A row is unfamiliar when its {esc(fam.measure)} is below "
+        f"{esc(fam.unfamiliar_below)} (train: {esc(fam.train)}).</p>",
+        table(
+            ("rows", "n", "share", "accuracy", "recall info", "recall commerce", "recall support"),
+            rows,
+        ),
+        table(("language", "unfamiliar rows", "accuracy"), langs),
+    ]
+
+
 def render_routing(report: RoutingReport) -> str:
-    summary = [
-        ("accuracy", pct(report.accuracy)),
+    summary = [("accuracy", pct(report.accuracy))]
+    fam = report.familiarity
+    if fam is not None:
+        summary.append(
+            (
+                f"accuracy on {fam.unfamiliar.n} unfamiliar rows",
+                pct(fam.unfamiliar.accuracy),
+            )
+        )
+    summary += [
         ("macro-F1", f"{report.macro_f1:.3f}"),
         ("rows", str(report.n)),
         ("clarification rate", pct(report.clarification_rate)),
@@ -179,6 +214,7 @@ def render_routing(report: RoutingReport) -> str:
         table(("lane", "precision", "recall", "F1", "support"), lanes),
         "<h2>Per language</h2>",
         table(("language", "rows", "correct", "accuracy"), langs),
+        *_familiarity(report),
         *_intents(report),
         "<h2>Decisions by method</h2>",
         table(("method", "rows", "p50 ms", "p95 ms"), _methods(report)),

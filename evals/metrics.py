@@ -47,6 +47,8 @@ class Prediction(BaseModel):
     """Why the router failed on this row (method ``error``), if it did."""
     fallback_reason: str | None = None
     """Why the LLM's answer was not used (method ``fallback``): timeout, rate_limited, ..."""
+    train_similarity: float | None = None
+    """Cosine similarity to the nearest training row (``evals.familiarity``), when measured."""
 
     @property
     def clarified(self) -> bool:
@@ -71,6 +73,18 @@ class LanguageScore(BaseModel):
     n: int
     correct: int
     accuracy: float
+
+
+class SubsetScore(BaseModel):
+    """Accuracy of a subset of rows (e.g. the unfamiliar ones), overall, per language and
+    recall per lane."""
+
+    n: int
+    share: float
+    """Rows of the subset over all rows scored."""
+    accuracy: float
+    per_language: dict[str, LanguageScore]
+    recall: dict[str, float]
 
 
 class LatencySummary(BaseModel):
@@ -151,6 +165,16 @@ def accuracy_by(
 
 def per_language(predictions: Sequence[Prediction]) -> dict[str, LanguageScore]:
     return accuracy_by(predictions, lambda p: p.lang)
+
+
+def subset_score(subset: Sequence[Prediction], total: int) -> SubsetScore:
+    return SubsetScore(
+        n=len(subset),
+        share=ratio(len(subset), total),
+        accuracy=accuracy(subset),
+        per_language=per_language(subset),
+        recall={lane: s.recall for lane, s in lane_scores(subset).items() if s.support},
+    )
 
 
 def per_intent(predictions: Sequence[Prediction]) -> dict[str, LanguageScore]:

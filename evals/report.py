@@ -17,9 +17,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from evals import metrics
+from evals import familiarity, metrics
 from evals.errors import ReportError
-from evals.metrics import LaneScore, LanguageScore, LatencySummary, Prediction, TokenUsage
+from evals.metrics import (
+    LaneScore,
+    LanguageScore,
+    LatencySummary,
+    Prediction,
+    SubsetScore,
+    TokenUsage,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,6 +35,17 @@ class DatasetInfo(BaseModel):
     path: str
     sha256: str
     rows: int
+
+
+class Familiarity(BaseModel):
+    """How "unfamiliar" was measured and how the router did on those rows."""
+
+    measure: str = familiarity.MEASURE
+    unfamiliar_below: float = familiarity.UNFAMILIAR_BELOW
+    train: str
+    """The training file the rows were compared with."""
+    unfamiliar: SubsetScore
+    familiar: SubsetScore
 
 
 class RoutingReport(BaseModel):
@@ -47,6 +65,8 @@ class RoutingReport(BaseModel):
     per_intent: dict[str, LanguageScore]
     """Lane accuracy per dataset intent (``lane/intent``), for rows that have one."""
     confusion: dict[str, dict[str, int]]
+    familiarity: Familiarity | None = None
+    """Accuracy on rows unlike any training row (None when not measured)."""
     methods: dict[str, int]
     """How many decisions each router method made (offline, llm, fallback, clarify...)."""
     fallback_reasons: dict[str, int]
@@ -92,7 +112,9 @@ def build_routing_report(
     router: str,
     dataset: DatasetInfo,
     router_config: dict[str, Any] | None = None,
+    train: str | None = None,
 ) -> RoutingReport:
+    """``train``: the file the predictions' ``train_similarity`` was measured against."""
     per_lane = metrics.lane_scores(predictions)
     ordered = sorted(predictions, key=lambda p: p.line)
     return RoutingReport(
@@ -108,6 +130,7 @@ def build_routing_report(
         per_language=metrics.per_language(predictions),
         per_intent=metrics.per_intent(predictions),
         confusion=metrics.confusion(predictions),
+        familiarity=familiarity_of(predictions, train),
         methods=dict(Counter(p.method for p in predictions).most_common()),
         fallback_reasons=dict(
             Counter(p.fallback_reason for p in predictions if p.fallback_reason).most_common()
@@ -120,6 +143,19 @@ def build_routing_report(
         git_commit=git_commit(),
         misrouted=[p for p in ordered if not p.correct],
         predictions=ordered,
+    )
+
+
+def familiarity_of(predictions: Sequence[Prediction], train: str | None) -> Familiarity | None:
+    measured = [p for p in predictions if p.train_similarity is not None]
+    if train is None or not measured:
+        return None
+    unfamiliar = [p for p in measured if familiarity.is_unfamiliar(p.train_similarity)]
+    familiar = [p for p in measured if not familiarity.is_unfamiliar(p.train_similarity)]
+    return Familiarity(
+        train=train,
+        unfamiliar=metrics.subset_score(unfamiliar, len(predictions)),
+        familiar=metrics.subset_score(familiar, len(predictions)),
     )
 
 

@@ -58,6 +58,14 @@ def summary_table(report: RoutingReport) -> Table:
     table.add_column("value", justify="right")
     table.add_row("rows", str(report.n))
     table.add_row("accuracy", f"[{_color(report.accuracy)}]{pct(report.accuracy)}")
+    if report.familiarity is not None:
+        fam = report.familiarity
+        unfamiliar, familiar = fam.unfamiliar, fam.familiar
+        table.add_row(
+            f"accuracy on unfamiliar (sim < {fam.unfamiliar_below})",
+            f"[{_color(unfamiliar.accuracy)}]{pct(unfamiliar.accuracy)}[/] ({unfamiliar.n} rows)",
+        )
+        table.add_row("accuracy on familiar rows", f"{pct(familiar.accuracy)} ({familiar.n} rows)")
     table.add_row("macro-F1", f"{report.macro_f1:.3f}")
     table.add_row("clarification rate", f"{pct(report.clarification_rate)} ({report.clarified})")
     table.add_row("accuracy on answered", pct(report.answered_accuracy))
@@ -95,15 +103,25 @@ def lanes_table(report: RoutingReport) -> Table:
 
 def languages_table(report: RoutingReport) -> Table:
     table = Table(title="Per language")
-    for name in ("lang", "rows", "correct", "accuracy"):
+    unfamiliar = report.familiarity.unfamiliar.per_language if report.familiarity else None
+    columns = ["lang", "rows", "correct", "accuracy"]
+    if unfamiliar is not None:
+        columns += ["unfamiliar rows", "accuracy unfamiliar"]
+    for name in columns:
         table.add_column(name, justify="left" if name == "lang" else "right")
     for lang, score in report.per_language.items():
-        table.add_row(
+        cells = [
             lang,
             str(score.n),
             str(score.correct),
             f"[{_color(score.accuracy)}]{pct(score.accuracy)}",
-        )
+        ]
+        if unfamiliar is not None:
+            own = unfamiliar.get(lang)
+            cells += (
+                [str(own.n), f"[{_color(own.accuracy)}]{pct(own.accuracy)}"] if own else ["0", "-"]
+            )
+        table.add_row(*cells)
     return table
 
 
@@ -154,6 +172,14 @@ def misrouted_table(rows: list[Prediction], limit: int = MISROUTED_SHOWN) -> Tab
 
 def print_routing_report(console: Console, report: RoutingReport) -> None:
     console.print(summary_table(report))
+    if report.familiarity is not None:
+        console.print(
+            escape(
+                f"unfamiliar = {report.familiarity.measure} below "
+                f"{report.familiarity.unfamiliar_below} (train: {report.familiarity.train})"
+            ),
+            style="dim",
+        )
     console.print(lanes_table(report))
     console.print(languages_table(report))
     console.print(confusion_table(report.confusion))

@@ -100,6 +100,16 @@ async def _worker() -> None:
             await supervisor.run()
 
 
+async def _migrate(settings: Settings) -> int:
+    from server.store import migrate
+    from server.store.db import head_revisions
+
+    await migrate(settings.sqlalchemy_url)
+    revision = ", ".join(sorted(head_revisions()))
+    print(f"database schema at revision {revision} ({settings.sqlalchemy_url.split(':')[0]})")
+    return 0
+
+
 async def _retry_failed(settings: Settings) -> int:
     from server.jobs import job_queue
     from server.jobs.process import retry_failed
@@ -129,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("worker", help="the job worker alone (production)")
+    commands.add_parser(
+        "migrate", help="bring the database to this version's schema (before an upgrade)"
+    )
     commands.add_parser(
         "retry-failed", help="run every turn marked turn_failed again (after a fix)"
     )
@@ -260,6 +273,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             run_async(_serve(args.host, args.port))
         elif args.command == "worker":
             run_async(_worker())
+        elif args.command == "migrate":
+            return asyncio.run(_migrate(settings))
         elif args.command == "retry-failed":
             return asyncio.run(_retry_failed(settings))
         elif args.command == "chat":

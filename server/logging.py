@@ -53,10 +53,30 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _describe(exc: BaseException) -> str:
+    from server.jobs.retry import describe_error  # imports this module
+
+    return describe_error(exc)
+
+
+def _message(record: logging.LogRecord) -> str:
+    """A library's message (arq's "job failed, DBAPIError: ..."), with each exception in its
+    arguments named by its cause chain instead of its text (a database error's text quotes
+    the statement's values: a customer's message, a phone number), digit runs masked."""
+    args = record.args
+    if isinstance(args, tuple) and any(isinstance(arg, BaseException) for arg in args):
+        safe = tuple(_describe(arg) if isinstance(arg, BaseException) else arg for arg in args)
+        try:
+            return mask_digit_runs(str(record.msg) % safe)
+        except (TypeError, ValueError):
+            return mask_digit_runs(str(record.msg))
+    return mask_digit_runs(record.getMessage())
+
+
 class JsonLinesFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
-            "at": getattr(record, "at", None) or record.getMessage(),
+            "at": getattr(record, "at", None) or _message(record),
             "level": record.levelname.lower(),
             "ts": round(record.created, 3),
             "logger": record.name,
@@ -64,8 +84,9 @@ class JsonLinesFormatter(logging.Formatter):
         fields = getattr(record, "fields", None)
         if fields:
             payload.update(_clean(fields))
-        if record.exc_info:
-            payload["error"] = self.formatException(record.exc_info).splitlines()[-1]
+        if record.exc_info and record.exc_info[1] is not None:
+            # The chain's class names, not the traceback's last line (the error's text)
+            payload["error"] = _describe(record.exc_info[1])
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 

@@ -19,7 +19,8 @@ Turns
   convo_turn_failures_total{error}        failed turns by exception class
   convo_turn_seconds{lane}                histogram: a committed turn, lock wait included
   convo_lane_handoffs_total{from_lane,to_lane}   a lane passing its turn to another
-  convo_human_handoffs_total{event}       handoffs to people: requested, accepted, released...
+  convo_human_handoffs_total{event}       handoffs to people: requested, claimed, withdrawn
+                                          (cancelled or expired unclaimed), released
 LLM
   convo_llm_calls_total{purpose,outcome}  chat-model calls by graph node: ok, timeout,
                                           rate_limited, server_error, client_error,
@@ -36,8 +37,11 @@ Sending and jobs
   convo_queue_jobs{state}                 gauge, read at scrape time: ready or deferred
   convo_job_runs_total{job,attempt}       job runs: first, or retry
 Business
-  convo_orders_total{status}              orders reaching a status (placed, paid, ...)
-  convo_payments_total{provider,status}   payments reaching a status
+  convo_orders_total{status}              orders reaching a status (pending_payment when
+                                          placed, paid, preparing, shipped, cancelled, ...)
+  convo_payments_total{provider,status}   payments reaching a status (pending, paid, failed,
+                                          expired, cancelled); both counted only once the
+                                          transaction that made the change has committed
 
 Label values come from code, never from customers (no phone numbers, no texts), so the
 endpoint holds no personal data and the number of series stays bounded.
@@ -225,7 +229,8 @@ def record_turns_recovered(reason: str, count: int) -> None:
 
 
 def record_human_handoff(event: str) -> None:
-    """A step of a handoff to people: `requested`, `accepted`, `released`, `expired`, ..."""
+    """A committed move of a handoff to people: `requested`, `claimed` (an agent took it),
+    `withdrawn` (cancelled or expired before a claim), `released` (back to the bot)."""
     HUMAN_HANDOFFS.labels(event).inc()
 
 
@@ -269,12 +274,13 @@ def record_job_run(job_id: str | None, job_try: int) -> None:
 
 
 def record_order(status: str) -> None:
-    """An order reached `status` (placed, paid, shipped, cancelled, ...)."""
+    """An order reached `status` (pending_payment when placed, paid, shipped, cancelled...)."""
     ORDERS.labels(status).inc()
 
 
 def record_payment(provider: str, status: str) -> None:
-    """A payment with `provider` reached `status` (pending, succeeded, failed, refunded, ...)."""
+    """A payment with `provider` (`stripe`, `offline`) reached `status` (pending, paid,
+    failed, expired, cancelled)."""
     PAYMENTS.labels(provider, status).inc()
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from evals.datasets import en_templates as tpl
 from evals.datasets.labels import relabel
-from evals.split import dedupe_key
+from evals.split import dedupe_key, family_id
 
 HERE = Path(__file__).resolve().parent
 RAW = HERE / "raw_en"
@@ -106,20 +106,32 @@ def decorate(text: str, rng: random.Random, lane: str) -> str:
 
 
 def build_lane(lane: str, seed: int = 7) -> list[dict[str, str]]:
+    """One lane's rows. ``family`` names what a row was made from: a hand-written row and
+    its chat-style variants share the hand row's family; template rows share the family of
+    the action or problem phrase they were filled from (evals.split keeps a family on one
+    side of the split)."""
     rng = random.Random(f"{seed}:{lane}")
     hand = read_raw(lane)
-    rows = [(intent, text, "hand") for intent, text in hand]
-    generated = [(intent, text, "template") for intent, text in tpl.expand(lane, rng)]
+    rows = [(intent, text, _hand_family(text)) for intent, text in hand]
+    generated = [
+        (intent, text, family_id("en", f"template:{family}"))
+        for intent, text, family in tpl.expand(lane, rng)
+    ]
     sample = rng.sample(hand, k=len(hand) // 2)
-    generated += [(i, decorate(noisy(t, rng), rng, lane), "template") for i, t in sample]
+    generated += [(i, decorate(noisy(t, rng), rng, lane), _hand_family(t)) for i, t in sample]
     budget = int(len(rows) * MAX_TEMPLATE_SHARE / (1 - MAX_TEMPLATE_SHARE))
     rng.shuffle(generated)
     rows += generated[:budget]
     out: list[dict[str, str]] = []
-    for source_intent, text, _origin in rows:
+    for source_intent, text, family in rows:
         new_lane, intent = relabel(lane, source_intent, text)
-        out.append({"text": text, "lane": new_lane, "lang": "en", "intent": intent})
+        row = {"text": text, "lane": new_lane, "lang": "en", "intent": intent, "family": family}
+        out.append(row)
     return out
+
+
+def _hand_family(text: str) -> str:
+    return family_id("en", f"hand:{dedupe_key(text)}")
 
 
 def build() -> list[dict[str, str]]:

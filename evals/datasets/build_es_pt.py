@@ -23,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 
 from evals.datasets.labels import relabel
+from evals.split import family_id
 
 HERE = Path(__file__).resolve().parent
 RAW = HERE / "raw_es_pt"
@@ -32,6 +33,9 @@ LANGS = ("es", "pt")
 MAX_GENERATED_SHARE = 0.49
 Row = tuple[str, str, str]
 """(text, lane, intent)"""
+Made = tuple[str, str, str, str]
+"""(text, lane, intent, family seed): what a row was made from (evals.split keeps a family
+on one side of the split)."""
 
 _ALTERNATIVES = re.compile(r"(\{[^{}]*\})")
 _PLACEHOLDERS = {"<ORD>": "{{Order Number}}", "<INV>": "{{Invoice Number}}"}
@@ -77,20 +81,22 @@ def expand(pattern: str) -> Iterator[str]:
         yield text
 
 
-def from_templates(tpl: ModuleType, rng: random.Random) -> list[Row]:
-    rows: list[Row] = []
+def from_templates(tpl: ModuleType, rng: random.Random) -> list[Made]:
+    """Slot-template rows; every expansion of one pattern is one family."""
+    rows: list[Made] = []
     for lane, intent, n, patterns in tpl.TEMPLATES:
-        pool = [text for pattern in patterns for text in expand(pattern)]
+        pool = [(text, pattern) for pattern in patterns for text in expand(pattern)]
         rng.shuffle(pool)
-        rows += [(text, lane, intent) for text in pool[:n]]
+        rows += [(text, lane, intent, f"pattern:{pattern}") for text, pattern in pool[:n]]
     return rows
 
 
-def from_frames(tpl: ModuleType, rng: random.Random) -> list[Row]:
-    rows: list[Row] = []
+def from_frames(tpl: ModuleType, rng: random.Random) -> list[Made]:
+    """Frame x predicate rows; every frame around one predicate is one family."""
+    rows: list[Made] = []
     for lane, n in tpl.FRAME_SAMPLES.items():
         pool = [
-            (frame.replace("{p}", predicate), lane, intent)
+            (frame.replace("{p}", predicate), lane, intent, f"predicate:{predicate}")
             for lane_of, intent, predicates in tpl.PREDICATES
             if lane_of == lane
             for predicate in predicates
@@ -121,11 +127,19 @@ def chat_variant(text: str, openers: list[str], rng: random.Random) -> str:
     return " ".join(words)
 
 
-def from_chat_variants(hand: list[Row], tpl: ModuleType, rng: random.Random) -> list[Row]:
+def from_chat_variants(hand: list[Row], tpl: ModuleType, rng: random.Random) -> list[Made]:
+    """Chat-style variants, each in the family of the hand-written row it was made from."""
     pool = [row for row in hand if len(row[0].split()) >= 3 and "{{" not in row[0]]
     rng.shuffle(pool)
     picked = pool[: tpl.TYPO_SAMPLES]
-    return [(chat_variant(text, tpl.OPENERS, rng), lane, intent) for text, lane, intent in picked]
+    return [
+        (chat_variant(text, tpl.OPENERS, rng), lane, intent, _hand_seed(text))
+        for text, lane, intent in picked
+    ]
+
+
+def _hand_seed(text: str) -> str:
+    return f"hand:{dedupe_key(text)}"
 
 
 def build(lang: str, seed: int = 7) -> list[dict[str, str]]:
@@ -135,13 +149,17 @@ def build(lang: str, seed: int = 7) -> list[dict[str, str]]:
     hand = read_raw(lang)
     generated = from_templates(tpl, rng) + from_frames(tpl, rng)
     generated += from_chat_variants(hand, tpl, rng)
+    made = [(text, lane, intent, _hand_seed(text)) for text, lane, intent in hand] + generated
     seen: set[str] = set()
     rows: list[dict[str, str]] = []
-    for text, lane, intent in hand + generated:
+    for text, lane, intent, origin in made:
         key = dedupe_key(text)
         if key and key not in seen:  # first label wins; split.py reports real conflicts
             seen.add(key)
-            rows.append({"text": text, "lane": lane, "lang": lang, "intent": intent})
+            family = family_id(lang, origin)
+            rows.append(
+                {"text": text, "lane": lane, "lang": lang, "intent": intent, "family": family}
+            )
     kept = _within_budget(rows, hand)
     for row in kept:
         row["lane"], row["intent"] = relabel(row["lane"], row["intent"], row["text"])

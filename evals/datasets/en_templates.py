@@ -458,26 +458,28 @@ def _fill(text: str, rng: random.Random) -> str:
     return text.replace("{n}", str(rng.choice([3, 5, 10, 12, 14, 20])))
 
 
-def _frames(lane: str, rng: random.Random, per_action: int = 3) -> Iterator[tuple[str, str]]:
+def _frames(lane: str, rng: random.Random, per_action: int = 3) -> Iterator[tuple[str, str, str]]:
     for intent, actions in ACTIONS[lane].items():
         for action in actions:
+            family = f"action:{action}"
             for frame in rng.sample(FRAMES, k=per_action):
                 text = frame.replace("{a}", _fill(action, rng))
-                yield intent, text[0].upper() + text[1:] if rng.random() < 0.5 else text
+                yield intent, text[0].upper() + text[1:] if rng.random() < 0.5 else text, family
             text = rng.choice(GERUND_FRAMES).replace("{g}", _fill(gerund(action), rng))
-            yield intent, text
+            yield intent, text, family
 
 
-def _problems(rng: random.Random, per_problem: int = 2) -> Iterator[tuple[str, str]]:
+def _problems(rng: random.Random, per_problem: int = 2) -> Iterator[tuple[str, str, str]]:
     for intent, problems in PROBLEMS.items():
         for problem in problems:
             for _ in range(per_problem):
                 thing = _fill(rng.choice(THINGS), rng)
-                yield intent, _fill(f"my {thing} {problem}", rng)
+                yield intent, _fill(f"my {thing} {problem}", rng), f"problem:{problem}"
 
 
-def expand(lane: str, rng: random.Random) -> Iterator[tuple[str, str]]:
-    """(intent, text) template rows for one lane."""
+def expand(lane: str, rng: random.Random) -> Iterator[tuple[str, str, str]]:
+    """(intent, text, family seed) template rows for one lane: every row filled from one
+    action or problem phrase shares its family, whatever frame or slot values it got."""
     yield from _frames(lane, rng)
     if lane == "support":
         yield from _problems(rng)

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,8 +39,10 @@ from nodes.commerce.ports import (
 )
 from nodes.commerce.statuses import ALLOWED_FROM, OrderStatus
 from nodes.tenants.commerce import CommerceSettings
+from server import metrics
 from server.commerce.models import Order, OrderCounter, OrderEvent, OrderLine, Payment, Product
 from server.commerce.sql import insert_or_ignore, rowcount
+from server.store.committed import on_commit
 from server.store.models import utcnow
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -203,6 +206,7 @@ async def place_order(
             )
             await session.flush()
             await session.refresh(order, ["lines"])
+            on_commit(session, lambda: metrics.record_order("pending_payment"))
             return Placed(await view(session, order), created=True)
     except _Short as short:
         return SoldOut(tuple(short.shortages))
@@ -290,6 +294,7 @@ async def move(
         details=details or {},
     )
     session.add(event)
+    on_commit(session, lambda: metrics.record_order(to))
     if to == "cancelled":
         await _give_back_stock(session, order)
         await _close_pending_payments(session, order, "cancelled")
@@ -309,6 +314,7 @@ async def _give_back_stock(session: AsyncSession, order: Order) -> None:
 
 
 async def _close_pending_payments(session: AsyncSession, order: Order, status: str) -> None:
+    await _count_pending_payments(session, order, status)
     await session.execute(
         update(Payment)
         .where(Payment.order_id == order.id, Payment.status == "pending")
@@ -318,11 +324,25 @@ async def _close_pending_payments(session: AsyncSession, order: Order, status: s
 
 async def _settle_pay_later(session: AsyncSession, order: Order) -> None:
     """Paid to a person on delivery / pickup: the payment is settled when it is handed over."""
+    await _count_pending_payments(session, order, "paid")
     await session.execute(
         update(Payment)
         .where(Payment.order_id == order.id, Payment.status == "pending")
         .values(status="paid", paid_at=utcnow(), updated_at=utcnow())
     )
+
+
+async def _count_pending_payments(session: AsyncSession, order: Order, status: str) -> None:
+    """Count the order's pending payments as reaching `status` once the move commits."""
+    providers = (
+        await session.execute(
+            select(Payment.provider).where(
+                Payment.order_id == order.id, Payment.status == "pending"
+            )
+        )
+    ).scalars()
+    for provider in providers:
+        on_commit(session, functools.partial(metrics.record_payment, provider, status))
 
 
 async def latest_payment(session: AsyncSession, order: Order) -> Payment | None:

@@ -12,7 +12,10 @@ mid-job); any other exception fails the job for good. So:
 An error is classified by its whole cause chain, not only its outer class: libraries wrap
 the connection error they met (redisvl raises `RedisVLError("Failed to load data: ...")
 from ConnectionError`, SQLAlchemy keeps the driver's error as `.orig`), and a wrapped
-connection error is as transient as a bare one.
+connection error is as transient as a bare one. On PostgreSQL, asyncpg's connection class
+(SQLSTATE 08, e.g. "connection was closed in the middle of operation"), a server shutting
+down or refusing more connections, and any error SQLAlchemy flagged as a disconnect
+(`connection_invalidated`) are transient too.
 
 Log lines carry :func:`describe_error`, the class names of that chain (plus the text of
 network errors, which hold no customer data): a database error's text can quote a bound
@@ -25,6 +28,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg.exceptions
 import redis.exceptions
 import sqlalchemy.exc
 from arq.worker import Retry
@@ -45,6 +49,11 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.TimeoutError,
     ConnectionError,
     TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
 )
 
 
@@ -71,6 +80,8 @@ def cause_chain(exc: BaseException) -> list[BaseException]:
 
 
 def _declares_transient(exc: BaseException) -> bool:
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
+        return True  # SQLAlchemy saw the driver's error as a lost connection
     return getattr(exc, "transient", False) is True
 
 

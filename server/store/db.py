@@ -88,6 +88,11 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+MIGRATION_LOCK_ID = 7_406_851_214
+"""PostgreSQL advisory lock held while migrating (`migrations/env.py`): processes starting
+together (web workers, a worker, `convo migrate`) migrate one after the other; the later
+ones find the store at head and do nothing."""
+
 _REVISION = re.compile(r'^(down_revision|revision)\s*=\s*"([^"]*)"', re.MULTILINE)
 
 

@@ -13,6 +13,7 @@ the caller owns the transaction.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
@@ -21,6 +22,8 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server import metrics
+from server.store.committed import on_commit
 from server.store.models import Direction, WaMessage, utcnow
 from server.store.repository import _insert
 from server.support.models import (
@@ -42,6 +45,14 @@ MOVES: frozenset[tuple[str, str]] = frozenset(
     {(BOT, REQUESTED), (REQUESTED, WITH_AGENT), (REQUESTED, BOT), (WITH_AGENT, BOT)}
 )
 """The state machine's allowed (from, to) moves; the reason is recorded with each."""
+HANDOFF_EVENTS: dict[tuple[str, str], str] = {
+    (BOT, REQUESTED): "requested",
+    (REQUESTED, WITH_AGENT): "claimed",
+    (REQUESTED, BOT): "withdrawn",
+    (WITH_AGENT, BOT): "released",
+}
+"""Each move's name in `convo_human_handoffs_total{event}` (withdrawn: cancelled by the
+customer or expired before anyone claimed it)."""
 
 
 class HandoffConflict(Exception):
@@ -162,6 +173,8 @@ async def move(
     )
     await session.flush()
     await session.refresh(conversation)
+    event = HANDOFF_EVENTS[from_state, to_state]
+    on_commit(session, functools.partial(metrics.record_human_handoff, event))
     return conversation
 
 

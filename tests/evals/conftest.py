@@ -81,10 +81,14 @@ def routing_dataset(write_jsonl: Callable[[str, Iterable[Any]], Path]) -> Path:
 
 
 @pytest.fixture
-def scripted_router(monkeypatch: pytest.MonkeyPatch) -> ScriptedRouter:
-    """`convo eval routing` scores this router instead of building the real one."""
+def scripted_router(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ScriptedRouter:
+    """`convo eval routing` scores this router instead of building the real one (and
+    measures familiarity against a one-row training file, not the real split)."""
     router = ScriptedRouter(ANSWERS)
     monkeypatch.setattr("evals.routers.build_eval_router", lambda mode, settings, **knobs: router)
+    train = tmp_path / "default_train.jsonl"
+    train.write_text('{"text": "hello there", "lane": "info", "lang": "en"}\n', encoding="utf-8")
+    monkeypatch.setattr("evals.familiarity.DEFAULT_TRAIN", train)
     monkeypatch.setenv("COLUMNS", "200")
     return router
 

@@ -17,7 +17,17 @@ import pytest
 from evals.dataset import DEFAULT_CONVERSATIONS_DATASET, load_conversations
 from evals.datasets import build_es_pt
 from evals.datasets.labels import check_taxonomy, relabel
-from evals.split import LANES, LANGS, SOURCE, TEST, TRAIN, dedupe_key, load_sources, split
+from evals.split import (
+    LANES,
+    LANGS,
+    SOURCE,
+    TEST,
+    TRAIN,
+    core_key,
+    dedupe_key,
+    load_sources,
+    split,
+)
 from nodes.taxonomy import DIALOGUE_ACTS, lane_of_intent
 
 MIN_ROWS_PER_LANE = {"en": 300, "es": 500, "pt": 500}
@@ -216,3 +226,23 @@ def test_conversation_turns_are_new_text() -> None:
         and dedupe_key(turn.text) in single_turn
     ]
     assert reused == [], "conversation turns copied from the single-turn data"
+
+
+def test_no_family_crosses_the_split() -> None:
+    """A hand-written row and the variants generated from it are on one side only."""
+    train, test = read_jsonl(TRAIN), read_jsonl(TEST)
+    assert all(row.get("family") for row in train + test), "run: python -m evals.split"
+    crossing = {row["family"] for row in train} & {row["family"] for row in test}
+    assert sorted(map(str, crossing))[:10] == []
+    train_cores = {(row["lang"], core_key(str(row["text"]))) for row in train}
+    copies = [
+        row["text"] for row in test if (row["lang"], core_key(str(row["text"]))) in train_cores
+    ]
+    assert copies[:10] == [], "test rows equal to a train row once greetings/closings are stripped"
+
+
+def test_builders_put_generated_variants_in_their_source_row_family() -> None:
+    rows = build_es_pt.build("es")
+    families = Counter(row["family"] for row in rows)
+    assert max(families.values()) > 1, "generated variants must share their source's family"
+    assert len(families) > len(rows) / 3

@@ -215,3 +215,44 @@ def test_compare_gate_on_an_accuracy_drop(
     assert run("--compare", before, after, "--max-accuracy-drop", "0.1") == 1
     assert "accuracy fell 16.7 pts, more than --max-accuracy-drop 0.1" in capsys.readouterr().out
     assert run("--compare", after, before, "--max-accuracy-drop", "0") == 0  # an improvement
+
+
+def test_unfamiliar_rows_are_scored_apart(
+    routing_dataset: Path,
+    scripted_router: Any,
+    write_jsonl: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Train holds copies of lines 1 and 2: the other four rows are unfamiliar.
+    train = write_jsonl(
+        "train.jsonl",
+        [
+            {"text": "what time do you close?", "lane": "info", "lang": "en"},
+            {"text": "do you ship to Lima??", "lane": "info", "lang": "en"},
+        ],
+    )
+    out, page = tmp_path / "r.json", tmp_path / "r.html"
+    args = ("--dataset", routing_dataset, "--train", train, "--report-json", out)
+    assert run(*args, "--report-html", page, "--min-unfamiliar-accuracy", "0.5") == 0
+    familiarity = json.loads(out.read_text())["familiarity"]
+    assert familiarity["unfamiliar_below"] == 0.8
+    assert familiarity["train"] == str(train)
+    # Unfamiliar: lines 3 (right), 4 (clarified), 5 (right), 6 (misrouted).
+    assert familiarity["unfamiliar"]["n"] == 4
+    assert familiarity["unfamiliar"]["accuracy"] == 0.5
+    assert familiarity["unfamiliar"]["per_language"]["es"]["accuracy"] == 0.5
+    assert familiarity["familiar"]["n"] == 2
+    assert familiarity["familiar"]["accuracy"] == 0.5
+    assert "accuracy on unfamiliar" in capsys.readouterr().out
+    assert "Unfamiliar rows" in page.read_text()
+    assert run(*args, "--min-unfamiliar-accuracy", "0.6") == 1
+    assert "accuracy on unfamiliar rows 0.500 is below" in capsys.readouterr().out
+
+
+def test_familiarity_can_be_skipped(
+    routing_dataset: Path, scripted_router: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "r.json"
+    assert run("--dataset", routing_dataset, "--train", "none", "--report-json", out) == 0
+    assert json.loads(out.read_text())["familiarity"] is None

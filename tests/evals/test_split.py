@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evals.split import dedupe_key, load_sources, split
+from evals.split import assign_families, core_key, dedupe_key, load_sources, split
 
 
 def _write(folder: Path, name: str, rows: list[dict[str, str]]) -> None:
@@ -67,3 +67,62 @@ def test_a_row_keeps_its_side_when_other_rows_are_added() -> None:
     kept = {r["text"] for r in test}
     assert kept <= {r["text"] for r in test_bigger}
     assert 0.1 < len(test) / len(base) < 0.3
+
+
+def test_generated_decorations_are_stripped_for_family_membership() -> None:
+    assert core_key("hello! where is my order pls 🙏") == "where is my order"
+    assert core_key("@shopco Where is my order?!! #fail") == "where is my order"
+    assert core_key("hola, ¿dónde está mi pedido? porfa") == "donde esta mi pedido"
+    assert core_key("oi, cadê meu pedido? obg") == "cade meu pedido"
+    assert core_key("hi") == "hi"  # a bare greeting stays itself
+    assert core_key("thanks") == "thanks"
+
+
+def _family_rows() -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for i in range(60):
+        family = f"en-fam{i}"
+        rows.append({"text": f"question number {i}", "lane": "info", "lang": "en"})
+        rows.append({"text": f"hello! question number {i} pls", "lane": "info", "lang": "en"})
+        rows.append({"text": f"qestion numbr {i}", "lane": "info", "lang": "en", "family": family})
+        rows.append(
+            {"text": f"Question nmber {i}?", "lane": "info", "lang": "en", "family": family}
+        )
+    return rows
+
+
+def test_no_family_crosses_the_split() -> None:
+    rows = _family_rows()
+    train, test = split(rows)
+    assert test and train
+    train_families = {r["family"] for r in train}
+    test_families = {r["family"] for r in test}
+    assert not train_families & test_families
+    # A row and its decorated copy ("hello! ... pls") share a family, so a side.
+    side = {str(r["text"]): "test" if r in test else "train" for r in rows}
+    for i in range(60):
+        assert side[f"question number {i}"] == side[f"hello! question number {i} pls"]
+        assert side[f"qestion numbr {i}"] == side[f"Question nmber {i}?"]
+
+
+def test_families_that_share_a_core_text_merge_whatever_the_row_order() -> None:
+    a = {"text": "where is my order", "lane": "commerce", "lang": "en", "family": "en-a"}
+    b = {"text": "hey where is my order thx", "lane": "commerce", "lang": "en", "family": "en-b"}
+    c = {"text": "where is my order thx", "lane": "commerce", "lang": "en", "family": "en-c"}
+    d = {"text": "something else", "lane": "commerce", "lang": "en", "family": "en-b"}
+    forward = assign_families([a, b, c, d])
+    backward = assign_families([d, c, b, a])
+    assert len(set(forward.values())) == 1  # d joins through its family name en-b
+    assert forward == backward
+    assert set(forward.values()) == {"en-a"}
+
+
+def test_a_family_keeps_its_side_when_other_families_are_added() -> None:
+    base = _family_rows()
+    _, test = split([dict(r) for r in base])
+    more = [
+        {"text": f"another text {i}", "lane": "info", "lang": "en", "family": f"en-new{i}"}
+        for i in range(100)
+    ]
+    _, test_bigger = split([dict(r) for r in base] + more)
+    assert {r["text"] for r in test} <= {r["text"] for r in test_bigger}

@@ -244,6 +244,32 @@ async def test_a_failed_turn_commits_no_version_and_can_be_retried(
     assert (result.status, result.state_version) == ("completed", 1)
 
 
+class LeakyRouter:
+    """Fails like a database error does: its text quotes a customer's message and number;
+    the connection error it wraps makes it transient."""
+
+    async def route(self, text: str, **_: Any) -> Any:
+        try:
+            raise ConnectionResetError("reset by peer")
+        except ConnectionResetError as lost:
+            raise RuntimeError(f"INSERT failed [parameters: ({WA!r}, {text!r})]") from lost
+
+
+async def test_a_failed_turns_log_line_names_the_error_without_its_text(
+    saver: HookedSaver, redis_client: aioredis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    from server.logging import JsonLinesFormatter
+
+    failing = make_controller(saver, redis_client, Context(router=LeakyRouter()))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):
+        await failing.handle_turn(turn("wamid.leak", "my address is Rua Augusta 1500"))
+    (record,) = [r for r in caplog.records if getattr(r, "at", "") == "orchestrate_turn.completed"]
+    line = json.loads(JsonLinesFormatter().format(record))
+    assert "Rua Augusta" not in json.dumps(line) and WA not in json.dumps(line)
+    assert line["reason"] == "RuntimeError <- ConnectionResetError: reset by peer"
+    assert line["transient"] is True  # retried, like the job's retry policy says
+
+
 async def test_every_key_of_a_session_has_a_ttl(
     saver: HookedSaver, redis_client: aioredis.Redis
 ) -> None:

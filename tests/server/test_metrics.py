@@ -6,6 +6,8 @@ difference.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
 import subprocess
@@ -21,8 +23,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from webhook_support import meta_bytes, post_webhook, running_app
 
 from server import metrics
+from server.agents.tokens import issue
 from server.chat_payloads import ChatUser, reply_payload, text_payload
 from server.llm import build_chat_model
+from server.locks import LockConfig, LockError, SessionLock
 from server.settings import get_settings
 from server.whatsapp import metrics as send_counters
 from server.worker import build_worker
@@ -197,3 +201,104 @@ def test_processes_sharing_the_multiprocess_dir_are_added_up(tmp_path: Path) -> 
     assert value(samples, "convo_webhook_requests_total", outcome="accepted") == 3
     assert value(samples, "convo_turns_total", lane="info", intent="hours") == 3
     assert value(samples, "convo_webhook_ack_seconds_count") == 3
+
+
+GRAPH = "https://graph.test"
+SENDING_ENV = {
+    "ENABLE_ORCHESTRATION": "true",
+    "WHATSAPP_ACCESS_TOKEN": "test-token",
+    "WHATSAPP_API_BASE_URL": GRAPH,
+    "WHATSAPP_PAIR_BURST": "50",
+}
+
+
+class GraphApi:
+    """The Graph API's `/messages`: accepts every reply except those to `refuse_to`, which it
+    answers like a number that cannot receive messages (131026, not retried)."""
+
+    def __init__(self, router: respx.MockRouter, refuse_to: str) -> None:
+        self.refuse_to, self.accepted, self.refused = refuse_to, 0, 0
+        router.post(url__regex=rf"{GRAPH}/v[\d.]+/\d+/messages").mock(side_effect=self._answer)
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body.get("status") == "read":
+            return httpx.Response(200, json={"success": True})
+        if body["to"].lstrip("+") == self.refuse_to:
+            self.refused += 1
+            error = {"message": "Message undeliverable", "type": "OAuthException", "code": 131026}
+            return httpx.Response(400, json={"error": error})
+        self.accepted += 1
+        return httpx.Response(
+            200,
+            json={
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                "messages": [{"id": f"wamid.out{self.accepted}"}],
+            },
+        )
+
+
+@respx.mock
+async def test_replies_sent_and_a_handoff_through_the_webhook_are_counted(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    """Replies leave through the Graph API (one recipient refused with 131026); a customer
+    asks for a person and then goes back to the bot."""
+    ana, dora = ChatUser(wa_id="551190000010", name="Ana"), ChatUser(wa_id="551190000011")
+    graph = GraphApi(respx.mock, refuse_to=dora.wa_id)
+    async with running_app(monkeypatch, redis_url, **SENDING_ENV) as (client, app):
+        async with app.state.resources.sessions.begin() as session:  # someone to hand off to
+            await issue(session, tenant="demo", handle="ana", display_name="Ana")
+        before = await scrape(client)
+        asks = text_payload(ana, "wamid.H1", "I want to talk to a person, please")
+        assert (await post_webhook(client, asks)).status_code == 200
+        assert (await post_webhook(client, _tap(dora, "wamid.H2", "info"))).status_code == 200
+        await drain(app)
+        back = reply_payload(
+            ana, "wamid.H3", kind="button", choice_id="handoff:cancel",
+            title="Back to assistant", replying_to="wamid.out1",
+        )  # fmt: skip
+        assert (await post_webhook(client, back)).status_code == 200
+        await drain(app)
+        after = await scrape(client)
+
+    assert graph.accepted >= 2 and graph.refused >= 1  # the premise: both kinds happened
+    assert delta(before, after, "convo_sends_total", result="sent") == graph.accepted
+    assert delta(before, after, "convo_sends_total", result="failed") == graph.refused
+    assert delta(before, after, "convo_send_errors_total", code="131026") == graph.refused
+    assert delta(before, after, "convo_sends_total", result="retried") == 0
+    assert delta(before, after, "convo_human_handoffs_total", event="requested") == 1
+    assert delta(before, after, "convo_human_handoffs_total", event="withdrawn") == 1
+    assert delta(before, after, "convo_human_handoffs_total") == 2
+    assert delta(before, after, "convo_turns_total", lane="support", intent="human_request") == 1
+    assert delta(before, after, "convo_turn_results_total", result="completed") == 3
+    assert delta(before, after, "convo_job_runs_total", job="send", attempt="first") == (
+        graph.accepted + graph.refused
+    )
+
+
+async def test_session_lock_waits_and_contention_are_counted(redis_client) -> None:  # type: ignore[no-untyped-def]
+    """One turn holds a session; a second waits for it; a third gives up waiting."""
+    holder = SessionLock(redis_client, "100200300400500", "551190000020", LockConfig())
+    before = parse(metrics.render()[0].decode())
+    await holder.acquire()
+    second = SessionLock(redis_client, "100200300400500", "551190000020", LockConfig())
+    waiting = asyncio.create_task(second.acquire())
+    for _ in range(6000):  # until the second is in line (a bound, not a timing assertion)
+        if await redis_client.zcard(f"{holder.key}:queue"):
+            break
+        await asyncio.sleep(0.01)
+    await holder.release()
+    await waiting
+    with pytest.raises(LockError):
+        quick = LockConfig(wait_timeout_s=0.05)
+        await SessionLock(redis_client, "100200300400500", "551190000020", quick).acquire()
+    await second.release()
+    after = parse(metrics.render()[0].decode())
+    assert delta(before, after, "convo_session_lock_acquisitions_total", contended="no") == 1
+    assert delta(before, after, "convo_session_lock_acquisitions_total", contended="yes") == 1
+    assert delta(before, after, "convo_session_lock_timeouts_total") == 1
+    assert delta(before, after, "convo_session_lock_wait_seconds_count") == 3
+    assert delta(before, after, "convo_session_lock_wait_seconds_sum") > 0
+    assert delta(before, after, "convo_session_lock_wait_seconds_bucket", le="0.001") == 1  # free

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.store import create_engine, migrate
 
+REPO = Path(__file__).resolve().parents[2]
 EXPECTED_COLUMNS = {"direction", "wamid", "idempotency_key", "tenant_id", "wa_id", "status"}
 
 
@@ -103,3 +104,52 @@ async def test_a_store_at_head_is_recognised_and_an_older_one_upgraded(tmp_path)
     tables, _ = await _tables_and_columns(url)
     assert "wa_status_events" in tables
     await migrate(url)  # at head: nothing to do
+
+
+async def test_processes_starting_together_migrate_one_at_a_time(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Several processes starting on an empty PostgreSQL (web workers, a worker,
+    `convo migrate`): each waits for the migration lock, so none fails half-way."""
+    import asyncio
+    import sys
+
+    from server.store.db import MIGRATION_LOCK_ID
+
+    env = {**os.environ, "DATABASE_URL": postgres_url, "CONVO_DATA_DIR": str(tmp_path)}
+    waiting_sql = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = :low"
+    )
+    holder = create_async_engine(make_url(postgres_url))
+    async with holder.connect() as conn:
+        await conn.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK_ID})"))
+        starts = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "server.cli",
+                "migrate",
+                cwd=REPO,
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            for _ in range(3)
+        ]
+        waiting = 0
+        for _ in range(1200):  # until all three wait for the lock (a bound, not a timing)
+            low = MIGRATION_LOCK_ID & 0xFFFFFFFF
+            waiting = int((await conn.execute(waiting_sql, {"low": low})).scalar_one())
+            if waiting == 3 or any(p.returncode is not None for p in starts):
+                break
+            await asyncio.sleep(0.1)
+        tables_while_locked, _ = await _tables_and_columns_or_empty(postgres_url)
+        await conn.execute(text(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_ID})"))
+    await holder.dispose()
+    outcomes = [await p.communicate() for p in starts]
+    assert waiting == 3, outcomes
+    assert "wa_messages" not in tables_while_locked  # nobody migrated past the lock
+    assert [p.returncode for p in starts] == [0, 0, 0], outcomes
+    assert all(b"database schema at revision" in out for out, _ in outcomes)
+    tables, columns = await _tables_and_columns(postgres_url)
+    assert {"wa_messages", "alembic_version"} <= tables and columns >= EXPECTED_COLUMNS

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from nodes.commerce.ports import PaymentView
 from nodes.tenants import TenantProfile
 from nodes.tenants.commerce import OFFLINE_METHODS
+from server import metrics
 from server.commerce import orders
 from server.commerce.models import Order, OrderEvent, Payment, PaymentEvent
 from server.commerce.payments.base import (
@@ -37,6 +38,7 @@ from server.commerce.payments.base import (
 )
 from server.commerce.sql import insert_or_ignore
 from server.logging import get_logger
+from server.store.committed import on_commit
 from server.store.models import utcnow
 
 log = get_logger(__name__)
@@ -110,7 +112,9 @@ async def start_payment(
             "url": started.url,
         }
     async with sessions.begin() as session:
-        await insert_or_ignore(session, Payment, values)
+        if await insert_or_ignore(session, Payment, values):
+            provider_name = str(values["provider"])
+            on_commit(session, lambda: metrics.record_payment(provider_name, "pending"))
         payment = (
             await session.execute(select(Payment).where(Payment.reference == reference))
         ).scalar_one()
@@ -219,6 +223,7 @@ async def _apply(session: AsyncSession, event: ProviderEvent, tenant: str | None
         if payment.status == "pending":
             payment.status = event.kind
             payment.updated_at = utcnow()
+            on_commit(session, lambda: metrics.record_payment(payment.provider, event.kind))
         return Applied(event.kind, order, payment=payment)
     if (event.amount_minor, (event.currency or "").upper()) != (
         payment.amount_minor,
@@ -228,6 +233,7 @@ async def _apply(session: AsyncSession, event: ProviderEvent, tenant: str | None
     if payment.status == "paid":
         return Applied("already_paid", order, payment=payment)
     payment.status, payment.paid_at, payment.updated_at = "paid", utcnow(), utcnow()
+    on_commit(session, lambda: metrics.record_payment(payment.provider, "paid"))
     if order.status != "pending_payment":
         return Applied("order_not_payable", order, payment=payment)  # e.g. cancelled: refund
     moved = await orders.move(

@@ -58,3 +58,39 @@ def test_described_errors_name_the_chain_without_a_database_errors_text() -> Non
     assert "DataError" in described and customer_text not in described
     wrapped = _wrapped(RedisVLError, redis.exceptions.ConnectionError("Connection refused"))
     assert describe_error(wrapped) == "RedisVLError <- ConnectionError: Connection refused"
+
+
+class _AdaptedDriverError(Exception):
+    """Like SQLAlchemy's asyncpg adapter: its own `Error` raised from asyncpg's."""
+
+
+def _adapted(inner: BaseException) -> Exception:
+    try:
+        raise _AdaptedDriverError(str(inner)) from inner
+    except _AdaptedDriverError as adapted:
+        return adapted
+
+
+@pytest.mark.parametrize(
+    "driver_error",
+    [
+        asyncpg.exceptions.ConnectionDoesNotExistError(
+            "connection was closed in the middle of operation"
+        ),
+        asyncpg.exceptions.AdminShutdownError("terminating connection"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        asyncpg.exceptions.TooManyConnectionsError("too many clients"),
+    ],
+)
+def test_a_postgresql_connection_error_behind_the_adapter_is_transient(driver_error) -> None:
+    """What a send job met when PostgreSQL cut its pooled connection: a plain DBAPIError
+    around the adapter's error around asyncpg's; it was failed for good, the reply lost."""
+    lost = sqlalchemy.exc.DBAPIError("SELECT", None, _adapted(driver_error))
+    assert is_transient(lost)
+
+
+def test_a_dbapi_error_sqlalchemy_saw_as_a_disconnect_is_transient() -> None:
+    orig = _adapted(asyncpg.exceptions.InterfaceError("cannot perform operation"))
+    assert not is_transient(sqlalchemy.exc.DBAPIError("SELECT", None, orig))
+    invalidated = sqlalchemy.exc.DBAPIError("SELECT", None, orig, connection_invalidated=True)
+    assert is_transient(invalidated)
