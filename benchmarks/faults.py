@@ -585,6 +585,13 @@ async def settle(traffic: Traffic, bound_s: float) -> None:
     twice |= await asyncio.to_thread(_versions_too_high, traffic)
     sent_twice = {wa_id for wa_id in people if env.graph.accepted[wa_id] > replies.get(wa_id, 0)}
     twice |= {w for w in wamids if traffic.sent[w][0] in sent_twice}
+    for wamid in [w for w in wamids if w not in answered_when or traffic.sent[w][0] in unsent]:
+        wa_id = traffic.sent[wamid][0]  # why, for the logs folder's reader
+        print(
+            f"    lost {wamid}: inbound {statuses.get(wamid)}, replies stored "
+            f"{replies.get(wa_id, 0)}, accepted {env.graph.accepted[wa_id]}",
+            file=sys.stderr,
+        )
     row.duplicated = len(twice)
     row.answered_once = len([w for w in answered_when if w not in twice])
     for check in traffic.checks:
