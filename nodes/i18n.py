@@ -53,6 +53,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "¡Qué bueno saber de ti! 😊 Puedo ayudarte con {offers}. ¿Qué necesitas?",
         "pt": "Que bom falar com você! 😊 Posso ajudar com {offers}. Do que você precisa?",
     },
+    "small_talk.how_are_you": {
+        "en": "I'm doing well, thanks for asking! 😊 I can help with {offers}. What do you need?",
+        "es": "¡Muy bien, gracias por preguntar! 😊 Puedo ayudarte con {offers}. ¿Qué necesitas?",
+        "pt": "Tudo ótimo, obrigado por perguntar! 😊 Posso ajudar com {offers}. Do que você precisa?",
+    },
     "capabilities": {
         "en": "Sure! I'm {business}'s virtual assistant. I can help with {offers}. What do you need?",
         "es": "¡Claro! Soy el asistente virtual de {business}. Puedo ayudarte con {offers}. ¿Qué necesitas?",
@@ -168,6 +173,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "• {quantity} × {name} ({unit} each): {total}",
         "es": "• {quantity} × {name} ({unit} c/u): {total}",
         "pt": "• {quantity} × {name} ({unit} cada): {total}",
+    },
+    "cart.next_step": {
+        "en": "Ready to check out, or would you like to see more products?",
+        "es": "¿Pasamos a pagar o quieres ver más productos?",
+        "pt": "Vamos finalizar a compra ou quer ver mais produtos?",
     },
     "cart.limit_stock": {
         "en": "Only {available} of {name} left, so I added {added}.",

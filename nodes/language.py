@@ -49,6 +49,8 @@ manana ayer hora horario abren cierran abierto tienda precio cuesta vale llego l
 ningun nadie nada algo bien mal vale oye saludos adios disculpe perdon si tambien pues
 senor senora entonces hacer hice hizo quiero devolver devolucion cancelar cambiar direccion
 porfa jaja tengan buena buen nombre sirve cobran cobro mas agente ustedes llegado enviaron
+agrega agregar agregame agregue quita quitar quitame saca sacar taza tazas azules rojo roja
+rojos rojas negro negra blanco blanca carrito
 """
 
 _PT = """
@@ -61,7 +63,8 @@ ja hoje amanha ontem hora horario abrem fecham aberto loja preco custa chegou ch
 nenhum ninguem nada algo bem mal tchau bom dia boa tarde noite sim tambem entao fazer
 fiz fez devolver devolucao cancelar mudar endereco nao atendente atendimento encomenda
 rsrs kkk kkkk flw salve tudo liga cade oii oie gostaria enviam vendem telemovel boleto pix
-adiciona adicionar adicione carrinho sacola
+adiciona adicionar adicione coloca coloque tira tirar tire caneca canecas azuis vermelho
+vermelha vermelhos vermelhas preto preta branco branca carrinho sacola
 """
 
 _WORDS = {"en": set(_EN.split()), "es": set(_ES.split()), "pt": set(_PT.split())}
@@ -129,6 +132,11 @@ def _clean(text: str) -> str:
     return _NOISE.sub(" ", text.lower())
 
 
+UNANIMOUS_WORDS = 2.0
+"""This much word evidence for one language and none for the others decides without the
+character model, which reads some short Portuguese as Spanish ("adiciona canecas azuis")."""
+
+
 def detect_language(text: str, default: Language = "en") -> Language:
     """The most likely language of ``text``; ``default`` when nothing tells them apart."""
     cleaned = _clean(text)
@@ -140,6 +148,9 @@ def detect_language(text: str, default: Language = "en") -> Language:
     if model is None:
         ranked = sorted(scores.values(), reverse=True)
         return default if ranked[0] == ranked[1] else max(LANGUAGES, key=lambda k: scores[k])
+    ranked = sorted(scores.values(), reverse=True)
+    if ranked[0] >= UNANIMOUS_WORDS and ranked[1] == 0:  # every marker word is one language's
+        return max(LANGUAGES, key=lambda k: scores[k])
     log_probs = model.log_probabilities(cleaned)
     weight = _WORD_WEIGHT_SHORT if len(words) <= 3 else _WORD_WEIGHT
     combined = {k: log_probs.get(k, -math.inf) + weight * scores[k] for k in LANGUAGES}
@@ -156,6 +167,30 @@ UNMISTAKABLE_MARKS: dict[Language, tuple[str, ...]] = {
 }
 """Letters one language has and the other two don't: they decide even a short reply."""
 
+UNMISTAKABLE_WORDS: dict[Language, frozenset[str]] = {
+    "en": frozenset(
+        """
+        yes yeah yep yup nope thanks thank please sure cheers goodbye night morning evening
+        afternoon great awesome where what how when why
+        """.split()  # noqa: SIM905
+    ),
+    "es": frozenset(
+        """
+        si gracias muchas vale dale bueno buena buenas buenos perfecto listo hola adios porfa
+        noches chao donde cuando hay tienen
+        """.split()  # noqa: SIM905
+    ),
+    "pt": frozenset(
+        """
+        sim nao obrigado obrigada valeu vlw beleza blz tchau oi ola perfeito certo isso tudo
+        bem bom boa noite joia tem onde quando falou
+        """.split()  # noqa: SIM905
+    ),
+}
+"""Words a short reply is made of ("sí", "obrigado", "thanks", "tudo bem?") that only one of
+the three languages writes that way: a reply of such words switches to that language. Words
+all three use ("ok", "no", "top", a number, a product name) keep the conversation's."""
+
 
 def turn_language(turn: InboundTurn, previous: Language | None) -> Language:
     """The language to answer a turn in. A tapped button or list row keeps the conversation's
@@ -170,9 +205,19 @@ def choose_language(text: str, previous: Language | None) -> Language:
     """The language to answer in: detected, except that short replies keep the previous one
     unless they carry a letter only one language uses ("¿tienen café?", "não")."""
     if previous is not None and len(tokens(text)) <= SHORT_MESSAGE_WORDS:
-        lowered = text.lower()
-        marked = [
-            lang for lang, marks in UNMISTAKABLE_MARKS.items() if any(m in lowered for m in marks)
-        ]
-        return marked[0] if len(marked) == 1 else previous
+        return _short_reply_language(text) or previous
     return detect_language(text, default=previous or "en")
+
+
+def _short_reply_language(text: str) -> Language | None:
+    """The one language a short reply's marks or words belong to; None when they are shared
+    ("ok", "no", "2") or point at two languages."""
+    lowered = text.lower()
+    marked = {
+        lang for lang, marks in UNMISTAKABLE_MARKS.items() if any(m in lowered for m in marks)
+    }
+    if marked:
+        return marked.pop() if len(marked) == 1 else None
+    words = set(tokens(text)) - _NEUTRAL
+    owners = {lang for lang, own in UNMISTAKABLE_WORDS.items() if words & own}
+    return owners.pop() if len(owners) == 1 else None

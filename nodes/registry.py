@@ -9,7 +9,7 @@ the clarifying question offer it. Nothing else needs an edit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -22,6 +22,16 @@ if TYPE_CHECKING:
 
 Vocabulary = Mapping[str, tuple[str, ...]]
 """Intent -> folded phrases (whole words) that name it; checked in order, first match wins."""
+
+Phrasebook = Vocabulary | Sequence[tuple[str, tuple[str, ...]]]
+"""A `Vocabulary`, or (intent, phrases) pairs in the order they are checked, where an intent
+may come twice: "see my cart" before the add verbs ("I want to see my cart"), the bare
+"cart" after them ("add 2 mugs to my cart")."""
+
+
+def entries(book: Phrasebook) -> Iterable[tuple[str, tuple[str, ...]]]:
+    """A phrasebook's (intent, phrases) pairs, in checking order."""
+    return book.items() if isinstance(book, Mapping) else book
 
 
 @dataclass(frozen=True)
@@ -42,7 +52,7 @@ class LaneSpec:
     handoffs: Mapping[str, str] = field(default_factory=dict)
     """Intent -> lane that answers it instead, when the conversation's stickiness kept this
     lane for a message about something else ("I want to buy the mug" while in info)."""
-    vocabulary: Vocabulary = field(default_factory=dict)
+    vocabulary: Phrasebook = field(default_factory=dict)
     """The lane's words, in one place: intent -> phrases that name it (checked in order)."""
     choices: Mapping[str, str] = field(default_factory=dict)
     """Button/list ids `<lane>:<action>[:<argument>]`: action -> intent (else `select`)."""

@@ -59,8 +59,11 @@ async def shop_of(state: State, runtime: Runtime[Context]) -> Shop:
 
 def checkout_choice(choice_id: str | None) -> tuple[str, str]:
     """`commerce:checkout:<what>[:<value>]` -> (what, value); `commerce:confirm:<key>` ->
-    ("confirm", key); anything else -> ("", "")."""
+    ("confirm", key); `commerce:checkout` -> ("resume", ""): start, or ask what is missing
+    (the button's title is never taken for an answer); anything else -> ("", "")."""
     parts = (choice_id or "").split(":", 3)
+    if parts == ["commerce", "checkout"]:  # the cart's Check out / Continue button
+        return "resume", ""
     if len(parts) >= 3 and parts[:2] == ["commerce", "confirm"]:
         return "confirm", ":".join(parts[2:])
     if len(parts) >= 3 and parts[:2] == ["commerce", "checkout"]:
@@ -148,11 +151,23 @@ async def checkout(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         updated = updated.model_copy(update={"updated_at": ctx.clock()})
         return _save(state, commerce, updated, views.change_menu(updated, shop, state.language))
     if action == "items":
-        text = TextMessage(body=say("checkout.change_items", state.language))
-        return _save(state, commerce, updated.model_copy(update={"updated_at": ctx.clock()}), text)
+        shown = views.cart_to_change(commerce.cart, shop, state.language)
+        changes = {"last_shown_skus": [line.sku for line in commerce.cart][:10]}
+        # nothing asked while the cart is edited: "change the second one to 2" is for the cart
+        kept = updated.model_copy(update={"updated_at": ctx.clock(), "asked": None})
+        return _save(state, commerce, kept, shown, **changes)
     prefix = [TextMessage(body=say("checkout.not_understood", state.language))] \
         if action == "not_understood" else []  # fmt: skip
     return _ask(state, ctx, shop, commerce, updated, prefix)
+
+
+async def change_step(state: State, runtime: Runtime[Context], step: str) -> dict[str, Any]:
+    """ "Change my address" during a checkout: that step's answer is dropped and asked again."""
+    ctx = context_from(runtime.context)
+    commerce = session_of(state).commerce
+    current = commerce.checkout or CheckoutState(updated_at=ctx.clock())
+    shop = await shop_of(state, runtime)
+    return _ask(state, ctx, shop, commerce, cleared(current, step), [])
 
 
 def _ask(

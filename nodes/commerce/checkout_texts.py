@@ -93,10 +93,11 @@ CHECKOUT_TEXTS: dict[str, dict[Language, str]] = {
         "pt": "O que você quer alterar?",
     },
     "checkout.change_items": {
-        "en": 'Tell me what to add or remove (for example "remove the mug"), then write "checkout" to continue.',
-        "es": 'Dime qué agregar o quitar (por ejemplo "quita la taza") y luego escribe "pagar" para seguir.',
-        "pt": 'Diga o que adicionar ou tirar (por exemplo "tira a caneca") e depois escreva "finalizar" para continuar.',
+        "en": 'Write what to change, for example "remove the first one" or "change the second one to 2", or add more products. Then tap Continue.',
+        "es": 'Escribe qué cambiar, por ejemplo "quita el primero" o "cambia el segundo a 2", o agrega más productos. Luego toca Continuar.',
+        "pt": 'Escreva o que mudar, por exemplo "tira o primeiro" ou "muda o segundo para 2", ou adicione mais produtos. Depois toque em Continuar.',
     },
+    "checkout.items_title": {"en": "Your cart:", "es": "Tu carrito:", "pt": "Seu carrinho:"},
     "checkout.cancelled": {
         "en": "Checkout cancelled: nothing was ordered. Your cart is still saved.",
         "es": "Compra cancelada: no se hizo ningún pedido. Tu carrito sigue guardado.",
@@ -244,6 +245,11 @@ CHECKOUT_TEXTS: dict[str, dict[Language, str]] = {
         "es": "De acuerdo, el pedido {number} sigue como está.",
         "pt": "Certo, o pedido {number} continua como está.",
     },
+    "orders.change_cart": {
+        "en": "You haven't placed an order yet, so there is no address to change: I'll ask where to deliver when you check out.",
+        "es": "Todavía no hiciste un pedido, así que no hay dirección que cambiar: te la pido cuando pases a pagar.",
+        "pt": "Você ainda não fez um pedido, então não há endereço para mudar: eu pergunto onde entregar quando você finalizar a compra.",
+    },
     "orders.change": {
         "en": "A placed order can't be changed here. While it's allowed I can cancel it so you can order again, or a person from our team can help.",
         "es": "Un pedido hecho no se puede cambiar por aquí. Mientras se pueda, puedo cancelarlo para que pidas de nuevo, o una persona de nuestro equipo puede ayudarte.",
@@ -257,6 +263,8 @@ CHECKOUT_TEXTS: dict[str, dict[Language, str]] = {
     "button.name_other": {"en": "Another name", "es": "Otro nombre", "pt": "Outro nome"},
     "button.confirm": {"en": "Confirm", "es": "Confirmar", "pt": "Confirmar"},
     "button.change": {"en": "Change", "es": "Cambiar", "pt": "Alterar"},
+    "button.continue": {"en": "Continue", "es": "Continuar", "pt": "Continuar"},
+    "button.checkout": {"en": "Check out", "es": "Pagar", "pt": "Finalizar compra"},
     "button.cancel": {"en": "Cancel", "es": "Cancelar", "pt": "Cancelar"},
     "button.edit_fulfilment": {
         "en": "Delivery or pickup",

@@ -47,6 +47,10 @@ def catalog_button(language: Language) -> Button:
     return Button(id="commerce:catalog", title=say("button.catalog", language))
 
 
+def checkout_button(language: Language) -> Button:
+    return Button(id="commerce:checkout", title=_clip(say("button.checkout", language), 20))
+
+
 def _choices(
     body: str, options: Sequence[tuple[str, str, str | None]], language: Language
 ) -> OutboundMessage:
@@ -156,6 +160,23 @@ def _address(checkout: CheckoutState) -> str:
     if checkout.latitude is None or checkout.longitude is None or address.startswith("📍"):
         return address
     return f"{address} (📍 {checkout.latitude:.5f}, {checkout.longitude:.5f})"
+
+
+def cart_to_change(cart: Sequence[CartLine], shop: Shop, language: Language) -> ButtonsMessage:
+    """Change -> Items: the cart as it is, how to change it by writing, and a button back to
+    the checkout (the lines become "shown", so "remove the second one" points into them)."""
+    lines = [say("checkout.items_title", language)]
+    for line in cart:
+        product = shop.catalog.get(line.sku)
+        name = _clip(product.label(language) if product is not None else line.name, 60)
+        total = money(to_minor(line.unit_price, line.currency) * line.quantity, shop)
+        lines.append(f"• {line.quantity} × {name}: {total}")
+    lines += ["", say("checkout.change_items", language)]
+    buttons = (
+        Button(id="commerce:checkout", title=_clip(say("button.continue", language), 20)),
+        catalog_button(language),
+    )
+    return ButtonsMessage(body=_clip("\n".join(lines), 1024), buttons=buttons)
 
 
 def change_menu(checkout: CheckoutState, shop: Shop, language: Language) -> ListMessage:

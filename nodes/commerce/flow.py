@@ -41,6 +41,13 @@ CANCEL_WORDS = ("cancel", "cancelar", "cancela", "cancele", "cancelo", "forget i
                 "esquece", "deixa pra la")  # fmt: skip
 CHANGE_WORDS = ("change", "edit", "modify", "cambiar", "cambia", "cambio", "modificar",
                 "alterar", "altera", "mudar", "muda", "trocar")  # fmt: skip
+STEP_WORDS: dict[str, tuple[str, ...]] = {
+    "address": ("address", "direccion", "domicilio", "endereco"),
+    "name": ("name", "nombre", "nome"),
+    "payment": ("payment", "payment method", "forma de pago", "metodo de pago", "pagamento",
+                "forma de pagamento"),
+}  # fmt: skip
+"""A step named with a change word at the summary ("change my address") is asked again."""
 CONFIRM_WORDS = ("confirm", "confirmed", "confirmar", "confirmo", "confirma", "confirmado",
                  "place the order", "place order")  # fmt: skip
 RESUME_WORDS = ("continue", "continuar", "continua", "continuemos", "sigamos", "seguir",
@@ -252,7 +259,8 @@ def typed_answer(
         return "cancel"
     if step == "summary":
         if said(text, CHANGE_WORDS):
-            return "change"
+            again = next((s for s, words in STEP_WORDS.items() if said(text, words)), None)
+            return cleared(checkout, again) if again else "change"
         if said(text, CONFIRM_WORDS) or entities.affirmation == "yes":
             return "confirm"
         return None

@@ -15,12 +15,13 @@ from langgraph.runtime import Runtime
 from graph.context import Context, context_from
 from graph.messages import Button, ButtonsMessage, OutboundMessage, TextMessage
 from graph.state import State
+from nodes.commerce import checkout
 from nodes.commerce import checkout_views as views
 from nodes.commerce.checkout import shop_of
-from nodes.commerce.flow import Shop
+from nodes.commerce.flow import Shop, is_active
 from nodes.commerce.ports import CancelOutcome, CancelRefused, OrderQuery, OrderView
 from nodes.commerce.texts import say
-from nodes.lanes.common import entities_of, reply
+from nodes.lanes.common import entities_of, reply, session_of
 
 RECENT = 5
 
@@ -145,9 +146,22 @@ def _cancelled(outcome: CancelOutcome, shop: Shop, language: Any) -> str:
 
 
 async def change_order(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """A placed order is not edited in the chat: offer to cancel it (if allowed) or a person."""
-    store = context_from(runtime.context).commerce
+    """ "Change my address": during a checkout, that step is asked again; with nothing
+    ordered yet, when the address is asked; a placed order is not edited in the chat: offer
+    to cancel it (if allowed) or a person."""
+    ctx = context_from(runtime.context)
+    store = ctx.commerce
+    commerce = session_of(state).commerce
+    if commerce.cart and is_active(commerce.checkout, ctx.clock()):
+        return await checkout.change_step(state, runtime, "address")
     shop, language = await shop_of(state, runtime), state.language
+    placed = await store.recent_orders(
+        OrderQuery(shop.profile.tenant_id, state.turn.wa_id, limit=1)
+    )
+    if not placed:
+        key, first = ("orders.change_cart", views.checkout_button(language)) if commerce.cart \
+            else ("orders.none", views.catalog_button(language))  # fmt: skip
+        return reply(state, _buttons(say(key, language), first))
     allowed = shop.settings.customer_cancel_statuses
     query = OrderQuery(shop.profile.tenant_id, state.turn.wa_id, limit=1, statuses=allowed)
     cancellable = await store.recent_orders(query)

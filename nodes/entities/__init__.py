@@ -54,9 +54,11 @@ def extract_entities(
     words = words_of(text)
     order_number = order_number_in(text)
     position = _position(text, words)
-    mentions = among_shown(mentions_in(text, catalog or EMPTY_CATALOG), position, shown, text)
+    free = _free_quantity(words, order_number, position)
+    named = mentions_in(text, catalog or EMPTY_CATALOG)
+    mentions = among_shown(named, position, shown, text, quantity=free)
     affirmation, negated = affirmation_in(folded, words)
-    quantity = None if mentions else _free_quantity(words, order_number, position)
+    quantity = None if mentions else free
     return Entities(
         products=tuple(mentions),
         quantity=quantity,

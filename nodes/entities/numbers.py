@@ -10,7 +10,10 @@ import re
 
 from nodes.text import fold
 
-MAX_QUANTITY = 99
+MAX_QUANTITY_DIGITS = 6
+"""A number of up to this many digits next to a product is how many the customer asked for,
+however many that is ("add 500 mugs"): the cart caps it at the stock or the per-order
+maximum and says so. Longer numbers are phone numbers, codes or order numbers."""
 
 NUMBER_WORDS: dict[str, int] = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -64,7 +67,7 @@ def number_at(words: list[str], index: int) -> int | None:
     word = words[index]
     if word.isdigit():
         value = int(word)
-        return value if 0 < value <= MAX_QUANTITY else None
+        return value if value > 0 and len(word) <= MAX_QUANTITY_DIGITS else None
     if word in {"couple", "par", "pair"} and index > 0 and words[index - 1] in {"a", "un", "um"}:
         return 2
     if word in NUMBER_WORDS and word not in ARTICLE_ONE:

@@ -105,15 +105,21 @@ def mentions_in(text: str, catalog: Catalog) -> list[ProductMention]:
 
 
 def among_shown(
-    mentions: list[ProductMention], position: int | None, shown: Sequence[str], text: str
+    mentions: list[ProductMention],
+    position: int | None,
+    shown: Sequence[str],
+    text: str,
+    *,
+    quantity: int | None = None,
 ) -> list[ProductMention]:
-    """Narrow to the products last shown: a position picks one; words keep the shown ones."""
+    """Narrow to the products last shown: a position picks one (with the `quantity` said
+    beside it: "change the second one to 2"); words keep the shown ones."""
     if not shown:
         return mentions
     if position is not None:
         index = len(shown) - 1 if position == -1 else position - 1
         if 0 <= index < len(shown):
-            return [ProductMention(sku=shown[index], text=text.strip())]
+            return [ProductMention(sku=shown[index], quantity=quantity, text=text.strip())]
         return mentions
     narrowed = [m for m in mentions if m.sku in shown]
     return narrowed or mentions

@@ -8,14 +8,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graph.messages import Button, ButtonsMessage, ListMessage, ListRow, ListSection, TextMessage
+from graph.messages import (
+    Button,
+    ButtonsMessage,
+    ListMessage,
+    ListRow,
+    ListSection,
+    OutboundMessage,
+    TextMessage,
+)
 from graph.session.contract import CartLine, Language
 from nodes.commerce.cart import cart_total_minor, line_minor, money_text, price_text
+from nodes.commerce.checkout_views import catalog_button, checkout_button
 from nodes.commerce.money import to_minor
 from nodes.i18n import say
 from nodes.tenants import Catalog, Product, TenantProfile
 
 MAX_ROWS, MAX_TITLE, MAX_DESCRIPTION, MAX_BUTTON, MAX_BUTTONS = 10, 24, 72, 20, 3
+MAX_BUTTONS_BODY = 1024
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,17 @@ def cart_text(cart: Sequence[CartLine], language: Language, shop: Shop) -> str:
     total = shop.money(cart_total_minor(cart), cart[0].currency)
     lines.append(say("cart.total", language, total=total))
     return "\n".join(lines)
+
+
+def cart_with_next_steps(body: str, language: Language) -> tuple[OutboundMessage, ...]:
+    """The cart with Check out / See products as reply buttons, so paying is one tap. A cart
+    too long for a buttons message (WhatsApp: body up to 1024 characters) goes as text,
+    followed by a short question carrying the buttons."""
+    buttons = (checkout_button(language), catalog_button(language))
+    if len(body) <= MAX_BUTTONS_BODY:
+        return (ButtonsMessage(body=body, buttons=buttons),)
+    ask = ButtonsMessage(body=say("cart.next_step", language), buttons=buttons)
+    return TextMessage(body=body), ask
 
 
 def choose_buttons(

@@ -31,8 +31,15 @@ from nodes.commerce.cart import (
     set_quantity,
 )
 from nodes.i18n import say
-from nodes.lanes.catalog_views import Shop, cart_text, choose_buttons, product_detail, product_list
-from nodes.lanes.commerce_vocabulary import VOCABULARY
+from nodes.lanes.catalog_views import (
+    Shop,
+    cart_text,
+    cart_with_next_steps,
+    choose_buttons,
+    product_detail,
+    product_list,
+)
+from nodes.lanes.commerce_vocabulary import CATALOG_ASKS, CLAIMS, VOCABULARY
 from nodes.lanes.common import entities_of, reply, session_of, tenant_of
 from nodes.lanes.dispatch import Handlers
 from nodes.registry import LaneSpec, pass_to
@@ -92,7 +99,9 @@ def _cart_reply(
             update={"last_shown_skus": [line.sku for line in commerce.cart][:10]}
         )
     patch = SessionPatch(commerce=commerce, slots={**CLEARED, **(slots or {})})
-    return reply(state, TextMessage(body=body.strip()), *extra, patch=patch)
+    shown = cart_with_next_steps(body.strip(), state.language) if commerce.cart else None
+    messages = shown or (TextMessage(body=body.strip()),)
+    return reply(state, *messages, *extra, patch=patch)
 
 
 def _limit_sentence(change: CartChange, name: str, language: Language, *, setting: bool) -> str:
@@ -408,6 +417,8 @@ SPEC = LaneSpec(
         **pass_to("info", (name for name in INFO_INTENTS if name != "thanks")),
     },
     vocabulary=VOCABULARY,
+    claims=CLAIMS,
+    keywords=CATALOG_ASKS,
     choices={
         "add": "add_to_cart",
         "remove": "remove_from_cart",
@@ -417,7 +428,11 @@ SPEC = LaneSpec(
     },
     examples={
         "en": ("how much is the blue mug?", "add 2 bags of coffee", "where is order 123?"),
-        "es": ("quiero 2 tazas", "¿tienen prensa francesa?", "cancela mi pedido"),
+        "es": (
+            "quiero 2 tazas",
+            "¿tienen prensa francesa?",
+            "ya no quiero el pedido 5120, anúlalo",
+        ),
         "pt": ("quanto custa o café?", "quero a caneca azul", "cadê meu pedido?"),
     },
 )

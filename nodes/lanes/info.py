@@ -37,13 +37,13 @@ from nodes.lanes.info_texts import (
     locations_text,
     open_now_text,
 )
-from nodes.lanes.info_vocabulary import BOT_IDENTITY, CLAIMS, VOCABULARY
+from nodes.lanes.info_vocabulary import BOT_IDENTITY, CLAIMS, SMALL_TALK_REPLIES, VOCABULARY
 from nodes.lanes.menu import lane_options, offers
 from nodes.registry import LaneSpec, pass_to
 from nodes.taxonomy import COMMERCE_INTENTS, INFO_INTENTS, SUPPORT_INTENTS
 from nodes.tenants import TenantProfile
 from nodes.tenants.profile import WEEKDAYS, Faq
-from nodes.text import tokens
+from nodes.text import has_phrase, tokens
 
 __all__ = ["HANDLERS", "SPEC", "open_now_text"]
 
@@ -146,7 +146,15 @@ async def goodbye(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 async def small_talk(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Pleasantries, "I'm back", compliments: a friendly word and what the bot can do."""
-    body = say("small_talk", state.language, offers=_offers(state, runtime))
+    wording = next(
+        (
+            key
+            for key, phrases in SMALL_TALK_REPLIES.items()
+            if has_phrase(state.turn.text, phrases)
+        ),
+        "small_talk",
+    )  # the sentence only: the intent was decided in `route`
+    body = say(wording, state.language, offers=_offers(state, runtime))
     return reply(state, _with_lanes(state, runtime, body))
 
 
@@ -266,6 +274,10 @@ SPEC = LaneSpec(
     examples={
         "en": ("hi there", "what time do you close", "do you ship to Lima?"),
         "es": ("hola", "¿aceptan tarjeta?", "¿dónde están ubicados?"),
-        "pt": ("oi, tudo bem?", "vocês abrem domingo?", "qual a política de troca?"),
+        "pt": (
+            "oi, tudo bem?",
+            "vocês abrem domingo?",
+            "posso trocar um presente sem nota fiscal?",
+        ),
     },
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from itertools import product
 
 from nodes.registry import Vocabulary
+from nodes.router.claims import whole_message_is
 
 
 def _frames(starts: tuple[str, ...], ends: tuple[str, ...]) -> tuple[str, ...]:
@@ -52,6 +53,31 @@ BOT_IDENTITY: tuple[str, ...] = (
 )  # fmt: skip
 """Asking whether the customer is talking to a bot or a person (EN/ES/PT)."""
 
+NIGHT_SALUTATIONS: tuple[str, ...] = (
+    "good night", "goodnight", "buenas noches", "boa noite", "boas noites",
+)  # fmt: skip
+"""Said on arriving and on leaving: a greeting when a chat starts, a goodbye after one
+(`nodes.turn.route` decides from the conversation)."""
+
+
+def is_salutation(text: str) -> bool:
+    """The whole message (politeness around it aside) is a night salutation ("ok, good night!")."""
+    return whole_message_is(text, NIGHT_SALUTATIONS)
+
+
+HOW_ARE_YOU: tuple[str, ...] = (
+    "how are you", "how are you doing", "how r u", "how are u", "how is it going",
+    "how s it going", "hows it going", "how you doing", "how are things",
+    "que tal", "que tal estas", "como estas", "como esta", "como te va", "como va", "como andas",
+    "como le va",
+    "tudo bem", "tudo bom", "como vai", "como voce esta", "como vc esta",
+    "como vai voce", "como vao as coisas", "td bem", "tdb",
+)  # fmt: skip
+"""Asking how the assistant is: answered as such ("I'm well, thanks for asking!")."""
+
+SMALL_TALK_REPLIES: Vocabulary = {"small_talk.how_are_you": HOW_ARE_YOU}
+"""Which sentence answers a small-talk message (default `small_talk`): its wording only."""
+
 VOCABULARY: Vocabulary = {
     "bot_identity": BOT_IDENTITY,
     "hours_on_day": (
@@ -79,21 +105,22 @@ VOCABULARY: Vocabulary = {
     ),
     "thanks": ("thanks", "thank you", "thx", "ty", "gracias", "obrigado", "obrigada", "valeu"),
     "goodbye": (
-        "bye", "goodbye", "good bye", "bye bye", "good night", "goodnight", "see you",
-        "see ya", "adios", "chao", "chau", "hasta luego", "hasta pronto", "nos vemos",
+        "bye", "goodbye", "good bye", "bye bye", "see you", "see ya", "adios", "chao", "chau",
+        "hasta luego", "hasta pronto", "nos vemos",
         "tchau", "xau", "ate logo", "ate mais", "ate a proxima",
     ),
+    "small_talk": HOW_ARE_YOU,
     "greeting": (
         "hi", "hello", "hey", "good morning", "good afternoon", "good evening", "hola",
-        "buenas", "buenos dias", "buenas tardes", "buenas noches", "oi", "ola", "bom dia",
-        "boa tarde", "boa noite", "e ai", "opa",
+        "buenas", "buenos dias", "buenas tardes", "oi", "ola", "bom dia", "boa tarde", "e ai",
+        "opa", *NIGHT_SALUTATIONS,
     ),
 }  # fmt: skip
 
 CLAIMS: Vocabulary = {
     "goodbye": (
-        "bye", "bye bye", "goodbye", "good bye", "good night", "goodnight", "night night",
-        "see you", "see ya", "see you later", "see you soon", "see you tomorrow", "cya",
+        "bye", "bye bye", "goodbye", "good bye", "night night", "see you", "see ya",
+        "see you later", "see you soon", "see you tomorrow", "cya",
         "talk later", "talk to you later", "that s all", "that s all for now", "that is all",
         "have a good day", "have a nice day", "have a good night",
         "adios", "chao", "chau", "hasta luego", "hasta pronto", "hasta manana", "nos vemos",
@@ -102,8 +129,10 @@ CLAIMS: Vocabulary = {
         "tchau", "xau", "ate logo", "ate mais", "ate amanha", "ate a proxima", "falou", "flw",
         "e isso", "so isso", "era so isso", "tenha um bom dia", "bom descanso",
     ),
+    "greeting": NIGHT_SALUTATIONS,
     "small_talk": (
-        "i m back", "im back", "i am back", "back again", "i m here again", "it s me again",
+        *HOW_ARE_YOU, "i m back", "im back", "i am back", "back again", "i m here again",
+        "it s me again",
         "you re great", "you are great", "you re awesome", "you re the best", "good bot",
         "nice bot", "great job", "well done", "you re funny", "you re smart",
         "estoy de vuelta", "ya volvi", "volvi", "ya estoy aqui", "soy yo otra vez",

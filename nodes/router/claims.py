@@ -36,6 +36,23 @@ def core(text: str) -> str:
     return " ".join(words)
 
 
+def cores(text: str) -> list[str]:
+    """Every reading of the message with some of the edge words around it dropped, longest
+    first: "ok, buenas noches" -> "ok buenas noches", "buenas noches", "noches" (an edge word
+    can also start a phrase: "buenas" greets alone and in "buenas noches")."""
+    words = tokens(text)
+    starts = [i for i in range(len(words) + 1) if all(w in EDGE_WORDS for w in words[:i])]
+    ends = [j for j in range(len(words) + 1) if all(w in EDGE_WORDS for w in words[j:])]
+    spans = [(i, j) for i in starts for j in ends if i < j]
+    return [" ".join(words[i:j]) for i, j in sorted(spans, key=lambda s: s[0] - s[1])]
+
+
+def whole_message_is(text: str, phrases: tuple[str, ...]) -> bool:
+    """The message is one of `phrases`, politeness and greetings around it aside."""
+    normalized = _normalized(phrases)
+    return any(words in normalized for words in cores(text))
+
+
 @lru_cache(maxsize=64)
 def _normalized(phrases: tuple[str, ...]) -> frozenset[str]:
     return frozenset(" ".join(tokens(phrase)) for phrase in phrases)
@@ -43,11 +60,10 @@ def _normalized(phrases: tuple[str, ...]) -> frozenset[str]:
 
 def claimed(text: str, lanes: Iterable[LaneSpec] | LaneRegistry) -> tuple[str, str] | None:
     """(lane, intent) of the first lane claiming the whole of `text`; None when none does."""
-    words = core(text)
-    if not words:
-        return None
+    readings = cores(text)
     for spec in lanes:
         for intent, phrases in spec.claims.items():
-            if words in _normalized(phrases):
+            normalized = _normalized(phrases)
+            if any(words in normalized for words in readings):
                 return spec.name, intent
     return None

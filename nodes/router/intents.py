@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from graph.understanding import Entities
-from nodes.registry import LaneSpec
+from nodes.registry import LaneSpec, entries
 from nodes.tenants import TenantProfile
 from nodes.text import has_phrase, tokens
 
@@ -107,7 +107,7 @@ def faq_intent(text: str, spec: LaneSpec, profile: TenantProfile | None) -> str 
 
 def vocabulary_intent(text: str, spec: LaneSpec, *, social: bool) -> str | None:
     """The first intent of the lane's vocabulary whose phrases occur in `text`."""
-    for intent, phrases in spec.vocabulary.items():
+    for intent, phrases in entries(spec.vocabulary):
         if (intent in SOCIAL_INTENTS) == social and has_phrase(text, phrases):
             return intent
     return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -25,6 +26,7 @@ from nodes.commerce.steer import LANE as COMMERCE
 from nodes.commerce.steer import steer
 from nodes.entities import extract_entities
 from nodes.lanes.common import Node
+from nodes.lanes.info_vocabulary import is_salutation
 from nodes.language import turn_language
 from nodes.registry import LaneRegistry
 from nodes.router.acts import dialogue_act
@@ -36,6 +38,22 @@ logger = logging.getLogger(__name__)
 CLARIFY = "clarify"
 Choose = Callable[[str | None], Understanding | None]
 """A choice id -> its understanding (None for an id no lane owns)."""
+
+
+CONVERSATION_GAP = timedelta(hours=3)
+"""Turns closer than this are one conversation: "good night" then closes it."""
+
+
+def salutation_in_context(
+    understanding: Understanding, text: str, session: SessionState, now: datetime
+) -> Understanding:
+    """ "Good night", "buenas noches", "boa noite" alone: a greeting when the chat starts (or
+    resumes after a long pause), a goodbye when it ends a conversation."""
+    if understanding.intent not in {"greeting", "goodbye"} or not is_salutation(text):
+        return understanding
+    turns = session.dialogue.turns
+    talking = bool(turns) and now - turns[-1].at < CONVERSATION_GAP
+    return understanding.model_copy(update={"intent": "goodbye" if talking else "greeting"})
 
 
 def answered_choice(question: PendingQuestion | None, text: str, entities: Entities) -> str | None:
@@ -84,6 +102,7 @@ async def understand(
             entities=entities,
             profile=profile,
         )
+        chosen = salutation_in_context(chosen, text, session, ctx.clock())
     if COMMERCE not in registry:
         return chosen
     shop = Shop(profile, catalog, card_links=True)

@@ -12,7 +12,15 @@ from nodes.language import choose_language
     [
         ("ok", "es", "es"),  # too short to tell: keep the conversation's language
         ("2", "pt", "pt"),
-        ("sí", "en", "en"),
+        ("sí", "en", "es"),  # only Spanish answers "sí": the customer switched
+        ("obrigado", "en", "pt"),
+        ("tudo bem?", "es", "pt"),
+        ("thanks", "pt", "en"),
+        ("gracias!", "pt", "es"),
+        ("no", "pt", "pt"),  # English and Spanish both say "no": keep the conversation's
+        ("okay 👍", "es", "es"),
+        ("la azul", "pt", "pt"),  # a pick among what was shown: no word only one language has
+        ("pix", "en", "en"),
         ("¿tienen café?", "en", "es"),  # short, but only Spanish writes "¿"
         ("mañana", "en", "es"),
         ("não", "es", "pt"),

@@ -187,7 +187,7 @@ async def test_the_cart_shows_line_totals_and_the_total_in_the_tenants_money(
     await chat.send(add)
     result = await chat.send(view)
     assert result["understanding"].intent == "view_cart"
-    assert texts(result).splitlines()[1:] == expected
+    assert result["outbound"][0].body.splitlines()[1:] == expected
 
 
 @pytest.mark.parametrize(
