@@ -86,14 +86,30 @@ def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix, value
 
 
+ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "(absent)"})()
+"""The side of a diff where a path does not exist (an empty list that got items, a key
+added or removed), told apart from a value that is None."""
+
+
 def diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    """(path, old value, new value) for every leaf that differs; a missing side is None."""
+    """(path, old value, new value) for every leaf that differs; a missing side is ABSENT."""
     before, after = dict(flatten(old)), dict(flatten(new))
     return [
-        (path, before.get(path), after.get(path))
+        (path, before.get(path, ABSENT), after.get(path, ABSENT))
         for path in sorted(before.keys() | after.keys())
-        if before.get(path) != after.get(path)
+        if before.get(path, ABSENT) != after.get(path, ABSENT)
     ]
+
+
+def _change(path: str, old: Any, new: Any) -> dict[str, Any]:
+    """A diff entry for JSON: an absent side is null, and `change` says which it was."""
+    kind = "added" if old is ABSENT else "removed" if new is ABSENT else "changed"
+    return {
+        "path": path,
+        "old": None if old is ABSENT else old,
+        "new": None if new is ABSENT else new,
+        "change": kind,
+    }
 
 
 async def session_versions(settings: Settings, tenant: str, wa_id: str) -> list[dict[str, Any]]:
@@ -159,7 +175,9 @@ def _print_session(versions: list[dict[str, Any]], report: dict[str, Any]) -> No
         a, b = report["diff"]["from"], report["diff"]["to"]
         print(f"\ndiff version {a} -> {b}:")
         for change in report["diff"]["changes"]:
-            print(f"  {change['path']}: {change['old']!r} -> {change['new']!r}")
+            old = ABSENT if change["change"] == "added" else change["old"]
+            new = ABSENT if change["change"] == "removed" else change["new"]
+            print(f"  {change['path']}: {old!r} -> {new!r}")
 
 
 async def inspect_session(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
@@ -180,9 +198,7 @@ async def inspect_session(args: argparse.Namespace, settings: Settings) -> dict[
         report["diff"] = {
             "from": a,
             "to": b,
-            "changes": [
-                {"path": p, "old": o, "new": n} for p, o, n in diff(by_version[a], by_version[b])
-            ],
+            "changes": [_change(p, o, n) for p, o, n in diff(by_version[a], by_version[b])],
         }
     return report
 
