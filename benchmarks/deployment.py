@@ -16,6 +16,7 @@ hope something happened.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -65,6 +66,32 @@ def signed(raw: bytes) -> dict[str, str]:
         "Content-Type": "application/json",
         "X-Hub-Signature-256": sign(raw, DEFAULT_APP_SECRET),
     }
+
+
+def session_state(redis_url: str, wa_id: str, tenant: str = TENANT) -> dict[str, Any] | None:
+    """The committed session of a conversation as a dict (None if it has none), read with
+    the service's own checkpointer from the Redis at `redis_url` (any address kind)."""
+    from graph.checkpointer import redis_checkpointer
+    from server.redis_connect import connect
+
+    async def read() -> dict[str, Any] | None:
+        client = connect(redis_url)
+        try:
+            async with redis_checkpointer(client=client) as saver:
+                config: Any = {"configurable": {"thread_id": f"{tenant}:{wa_id}"}}
+                stored = await saver.aget_tuple(config)
+        finally:
+            await client.aclose()
+        session = stored.checkpoint["channel_values"].get("session") if stored else None
+        return session if isinstance(session, dict) else None
+
+    return asyncio.run(read())
+
+
+def user_msg_ids(session: dict[str, Any] | None) -> list[str]:
+    """The message ids of the customer's turns in a session's dialogue window, in order."""
+    turns = ((session or {}).get("dialogue") or {}).get("turns") or []
+    return [t.get("msg_id") for t in turns if t.get("role") == "user"]
 
 
 def cpu_seconds(pid: int) -> float:

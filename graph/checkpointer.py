@@ -10,9 +10,11 @@
 - **Fenced commits**: when the run's config carries a :class:`CommitFence`, the new
   checkpoint is first stored under its own key (invisible to readers, who follow the
   `checkpoint_latest` pointer) and then made current by one Lua script that checks the
-  session lock token and the committed version, and moves the pointer and the version
-  key together. A writer whose lock expired (another worker took the session over) gets
-  `StaleStateError`; its checkpoint is deleted, never published.
+  session lock token, the committed version and that the document is there, and moves the
+  pointer and the version key together. With `commit_replicas`, the commit counts only once
+  that many replicas have it (`WAIT`; else `CommitNotReplicated`, transient). A writer
+  whose lock expired (another worker took the session over) gets `StaleStateError`; its
+  checkpoint is deleted, never published.
 
 Keys written by the library (thread `{tenant}:{wa_id}`, root namespace `__empty__`):
 `checkpoint:{thread}:__empty__:{checkpoint_id}` (JSON), `checkpoint_latest:{thread}:__empty__`
@@ -39,7 +41,7 @@ from pydantic import TypeAdapter
 from redis.asyncio import Redis as AsyncRedis
 
 from graph.messages import OutboundMessage
-from graph.session.errors import StaleStateError
+from graph.session.errors import CommitNotReplicated, StaleStateError
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,9 @@ FENCE_CONFIG_KEY = "session_fence"
 DEFAULT_TTL_MINUTES = 24 * 60
 DEFAULT_KEEP_LAST = 5
 MAX_REFUSED_REMEMBERED = 256
+DEFAULT_COMMIT_WAIT_MS = 2000
 
-# KEYS: lock, version hash, latest pointer, processed marker
+# KEYS: lock, version hash, latest pointer, processed marker, checkpoint document
 # ARGV: lock token, expected version ("" = none yet), new version, checkpoint key,
 #       session ttl ms, processed ttl ms ("" = do not mark), marker value, baseline version
 _COMMIT_SCRIPT = """
@@ -63,6 +66,9 @@ if current ~= ARGV[2] then
 end
 if current ~= '' and tonumber(ARGV[3]) < tonumber(current) then
   return {'backwards', current}
+end
+if redis.call('EXISTS', KEYS[5]) == 0 then
+  return {'missing', current}
 end
 redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5])
 redis.call('HSET', KEYS[2], 'version', ARGV[3], 'checkpoint', ARGV[4])
@@ -104,11 +110,21 @@ def session_version_of(checkpoint: Checkpoint) -> int | None:
 class FencedRedisSaver(AsyncRedisSaver):
     """`AsyncRedisSaver` with bounded history and lock-fenced commits (see module doc)."""
 
-    def __init__(self, *args: Any, keep_last: int = DEFAULT_KEEP_LAST, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        keep_last: int = DEFAULT_KEEP_LAST,
+        commit_replicas: int = 0,
+        commit_wait_ms: int = DEFAULT_COMMIT_WAIT_MS,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         if keep_last < 1:
             raise ValueError("keep_last must be >= 1 (the current checkpoint)")
         self.keep_last = keep_last
+        self.commit_replicas = commit_replicas
+        """A fenced commit counts only once this many replicas have it (`WAIT`)."""
+        self.commit_wait_ms = commit_wait_ms
         self._refused: dict[str, None] = {}
         """Checkpoints the fence refused (newest last, bounded): their writes are skipped."""
         self._commit_script: Any = None
@@ -224,15 +240,35 @@ class FencedRedisSaver(AsyncRedisSaver):
         version = expected if new_version is None else str(new_version)
         marking = fence.processed_key is not None and new_version is not None
         marker_ttl = str(fence.processed_ttl_ms) if marking else ""
-        result = await self._commit_script(
-            keys=[fence.lock_key, fence.version_key, pointer, fence.processed_key or pointer],
-            args=[
-                *(fence.lock_token, expected, version or "0", key, self._ttl_ms()),
-                *(marker_ttl, processed_marker(checkpoint), fence.baseline_version),
-            ],
-        )
+        marker = fence.processed_key or pointer
+        keys = [fence.lock_key, fence.version_key, pointer, marker, key]
+        args = [
+            *(fence.lock_token, expected, version or "0", key, self._ttl_ms()),
+            *(marker_ttl, processed_marker(checkpoint), fence.baseline_version),
+        ]
+        if self.commit_replicas <= 0:
+            result = await self._commit_script(keys=keys, args=args)
+        else:
+            result = await self._replicated_commit(keys, args)
         outcome, current = (_text(item) for item in cast(list[Any], result))
         return outcome, current
+
+    async def _replicated_commit(self, keys: list[str], args: list[Any]) -> Any:
+        """The commit script, then `WAIT` on the same connection (a pipeline): the commit
+        counts only once `commit_replicas` replicas have it. A primary that fails over
+        before then may lose it, so the turn must not be answered: `CommitNotReplicated`
+        (transient) makes the job run it again, and the retry finds it committed (a
+        duplicate with its replies) or, if the commit was lost, runs it on the new primary."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            await self._commit_script(keys=keys, args=args, client=pipe)
+            pipe.execute_command("WAIT", self.commit_replicas, self.commit_wait_ms)
+            result, replicas = await pipe.execute()
+        if _text(cast(list[Any], result)[0]) == "ok" and int(replicas) < self.commit_replicas:
+            raise CommitNotReplicated(
+                f"commit reached {int(replicas)} of {self.commit_replicas} replicas within"
+                f" {self.commit_wait_ms} ms: not counted as committed (the turn is retried)"
+            )
+        return result
 
 
 _REPLIES = TypeAdapter(list[OutboundMessage])
@@ -270,6 +306,9 @@ def _conflict(
         "lock_lost": f"the session lock was lost before commit (now held by {current})",
         "stale": f"the session moved from version {fence.expected_version} to {current or 'none'}",
         "backwards": f"version would go backwards from {current} to {new_version}",
+        # The document was written through another connection, to a server that is no
+        # longer the primary (a failover in between): never point at a missing document.
+        "missing": "the checkpoint document is not on this server",
     }
     message = f"commit refused, nothing written: {reasons.get(outcome, outcome)}"
     log.warning(
@@ -281,18 +320,32 @@ def _conflict(
 
 @contextlib.asynccontextmanager
 async def redis_checkpointer(
-    redis_url: str,
+    redis_url: str | None = None,
     *,
+    client: AsyncRedis | None = None,
     ttl_minutes: float = DEFAULT_TTL_MINUTES,
     keep_last: int = DEFAULT_KEEP_LAST,
     refresh_on_read: bool = True,
+    commit_replicas: int = 0,
+    commit_wait_ms: int = DEFAULT_COMMIT_WAIT_MS,
 ) -> AsyncIterator[FencedRedisSaver]:
-    """Open the session saver: TTL `ttl_minutes` (refreshed on read), `keep_last` versions."""
+    """Open the session saver: TTL `ttl_minutes` (refreshed on read), `keep_last` versions,
+    on a client of its own for `redis_url`, or on `client` (the caller's, left open: e.g. a
+    Sentinel-managed one); `commit_replicas` > 0 makes a commit wait for that many replicas."""
     ttl = {"default_ttl": ttl_minutes, "refresh_on_read": refresh_on_read}
-    client = AsyncRedis.from_url(redis_url)
+    if client is None and redis_url is None:
+        raise ValueError("redis_checkpointer needs a redis_url or a client")
+    own = AsyncRedis.from_url(redis_url) if client is None and redis_url else None
     try:
-        saver = FencedRedisSaver(redis_client=client, ttl=ttl, keep_last=keep_last)
+        saver = FencedRedisSaver(
+            redis_client=own or client,
+            ttl=ttl,
+            keep_last=keep_last,
+            commit_replicas=commit_replicas,
+            commit_wait_ms=commit_wait_ms,
+        )
         async with saver:
             yield saver
     finally:
-        await client.aclose()
+        if own is not None:
+            await own.aclose()

@@ -43,7 +43,7 @@ from graph.checkpointer import (
     redis_checkpointer,
 )
 from graph.messages import InboundTurn, OutboundMessage
-from graph.session.errors import StaleStateError
+from graph.session.errors import CommitNotReplicated, StaleStateError
 from graph.understanding import Understanding
 from server import metrics
 from server.jobs.retry import describe_error, is_transient
@@ -55,6 +55,7 @@ from server.locks import (
     session_lock_key,
 )
 from server.logging import get_logger
+from server.shards import shard_index
 
 if TYPE_CHECKING:
     from server.resources import Resources
@@ -66,6 +67,7 @@ __all__ = [
     "Controller",
     "ControllerConfig",
     "LockError",
+    "SessionShard",
     "StaleStateError",
     "TurnResult",
     "create_controller",
@@ -101,6 +103,10 @@ class ControllerConfig:
     worker's job is free again 30 s after its last heartbeat (`server.worker`); the new
     run then waits at most the rest of this claim."""
     lock: LockConfig = field(default_factory=LockConfig)
+    commit_replicas: int = 0
+    """With replicas (`REDIS_COMMIT_REPLICAS`): a `turn:processed` marker counts only once
+    that many replicas have it, like the commit that wrote it (see `read_marker`)."""
+    commit_wait_ms: int = 2000
 
 
 @dataclass(frozen=True)
@@ -139,8 +145,22 @@ class Backlog(Protocol):
 _REPLIES = TypeAdapter(list[OutboundMessage])
 
 
+@dataclass(frozen=True)
+class SessionShard:
+    """One Redis holding sessions: its client, the saver on it and the graph using that
+    saver. Every key of a turn lives on its session's shard (see `server.shards`)."""
+
+    graph: Any
+    redis: aioredis.Redis
+    saver: BaseCheckpointSaver | None = None
+
+
 class Controller:
     """Runs turns through the graph under the session lock, exactly once per message id."""
+
+    def shard(self, turn: InboundTurn) -> SessionShard:
+        """The shard of `turn`'s session."""
+        return self.shards[shard_index(turn.thread_id, len(self.shards))]
 
     def __init__(
         self,
@@ -151,10 +171,14 @@ class Controller:
         context: Any = None,
         config: ControllerConfig | None = None,
         on_close: Callable[[], Awaitable[Any]] | None = None,
+        shards: Sequence[SessionShard] | None = None,
     ) -> None:
         self.graph = graph
         self.redis = redis
         self.saver = saver
+        self.shards = list(shards) if shards else [SessionShard(graph, redis, saver)]
+        """Where sessions live: one entry per Redis (`server.shards`); the first is the
+        `graph`/`redis`/`saver` given."""
         self.context = context
         self.config = config or ControllerConfig()
         self._on_close = on_close
@@ -173,13 +197,13 @@ class Controller:
         try:
             result = await self._run_locked(turn, backlog)
         except BaseException as exc:
-            await self.redis.delete(orchestrated_key(turn.msg_id))
+            await self.shard(turn).redis.delete(orchestrated_key(turn.msg_id))
             self._log_failure(turn, exc, started)
             if isinstance(exc, LockError | StaleStateError):
                 metrics.record_turn_result("conflict")
             raise
         if result.status == "duplicate":
-            await self.redis.delete(orchestrated_key(turn.msg_id))
+            await self.shard(turn).redis.delete(orchestrated_key(turn.msg_id))
             metrics.record_turn_result("duplicate")
             return result
         self._completed(turn, result, started)
@@ -201,7 +225,10 @@ class Controller:
 
     async def _already_processed(self, turn: InboundTurn) -> TurnResult | None:
         """A duplicate of a committed turn, carrying its replies so none is ever lost."""
-        marker = await self.redis.get(processed_key(turn.msg_id))
+        config = self.config
+        marker = await read_marker(
+            self.shard(turn).redis, turn.msg_id, config.commit_replicas, config.commit_wait_ms
+        )
         if marker is None:
             return None
         log.info("orchestrate_turn.duplicate", msg_id=turn.msg_id, wa_id=turn.wa_id)
@@ -209,14 +236,14 @@ class Controller:
 
     async def _claim(self, turn: InboundTurn) -> bool:
         """False when the message is being handled right now by another run."""
-        claimed = await self.redis.set(
+        claimed = await self.shard(turn).redis.set(
             orchestrated_key(turn.msg_id), "1", nx=True, ex=self.config.orchestrated_ttl_s
         )
         return bool(claimed)
 
     async def _run_locked(self, turn: InboundTurn, backlog: Backlog | None) -> TurnResult:
         async with acquire_session_lock(
-            self.redis, turn.tenant_id, turn.wa_id, config=self.config.lock
+            self.shard(turn).redis, turn.tenant_id, turn.wa_id, config=self.config.lock
         ) as lock:
             if backlog is not None:
                 for earlier in await backlog.earlier(turn):
@@ -254,7 +281,7 @@ class Controller:
             processed_key=processed_key(turn.msg_id),
             processed_ttl_ms=self.config.processed_ttl_s * 1000,
         )
-        output = await self.graph.ainvoke(
+        output = await self.shard(turn).graph.ainvoke(
             {"turn": turn},
             config={"configurable": {"thread_id": turn.thread_id, FENCE_CONFIG_KEY: fence}},
             context=self.context,
@@ -264,20 +291,21 @@ class Controller:
         if result.state_version is None or result.state_version == baseline:
             # The commit marks processed only when the version advanced; mark it here.
             replies = _REPLIES.dump_json(result.messages).decode()
-            await self.redis.set(
+            await self.shard(turn).redis.set(
                 processed_key(turn.msg_id), replies, ex=self.config.processed_ttl_s
             )
         return result
 
     async def _committed_version(self, turn: InboundTurn) -> int | None:
-        raw = await self.redis.hget(session_key(turn.tenant_id, turn.wa_id), "version")  # type: ignore[misc]
+        raw = await self.shard(turn).redis.hget(session_key(turn.tenant_id, turn.wa_id), "version")  # type: ignore[misc]
         return None if raw is None else int(raw)
 
     async def _stored_version(self, turn: InboundTurn) -> int:
         """The version in the checkpoint when there is no fence yet (new or legacy session)."""
-        if self.saver is None:
+        saver = self.shard(turn).saver
+        if saver is None:
             return 0
-        stored = await self.saver.aget_tuple({"configurable": {"thread_id": turn.thread_id}})
+        stored = await saver.aget_tuple({"configurable": {"thread_id": turn.thread_id}})
         session = stored.checkpoint["channel_values"].get("session") if stored else None
         return int(session.get("version", 0)) if isinstance(session, dict) else 0
 
@@ -300,6 +328,36 @@ class Controller:
         if self._on_close is not None:
             await self._on_close()
             self._on_close = None
+
+
+REPLICATION_PROBE = "turn:replication-probe"
+
+
+async def read_marker(
+    redis: aioredis.Redis, msg_id: str, replicas: int = 0, wait_ms: int = 2000
+) -> bytes | None:
+    """The `turn:processed` marker of a message; with `replicas` > 0 only once that many
+    replicas have everything written before it.
+
+    A marker read from a primary that is being failed over (still answering, its replica
+    already gone) may vanish with it; answering the customer from it would lose the turn.
+    So the read is followed, on the same connection, by a small write and `WAIT`: fewer
+    replicas than asked raises `CommitNotReplicated` (transient: the job is retried, and
+    then reads the new primary)."""
+    if replicas <= 0:
+        value: Any = await redis.get(processed_key(msg_id))
+        return value
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.get(processed_key(msg_id))
+        pipe.set(REPLICATION_PROBE, "1", px=60_000)
+        pipe.execute_command("WAIT", replicas, wait_ms)
+        marker, _, acked = await pipe.execute()
+    if marker is not None and int(acked) < replicas:
+        raise CommitNotReplicated(
+            f"turn {msg_id} is marked committed on a primary {int(acked)} of {replicas}"
+            " replicas confirm: not trusted yet (the turn is retried)"
+        )
+    return marker
 
 
 def _turn_result(output: dict[str, Any]) -> TurnResult:
@@ -345,18 +403,38 @@ async def create_controller(
     from server.graph_runtime import build_context
     from server.support.wiring import build_desk
 
+    settings = resources.settings
     stack = contextlib.AsyncExitStack()
-    saver = await stack.enter_async_context(redis_checkpointer(resources.redis_url))
+    shards = []
     try:
-        graph = build_graph(saver)
+        for client in resources.session_shards or (resources.redis,):
+            saver = await stack.enter_async_context(
+                redis_checkpointer(
+                    client=client,
+                    commit_replicas=settings.redis_commit_replicas,
+                    commit_wait_ms=settings.redis_commit_wait_ms,
+                )
+            )
+            shards.append(SessionShard(build_graph(saver), client, saver))
         commerce = Commerce(resources)
         stack.push_async_callback(commerce.aclose)
+        config = config or ControllerConfig(
+            commit_replicas=settings.redis_commit_replicas,
+            commit_wait_ms=settings.redis_commit_wait_ms,
+        )
         context = build_context(
             resources.settings, desk=build_desk(resources), commerce=SqlCommerceStore(commerce)
         )
     except BaseException:
         await stack.aclose()
         raise
+    first = shards[0]
     return Controller(
-        graph, resources.redis, saver=saver, context=context, config=config, on_close=stack.aclose
+        first.graph,
+        first.redis,
+        saver=first.saver,
+        context=context,
+        config=config,
+        on_close=stack.aclose,
+        shards=shards,
     )

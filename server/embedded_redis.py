@@ -99,11 +99,14 @@ class EmbeddedRedis:
         port: int | None = None,
         *,
         modules: bool = True,
+        extra_args: list[str] | None = None,
     ):
         self._persistent = data_dir is not None
         self.modules = modules
         """False starts the bare server, without RedisJSON and RediSearch (it plays a stock
         Redis for the tests of the start-up check and of `/readyz`)."""
+        self.extra_args = list(extra_args or [])
+        """More `redis-server` options (e.g. `--replicaof host port` for a replica)."""
         self._tmp: str | None = None
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.port = port or free_port()
@@ -137,6 +140,7 @@ class EmbeddedRedis:
             "--daemonize", "no",
             "--logfile", str(workdir / "redis.log"),
             *persistence,
+            *self.extra_args,
         ]  # fmt: skip
         # Its own session: a Ctrl-C in the terminal reaches the parent, which stops Redis
         # after the last write. On Linux the kernel also stops it when the parent dies.

@@ -86,51 +86,79 @@ def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix, value
 
 
+ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "(absent)"})()
+"""The side of a diff where a path does not exist (an empty list that got items, a key
+added or removed), told apart from a value that is None."""
+
+
 def diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    """(path, old value, new value) for every leaf that differs; a missing side is None."""
+    """(path, old value, new value) for every leaf that differs; a missing side is ABSENT."""
     before, after = dict(flatten(old)), dict(flatten(new))
     return [
-        (path, before.get(path), after.get(path))
+        (path, before.get(path, ABSENT), after.get(path, ABSENT))
         for path in sorted(before.keys() | after.keys())
-        if before.get(path) != after.get(path)
+        if before.get(path, ABSENT) != after.get(path, ABSENT)
     ]
+
+
+def _change(path: str, old: Any, new: Any) -> dict[str, Any]:
+    """A diff entry for JSON: an absent side is null, and `change` says which it was."""
+    kind = "added" if old is ABSENT else "removed" if new is ABSENT else "changed"
+    return {
+        "path": path,
+        "old": None if old is ABSENT else old,
+        "new": None if new is ABSENT else new,
+        "change": kind,
+    }
 
 
 async def session_versions(settings: Settings, tenant: str, wa_id: str) -> list[dict[str, Any]]:
     """The stored checkpoints of the thread, newest first: session, time, producing turn."""
     from graph.checkpointer import redis_checkpointer
     from graph.graph import build_graph
+    from server.redis_connect import connect
     from server.resources import reach_redis
+    from server.shards import session_url
 
     thread = f"{tenant}:{wa_id}"
-    versions = []
-    async with reach_redis(settings) as url, redis_checkpointer(url) as saver:
-        graph = build_graph(saver)
-        config: Any = {"configurable": {"thread_id": thread}}
-        async for snapshot in graph.aget_state_history(config):
-            values = snapshot.values or {}
-            session = values.get("session")
-            if not isinstance(session, dict):
-                continue
-            meta, dialogue = session.get("meta") or {}, session.get("dialogue") or {}
-            msg_id = dialogue.get("last_user_msg_id")
-            said = [
-                t.get("text")
-                for t in dialogue.get("turns") or []
-                if t.get("role") == "user" and t.get("msg_id") == msg_id
-            ]
-            versions.append(
-                {
-                    "version": session.get("version"),
-                    "checkpoint_id": snapshot.config["configurable"].get("checkpoint_id"),
-                    "created_at": snapshot.created_at,
-                    "lane": meta.get("current_lane"),
-                    "intent": meta.get("last_intent"),
-                    "msg_id": msg_id,
-                    "text": said[-1] if said else None,
-                    "session": session,
-                }
-            )
+    async with reach_redis(settings) as main_url:
+        url = session_url(main_url, settings.session_redis_urls, tenant, wa_id)
+        client = connect(url)
+        try:
+            async with redis_checkpointer(client=client) as saver:
+                versions = await _versions(build_graph(saver), thread)
+        finally:
+            await client.aclose()
+    return versions
+
+
+async def _versions(graph: Any, thread: str) -> list[dict[str, Any]]:
+    versions: list[dict[str, Any]] = []
+    config: Any = {"configurable": {"thread_id": thread}}
+    async for snapshot in graph.aget_state_history(config):
+        values = snapshot.values or {}
+        session = values.get("session")
+        if not isinstance(session, dict):
+            continue
+        meta, dialogue = session.get("meta") or {}, session.get("dialogue") or {}
+        msg_id = dialogue.get("last_user_msg_id")
+        said = [
+            t.get("text")
+            for t in dialogue.get("turns") or []
+            if t.get("role") == "user" and t.get("msg_id") == msg_id
+        ]
+        versions.append(
+            {
+                "version": session.get("version"),
+                "checkpoint_id": snapshot.config["configurable"].get("checkpoint_id"),
+                "created_at": snapshot.created_at,
+                "lane": meta.get("current_lane"),
+                "intent": meta.get("last_intent"),
+                "msg_id": msg_id,
+                "text": said[-1] if said else None,
+                "session": session,
+            }
+        )
     return versions
 
 
@@ -147,7 +175,9 @@ def _print_session(versions: list[dict[str, Any]], report: dict[str, Any]) -> No
         a, b = report["diff"]["from"], report["diff"]["to"]
         print(f"\ndiff version {a} -> {b}:")
         for change in report["diff"]["changes"]:
-            print(f"  {change['path']}: {change['old']!r} -> {change['new']!r}")
+            old = ABSENT if change["change"] == "added" else change["old"]
+            new = ABSENT if change["change"] == "removed" else change["new"]
+            print(f"  {change['path']}: {old!r} -> {new!r}")
 
 
 async def inspect_session(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
@@ -168,9 +198,7 @@ async def inspect_session(args: argparse.Namespace, settings: Settings) -> dict[
         report["diff"] = {
             "from": a,
             "to": b,
-            "changes": [
-                {"path": p, "old": o, "new": n} for p, o, n in diff(by_version[a], by_version[b])
-            ],
+            "changes": [_change(p, o, n) for p, o, n in diff(by_version[a], by_version[b])],
         }
     return report
 
@@ -184,11 +212,12 @@ def _row(row: Any, *fields: str) -> dict[str, Any]:
 
 async def message_life(settings: Settings, wamid: str) -> dict[str, Any]:
     """Everything stored about one inbound message and the replies it got."""
-    import redis.asyncio as aioredis
     from sqlalchemy import or_, select
 
     from server.controller import processed_key
+    from server.redis_connect import connect
     from server.resources import reach_redis
+    from server.shards import session_url
     from server.store import create_engine, migrate, session_factory
     from server.store.models import WaMessage, WaStatusEvent
 
@@ -260,7 +289,10 @@ async def message_life(settings: Settings, wamid: str) -> dict[str, Any]:
         ],
     }
     async with reach_redis(settings) as url:
-        client = aioredis.Redis.from_url(url)
+        client = connect(url)
+        shard = connect(
+            session_url(url, settings.session_redis_urls, inbound.tenant_id, inbound.wa_id)
+        )
         try:
             jobs = {}
             for kind in ("process", "orchestrate"):
@@ -272,9 +304,10 @@ async def message_life(settings: Settings, wamid: str) -> dict[str, Any]:
                     "running" if running else "queued" if queued else "done" if done else "none"
                 )
             life["jobs"] = jobs
-            life["turn_committed"] = bool(await client.exists(processed_key(wamid)))
+            life["turn_committed"] = bool(await shard.exists(processed_key(wamid)))
         finally:
             await client.aclose()
+            await shard.aclose()
     versions = await session_versions(settings, inbound.tenant_id, inbound.wa_id)
     produced = [v for v in versions if v["msg_id"] == wamid]
     life["turn"] = (

@@ -20,8 +20,10 @@ from server.embedded_redis import EmbeddedRedis
 from server.instance_lock import InstanceLockedError, hold_data_dir
 from server.jobs import enqueue_committed
 from server.logging import get_logger
+from server.redis_connect import connect
 from server.redis_modules import require_modules
 from server.settings import Settings
+from server.shards import shard_index, thread_id
 from server.store import create_engine, migrate, session_factory
 from server.store.db import StoreTimeouts
 from server.store.intake import GroupCommitter, create_backend
@@ -39,6 +41,13 @@ class Resources:
     intake: GroupCommitter | None = None
     """The webhook's writer, group commits of concurrent requests (`server.store.intake`);
     always set by `open_resources`."""
+    session_shards: tuple[aioredis.Redis, ...] = ()
+    """One client per session shard (`REDIS_SESSION_URLS`); empty: sessions on `redis`."""
+
+    def session_redis(self, tenant_id: str, wa_id: str) -> aioredis.Redis:
+        """The Redis that holds this conversation's session, lock and turn markers."""
+        shards = self.session_shards or (self.redis,)
+        return shards[shard_index(thread_id(tenant_id, wa_id), len(shards))]
 
 
 @contextlib.asynccontextmanager
@@ -48,8 +57,8 @@ async def redis_server(settings: Settings, *, owner: str = "") -> AsyncIterator[
     The embedded one runs only while this process holds the data folder's lock
     (`InstanceLockedError` when another instance does); `owner` is shown to that other one.
     """
-    if settings.redis_url:
-        yield settings.redis_url
+    if settings.main_redis_url:
+        yield settings.main_redis_url
         return
     with hold_data_dir(settings.data_dir, owner=owner):
         server = EmbeddedRedis(data_dir=Path(settings.data_dir) / "redis").start()
@@ -90,10 +99,16 @@ async def open_resources(
     """Open Redis and the store; with `redis_url`, use that server instead of resolving one."""
     async with contextlib.AsyncExitStack() as stack:
         url = redis_url if redis_url else await stack.enter_async_context(redis_server(settings))
-        client = aioredis.Redis.from_url(url)
+        client = connect(url)
         stack.push_async_callback(client.aclose)
         await client.ping()
         await require_modules(client, url)  # RedisModulesMissing: refuse to start
+        shards = []
+        for shard_url in settings.session_redis_urls:
+            shard = connect(shard_url)
+            stack.push_async_callback(shard.aclose)
+            await require_modules(shard, shard_url)
+            shards.append(shard)
         await migrate(settings.sqlalchemy_url)
         timeouts = StoreTimeouts(
             connect_s=settings.database_connect_timeout_seconds,
@@ -122,4 +137,5 @@ async def open_resources(
             engine=engine,
             sessions=session_factory(engine),
             intake=intake,
+            session_shards=tuple(shards),
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -90,7 +91,23 @@ class Settings(BaseSettings):
     """`development` allows the default secrets; `production` refuses them."""
 
     redis_url: str | None = Field(default=None, repr=False)  # may hold a password
-    """Redis 8 / Redis Stack (RedisJSON + RediSearch). Unset: start the embedded Redis."""
+    """Redis 8 / Redis Stack (RedisJSON + RediSearch). Unset: start the embedded Redis.
+    Also takes a `redis+sentinel://h1:p1,h2:p2/master/db` address (`server.redis_connect`)."""
+    redis_sentinels: str | None = None
+    """`host:port,host:port` of Redis Sentinels: the Redis is the primary they elect for
+    `REDIS_SENTINEL_MASTER` (instead of REDIS_URL), followed across failovers."""
+    redis_sentinel_master: str | None = None
+    """The master name the sentinels monitor (`sentinel monitor <name> ...`)."""
+    redis_sentinel_password: SecretStr | None = Field(default=None, repr=False)
+    """The password of the Redis servers behind the sentinels, if they require one."""
+    redis_session_urls: str | None = Field(default=None, repr=False)
+    """Client-side shards for sessions: Redis addresses separated by commas or spaces (each
+    a `redis://` URL or a `redis+sentinel://` address). Unset: sessions live on the main
+    Redis. The job queue and the rate limits always stay on the main Redis."""
+    redis_commit_replicas: int = Field(default=0, ge=0)
+    """A turn's commit counts only once this many replicas have it (`WAIT`); a commit
+    that does not reach them in `REDIS_COMMIT_WAIT_MS` is retried. Use 1 with a replica."""
+    redis_commit_wait_ms: int = Field(default=2000, ge=1)
 
     data_dir: str = Field(default=".data", alias="CONVO_DATA_DIR")
     """Folder for the embedded Redis' AOF files and the default SQLite database."""
@@ -217,6 +234,27 @@ class Settings(BaseSettings):
         return self.api_docs if self.api_docs is not None else self.environment != "production"
 
     @property
+    def main_redis_url(self) -> str | None:
+        """The main Redis (queue, rate limits, default session store): a Sentinel address
+        when `REDIS_SENTINELS` is set, else `REDIS_URL` (None: the embedded Redis)."""
+        if not self.redis_sentinels:
+            return self.redis_url
+        from server.redis_connect import parse_host_ports, sentinel_url
+
+        password = self.redis_sentinel_password
+        url = sentinel_url(parse_host_ports(self.redis_sentinels), self.redis_sentinel_master or "")
+        if password is not None:
+            url = url.replace("://", f"://:{quote(password.get_secret_value(), safe='')}@", 1)
+        return url
+
+    @property
+    def session_redis_urls(self) -> list[str]:
+        """The session shards' addresses (empty: sessions on the main Redis)."""
+        from server.redis_connect import split_urls
+
+        return split_urls(self.redis_session_urls) if self.redis_session_urls else []
+
+    @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir}/convo.db"
 
@@ -247,20 +285,43 @@ class Settings(BaseSettings):
                     f"WHATSAPP_VERIFY_TOKEN is {len(token)} characters; use a random string "
                     f"of at least {MIN_VERIFY_TOKEN_LENGTH}."
                 )
-            if not self.redis_url:
+            if not self.main_redis_url:
                 raise SettingsError(
-                    "REDIS_URL is required in production: the embedded Redis is for "
-                    "development (each process would start its own). Point it at a Redis 8 "
-                    "or Redis Stack server with the JSON and search modules."
+                    "REDIS_URL (or REDIS_SENTINELS) is required in production: the embedded "
+                    "Redis is for development (each process would start its own). Point it at "
+                    "a Redis 8 or Redis Stack server with the JSON and search modules."
                 )
         if self.handoff_webhook_url and not self.handoff_webhook_secret:
             raise SettingsError(
                 "HANDOFF_WEBHOOK_URL is set without HANDOFF_WEBHOOK_SECRET: the agents' "
                 "webhook is always signed; set a long random secret and give it to the receiver."
             )
+        self._redis_topology_is_complete()
         if self.router_mode == "llm" and not self.llm_configured:
             raise SettingsError("ROUTER_MODE=llm needs OPENAI_API_KEY or OPENAI_BASE_URL.")
         return self
+
+    def _redis_topology_is_complete(self) -> None:
+        from server.redis_connect import RedisAddressError, parse_host_ports
+
+        if bool(self.redis_sentinels) != bool(self.redis_sentinel_master):
+            raise SettingsError(
+                "REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together: the sentinels' "
+                "host:port list and the master name they monitor."
+            )
+        if self.redis_sentinels and self.redis_url:
+            raise SettingsError(
+                "REDIS_URL and REDIS_SENTINELS are both set: use one (the sentinels find the "
+                "primary; REDIS_URL may also be a redis+sentinel:// address)."
+            )
+        try:
+            if self.redis_sentinels:
+                parse_host_ports(self.redis_sentinels)
+            for url in self.session_redis_urls:
+                if not url.startswith(("redis://", "rediss://", "redis+sentinel://", "unix://")):
+                    raise RedisAddressError(f"{url!r} is not a redis:// or redis+sentinel:// URL")
+        except RedisAddressError as exc:
+            raise SettingsError(f"REDIS_SENTINELS / REDIS_SESSION_URLS: {exc}") from None
 
     def chatwoot_account(self, tenant: str) -> ChatwootAccount | None:
         """The Chatwoot account of `tenant`: its own, else the CHATWOOT_* one, else None."""

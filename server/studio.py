@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 
 from graph.checkpointer import FencedRedisSaver, redis_checkpointer
 from server.jobs.orchestrate import load_turn_machinery
+from server.redis_connect import connect
 from server.resources import redis_server
 from server.settings import get_settings
 
@@ -28,5 +29,10 @@ async def checkpointer() -> AsyncIterator[FencedRedisSaver]:
     """Yield the Redis saver for the dev server; stop the embedded Redis on exit."""
     settings = get_settings()
     await asyncio.to_thread(load_turn_machinery, settings.tenants_dir)
-    async with redis_server(settings) as url, redis_checkpointer(url) as saver:
-        yield saver
+    async with redis_server(settings) as url:
+        client = connect(url)
+        try:
+            async with redis_checkpointer(client=client) as saver:
+                yield saver
+        finally:
+            await client.aclose()

@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix
 from arq.cron import cron
 from arq.worker import Worker
@@ -31,6 +30,7 @@ from server.jobs.process import process_message, process_status, recover_pending
 from server.jobs.retry import describe_error
 from server.jobs.send import SEND_MESSAGE_JOB, close_client, recover_outbox
 from server.logging import get_logger
+from server.redis_connect import arq_settings
 from server.resources import Resources
 from server.settings import Settings
 from server.support.notify import NOTIFY_HANDOFF_JOB
@@ -80,7 +80,7 @@ def build_worker(
         functions=JOB_FUNCTIONS,
         cron_jobs=CRON_JOBS,
         on_shutdown=on_shutdown,
-        redis_settings=RedisSettings.from_dsn(resources.redis_url),
+        redis_settings=arq_settings(resources.redis_url),
         on_startup=on_startup,
         on_job_start=on_job_start,
         on_job_end=on_job_end,

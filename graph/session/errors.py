@@ -4,6 +4,7 @@
     ├── InvalidSessionError      permanent: the state breaks the contract (structure or meaning)
     ├── UpcastError              permanent: a stored state of an unknown or malformed schema version
     └── StaleStateError          transient: someone else advanced the session first; retry the turn
+        └── CommitNotReplicated  transient: the commit did not reach the replicas in time
 
 `StaleStateError` is the only one worth retrying: the turn is re-run on the fresh state.
 """
@@ -34,3 +35,11 @@ class StaleStateError(SessionError):
         super().__init__(message)
         self.expected = expected
         self.actual = actual
+
+
+class CommitNotReplicated(StaleStateError):
+    """The commit reached fewer replicas than required in time: a failover could lose it,
+    so the turn is not counted as done (retried: it then finds the commit, or redoes it)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)

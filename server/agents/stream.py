@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from server.agents.auth import AgentDep, ResourcesDep
+from server.redis_connect import connect
 from server.support import events
 
 router = APIRouter(prefix="/agent/api", tags=["agents"])
@@ -61,7 +62,7 @@ async def event_stream(
 async def stream(request: Request, agent: AgentDep, resources: ResourcesDep) -> StreamingResponse:
     resume = request.headers.get("last-event-id", "")
     # A dedicated connection: XREAD BLOCK holds it while waiting.
-    client = aioredis.Redis.from_url(resources.redis_url)
+    client = connect(resources.redis_url)
     last_id = resume if _STREAM_ID.match(resume) else await events.latest_id(client, agent.tenant)
 
     async def body() -> AsyncIterator[str]:

@@ -204,7 +204,7 @@ async def _orchestrate(ctx: dict[str, Any], wamid: str) -> str:
     backlog = StoredBacklog(ctx, repository.sent_order(row))
     result = cast(TurnResultLike, await controller.handle_turn(turn, backlog=backlog))
     if result.status == "duplicate" and not result.messages:
-        return await _duplicate_turn(ctx, wamid)
+        return await _duplicate_turn(ctx, turn)
     await _deliver(ctx, wamid, result)
     return str(result.status)
 
@@ -264,23 +264,27 @@ class StoredBacklog:
         await _mark_failed(self.ctx, turn.msg_id, error)
 
 
-async def _duplicate_turn(ctx: dict[str, Any], wamid: str) -> str:
+async def _duplicate_turn(ctx: dict[str, Any], turn: InboundTurn) -> str:
     """The controller says this turn ran or runs elsewhere: find out which.
 
     - committed (`turn:processed:{wamid}`): done; dispatch the replies already stored;
     - only claimed (`orchestrated:{wamid}`): another run holds it, or crashed holding it.
       Retry once the claim has expired, so a crashed turn still gets answered.
     """
-    from server.controller import orchestrated_key, processed_key  # the controller's keys
+    from server.controller import orchestrated_key, read_marker  # the controller's keys
 
     resources: Resources = ctx["resources"]
-    if await resources.redis.exists(processed_key(wamid)):
+    wamid = turn.msg_id
+    redis = resources.session_redis(turn.tenant_id, turn.wa_id)  # the session's shard
+    settings = resources.settings
+    replicas, wait_ms = settings.redis_commit_replicas, settings.redis_commit_wait_ms
+    if await read_marker(redis, wamid, replicas, wait_ms) is not None:
         rows = await _store_replies(resources, wamid, [])
         if not rows:
             log.warning("orchestrate_turn.duplicate_without_replies", provider_message_id=wamid)
         await _dispatch(ctx, rows)
         return "duplicate"
-    claim_ms = int(await resources.redis.pttl(orchestrated_key(wamid)))
+    claim_ms = int(await redis.pttl(orchestrated_key(wamid)))
     job_try = int(ctx.get("job_try") or 1)
     if job_try >= MAX_TRIES:
         raise TurnClaimedElsewhere(f"turn {wamid} is still claimed after {job_try} tries")

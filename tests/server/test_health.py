@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 
 import httpx
@@ -174,3 +175,47 @@ async def test_api_docs_are_off_in_production_unless_enabled(
         for path in ("/docs", "/redoc", "/openapi.json"):
             assert (await client.get(path)).status_code == (200 if docs else 404)
         assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_training_the_router_never_blocks_the_event_loop(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the router trains (held here until the web app has answered), `/healthz` and
+    `/readyz` answer: the training runs in a thread, not on the loop the webhook shares."""
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+    real = orchestrate.load_turn_machinery
+
+    def slow_training(tenants_dir: str | None = None) -> None:
+        started.set()
+        release.wait(120)  # a bound for a broken test, never reached when it passes
+        finished.set()
+        real(tenants_dir)
+
+    monkeypatch.setattr(orchestrate, "load_turn_machinery", slow_training)
+    monkeypatch.setattr(orchestrate, "_router_loaded", False)
+    async with running_app(
+        monkeypatch, redis_url, run_worker=True, ENABLE_ORCHESTRATION="true"
+    ) as (client, _app):
+        for _ in range(1200):  # until the worker has started training
+            if started.is_set():
+                break
+            await asyncio.sleep(0.1)
+        alive = await client.get("/healthz")
+        training = await client.get("/readyz")
+        answered_while_training = not finished.is_set()
+        release.set()
+        ready = None
+        for _ in range(1200):
+            ready = await client.get("/readyz")
+            if ready.status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+    assert started.is_set()
+    assert answered_while_training, "the web app could not answer until training ended"
+    assert alive.status_code == 200
+    assert training.status_code == 503
+    assert training.json()["checks"]["router"] == {
+        "status": "waiting",
+        "reason": "loading the router",
+    }
+    assert ready is not None and ready.status_code == 200, ready.json() if ready else None

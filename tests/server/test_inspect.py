@@ -11,6 +11,7 @@ from webhook_support import post_webhook, running_app
 
 from server.chat_payloads import ChatUser, text_payload
 from server.cli import main
+from server.inspect_cli import ABSENT, diff
 from server.worker import build_worker
 
 TENANT = "100200300400500"
@@ -62,6 +63,18 @@ async def test_session_versions_and_a_diff(
     assert code == 0 and "5511912345678" in out
     code, text = await _inspect(capsys, "session", *who, "--diff", "1", "3")
     assert code == 0 and "meta.current_lane: 'info' -> 'support'" in text
+
+
+def test_a_diff_tells_an_absent_path_from_a_none_value() -> None:
+    old = {"cart": [], "note": None, "gone": 1}
+    new = {"cart": [{"sku": "MUG"}], "note": "x"}
+    assert diff(old, new) == [
+        ("cart", [], ABSENT),
+        ("cart[0].sku", ABSENT, "MUG"),
+        ("gone", 1, ABSENT),
+        ("note", None, "x"),
+    ]
+    assert repr(ABSENT) == "(absent)"
 
 
 async def test_a_message_life_by_wamid(

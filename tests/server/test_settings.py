@@ -39,7 +39,9 @@ def test_production_starts_with_real_secrets(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", "verify-me-0123456789")
     monkeypatch.setenv("ENABLE_ORCHESTRATION", "true")
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u:db-password@db/convo")
-    with pytest.raises(ValidationError, match="REDIS_URL is required in production"):
+    with pytest.raises(
+        ValidationError, match=r"REDIS_URL \(or REDIS_SENTINELS\) is required in production"
+    ):
         Settings()
     monkeypatch.setenv("REDIS_URL", "redis://:redis-password@redis:6379/0")
     settings = Settings()
