@@ -34,22 +34,25 @@ format: install ## apply ruff's fixes and formatting
 
 # Thresholds for the offline router, a few points under the numbers measured on the family
 # split when they were set (routing: accuracy 90.7%, on unfamiliar rows 89.9%, recall info
-# 89.8% / commerce 89.4% / support 93.0%; conversations: 91.2% of turns). A change that drops
-# below them fails `make eval` (exit 1).
+# 89.8% / commerce 89.4% / support 93.0%). Conversations: the gates apply to the frozen test
+# set (92.2% of turns right, needless lane switches 11.8% of follow-up turns when set); the
+# goal is >= 93% and <= 2%, which today's system does not reach, so these gates only stop a
+# regression. The dev set is reported, not gated. Below a gate `make eval` fails (exit 1).
 EVAL_MIN_ACCURACY ?= 0.88
 EVAL_MIN_UNFAMILIAR_ACCURACY ?= 0.87
 EVAL_MIN_RECALL ?= --min-lane-recall info=0.87 --min-lane-recall commerce=0.87 --min-lane-recall support=0.90
-EVAL_MIN_TURN_ACCURACY ?= 0.85
+EVAL_MIN_TURN_ACCURACY ?= 0.90
+EVAL_MAX_NEEDLESS_SWITCH_RATE ?= 0.14
 
-eval: install ## score the offline router: test split + conversations; reports/eval-*.{html,json}; fails under the thresholds
+eval: install ## score the offline router: test split (+ unfamiliar rows), conversations dev + frozen test; reports/eval-*.{html,json}; fails under the thresholds
 	@mkdir -p reports
 	.venv/bin/convo eval routing --router offline --dataset evals/datasets/routing_test.jsonl \
 		--report-json reports/eval-routing.json --report-html reports/eval-routing.html \
 		--min-accuracy $(EVAL_MIN_ACCURACY) $(EVAL_MIN_RECALL) \
 		--min-unfamiliar-accuracy $(EVAL_MIN_UNFAMILIAR_ACCURACY)
-	.venv/bin/convo eval conversations --router offline --dataset evals/datasets/conversations.jsonl \
+	.venv/bin/convo eval conversations --router offline \
 		--report-json reports/eval-conversations.json --report-html reports/eval-conversations.html \
-		--min-accuracy $(EVAL_MIN_TURN_ACCURACY)
+		--min-accuracy $(EVAL_MIN_TURN_ACCURACY) --max-needless-switch-rate $(EVAL_MAX_NEEDLESS_SWITCH_RATE)
 
 studio: install ## LangGraph Studio: `langgraph dev` on a free port (STUDIO_PORT), offline, Redis-backed sessions
 	@PORT=$${STUDIO_PORT:-$$($(PY) -c "from server.embedded_redis import free_port; print(free_port())")}; \
@@ -69,6 +72,8 @@ bench: install ## benchmarks, each against a baseline in the same run; the table
 	@echo "## Webhook latency in-process" >> reports/bench.md
 	$(PY) -m benchmarks.webhook_latency --requests 300 2>/dev/null | tee -a reports/bench.md
 	$(PY) -m benchmarks.send_limiter --seconds 8 --processes 2
+	@echo "## Workers: 1, 2, 4 processes on one Redis and on two session shards" >> reports/bench.md
+	$(PY) -m benchmarks.workers --customers $${BENCH_CUSTOMERS:-100} | tee -a reports/bench.md
 
 faults: install ## fault injection on the real processes (Redis restarts and outages, kill -9, poison, LLM and Graph API faults, a refusing/hanging store; PostgreSQL rows need TEST_DATABASE_URL); table in reports/faults.md, exit 1 on a lost or duplicated message (what CI runs)
 	@mkdir -p reports

@@ -585,6 +585,13 @@ async def settle(traffic: Traffic, bound_s: float) -> None:
     twice |= await asyncio.to_thread(_versions_too_high, traffic)
     sent_twice = {wa_id for wa_id in people if env.graph.accepted[wa_id] > replies.get(wa_id, 0)}
     twice |= {w for w in wamids if traffic.sent[w][0] in sent_twice}
+    for wamid in [w for w in wamids if w not in answered_when or traffic.sent[w][0] in unsent]:
+        wa_id = traffic.sent[wamid][0]  # why, for the logs folder's reader
+        print(
+            f"    lost {wamid}: inbound {statuses.get(wamid)}, replies stored "
+            f"{replies.get(wa_id, 0)}, accepted {env.graph.accepted[wa_id]}",
+            file=sys.stderr,
+        )
     row.duplicated = len(twice)
     row.answered_once = len([w for w in answered_when if w not in twice])
     for check in traffic.checks:
@@ -686,8 +693,9 @@ async def redis_away_20s(traffic: Traffic, client: httpx.AsyncClient) -> float:
 
 
 async def kill_worker(traffic: Traffic, client: httpx.AsyncClient) -> float:
-    """kill -9 of every worker while turns run (each LLM call trickles until its 2 s
-    deadline, so turns are in flight), two new workers started at once: the abandoned
+    """kill -9 of both workers while turns run (each LLM call trickles until its 2 s
+    deadline, so turns are in flight). Two spare workers are started with the traffic,
+    as a deployment keeps others running (their start-up is not the bound): the abandoned
     turns are taken over once their heartbeat mark expires (30 s) and their claim has
     passed (45 s). Checks that each was answered within TAKEOVER_BOUND_S of the kill."""
     env = traffic.env
@@ -701,20 +709,17 @@ async def kill_worker(traffic: Traffic, client: httpx.AsyncClient) -> float:
         nonlocal killed_at
         deadline = time.monotonic() + 30
         running: list[bytes] = []
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline:  # both workers busy, or whatever runs by then
             running = await asyncio.to_thread(lambda: list(probe.scan_iter(f"{prefix}*")))
-            if running:
+            if len(running) >= 2 or (running and time.monotonic() > deadline - 25):
                 break
             await asyncio.sleep(0.05)
-        victims = [worker for worker in env.workers if worker.poll() is None]
         for victim in victims:
             victim.kill()
         for victim in victims:
             victim.wait()
         killed_at = time.monotonic()
         in_flight.extend(key.decode().removeprefix(prefix) for key in running)
-        env.start_worker()
-        env.start_worker()
 
     def taken_over(traffic: Traffic) -> None:
         mine = [wamid for wamid in in_flight if wamid in traffic.sent]
@@ -730,6 +735,9 @@ async def kill_worker(traffic: Traffic, client: httpx.AsyncClient) -> float:
             traffic.row.failures.append(f"takeover {slowest:.0f} s > {TAKEOVER_BOUND_S:.0f} s")
 
     traffic.checks.append(taken_over)
+    victims = [worker for worker in env.workers if worker.poll() is None]
+    env.start_worker()
+    env.start_worker()
     try:
         await asyncio.gather(burst(traffic, client, 20, 2), fault())
         await asyncio.sleep(3)

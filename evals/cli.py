@@ -112,7 +112,17 @@ def add_eval_parser(commands: Any) -> None:
     conversations = kinds.add_parser(
         "conversations", help="multi-turn conversations through the graph"
     )
-    _common(conversations, "JSONL conversations (default: evals/datasets/conversations.jsonl)")
+    _common(
+        conversations,
+        "JSONL conversations (default: both evals/datasets/conversations_dev.jsonl and the "
+        "frozen conversations_test.jsonl; gates apply to the frozen set only)",
+    )
+    conversations.add_argument(
+        "--max-needless-switch-rate",
+        type=_fraction,
+        metavar="X",
+        help="fail (exit 1) when needless lane switches exceed X of the follow-up turns",
+    )
 
 
 def router_config(args: argparse.Namespace) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from evals.compare import compare_reports
 from evals.conversation_views import print_conversation_report, render_conversations
 from evals.conversations import build_conversation_report, run_conversations
 from evals.dataset import (
-    DEFAULT_CONVERSATIONS_DATASET,
+    DEFAULT_CONVERSATION_SETS,
     DEFAULT_ROUTING_DATASET,
     load_conversations,
     load_routing_dataset,
@@ -167,10 +167,31 @@ def verdict(
 
 
 def conversations(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    """``eval conversations``: every conversation through the graph, then report and gate."""
-    dataset = load_conversations(
-        args.dataset or DEFAULT_CONVERSATIONS_DATASET, limit=args.limit, sample=args.sample
-    )
+    """``eval conversations``: every conversation through the graph, then report and gate.
+
+    Without ``--dataset`` both the dev set and the frozen test set run, each with its own
+    tables and report files (``NAME-dev.json`` / ``NAME-test.json``); the thresholds apply to
+    the frozen test set, the dev set is reported only."""
+    if args.dataset is not None:
+        return _conversation_set(args, settings, console, args.dataset, None, gate=True)
+    status = EXIT_OK
+    for name, path in DEFAULT_CONVERSATION_SETS.items():
+        console.rule(f"conversations: {name} set ({path.name})")
+        result = _conversation_set(args, settings, console, path, name, gate=name == "test")
+        status = max(status, result)
+    return status
+
+
+def _conversation_set(
+    args: argparse.Namespace,
+    settings: Settings,
+    console: Console,
+    path: Path,
+    name: str | None,
+    *,
+    gate: bool,
+) -> int:
+    dataset = load_conversations(path, limit=args.limit, sample=args.sample)
     router = build_router_with_status(args, settings, console)
     graph = in_memory_graph()
     total = sum(len(c.turns) for c in dataset.rows)
@@ -190,10 +211,40 @@ def conversations(args: argparse.Namespace, settings: Settings, console: Console
         results, router=args.router, dataset=info, router_config=asdict(router.config)
     )
     print_conversation_report(console, report)
-    write_reports(args, report, render_conversations)
+    _write_named_reports(args, report, name)
     turns = [t for r in report.conversations for t in r.turns]
+    if not gate:
+        return verdict(console, report.per_lane, report.accuracy, Thresholds(), turns)
     thresholds = Thresholds(min_accuracy=args.min_accuracy)
-    return verdict(console, report.per_lane, report.accuracy, thresholds, turns)
+    status = verdict(console, report.per_lane, report.accuracy, thresholds, turns)
+    limit = args.max_needless_switch_rate
+    if limit is not None and report.needless_switch_rate > limit:
+        console.print(
+            f"[red bold]FAIL[/] needless lane switches {report.needless_switch_rate:.3f} of "
+            f"follow-up turns exceed --max-needless-switch-rate {limit:.3f}"
+        )
+        return max(status, EXIT_THRESHOLD)
+    if limit is not None:
+        console.print(
+            f"[green bold]PASS[/] needless lane switches {report.needless_switch_rate:.3f} "
+            f"<= {limit:.3f}"
+        )
+    return status
+
+
+def _write_named_reports(args: argparse.Namespace, report: Any, name: str | None) -> None:
+    """Report files as asked; with a set name, ``eval-conversations.json`` becomes
+    ``eval-conversations-dev.json`` (one file per set)."""
+
+    def named(path: Path | None) -> Path | None:
+        if path is None or name is None:
+            return path
+        return path.with_name(f"{path.stem}-{name}{path.suffix}")
+
+    if args.report_json:
+        write_json(report, named(args.report_json))  # type: ignore[arg-type]
+    if args.report_html:
+        write_html(render_conversations(report), named(args.report_html))  # type: ignore[arg-type]
 
 
 def in_memory_graph() -> Any:

@@ -27,7 +27,10 @@ def summary_rows(report: ConversationReport) -> list[tuple[str, str]]:
         ("first turns", _share(report.first_turns)),
         ("follow-up turns", _share(report.follow_up_turns)),
         ("conversations fully right", pct(report.conversations_all_correct)),
-        ("needless lane switches (ping-pong)", str(report.needless_switches)),
+        (
+            "needless lane switches (ping-pong)",
+            f"{report.needless_switches} ({pct(report.needless_switch_rate)} of follow-ups)",
+        ),
         ("conversations with ping-pong", str(report.conversations_with_ping_pong)),
         ("router lane alone (before handoffs)", pct(report.routed_accuracy)),
         (

@@ -100,6 +100,8 @@ class ConversationReport(BaseModel):
     per_tag: dict[str, Share]
     conversations_all_correct: float
     needless_switches: int
+    needless_switch_rate: float = 0.0
+    """Needless switches over the follow-up turns (a switch can only happen on those)."""
     conversations_with_ping_pong: int
     handoff_loops: int
     routed_accuracy: float
@@ -267,6 +269,9 @@ def build_conversation_report(
         per_tag=_per_tag(results),
         conversations_all_correct=metrics.ratio(sum(r.all_correct for r in results), len(results)),
         needless_switches=sum(r.needless_switches for r in results),
+        needless_switch_rate=metrics.ratio(
+            sum(r.needless_switches for r in results), sum(t.turn > 1 for t in turns)
+        ),
         conversations_with_ping_pong=sum(r.needless_switches > 0 for r in results),
         handoff_loops=sum(r.handoff_loops for r in results),
         routed_accuracy=metrics.ratio(

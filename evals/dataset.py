@@ -20,7 +20,11 @@ from evals.errors import DatasetError
 LANES: tuple[str, ...] = ("info", "commerce", "support")
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 DEFAULT_ROUTING_DATASET = DATASETS_DIR / "routing_test.jsonl"
-DEFAULT_CONVERSATIONS_DATASET = DATASETS_DIR / "conversations.jsonl"
+CONVERSATIONS_DEV = DATASETS_DIR / "conversations_dev.jsonl"
+"""Conversations for tuning: rules, word lists and prompt examples may be drawn from these."""
+CONVERSATIONS_TEST = DATASETS_DIR / "conversations_test.jsonl"
+"""The frozen conversation test set: nothing is tuned on it or taken from it."""
+DEFAULT_CONVERSATION_SETS = {"dev": CONVERSATIONS_DEV, "test": CONVERSATIONS_TEST}
 
 Row = TypeVar("Row", bound=BaseModel)
 

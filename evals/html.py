@@ -10,7 +10,7 @@ import html
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from evals.metrics import CLARIFY, Prediction
+from evals.metrics import CLARIFY, Prediction, top_confusions
 from evals.report import RoutingReport
 
 _CSS = """
@@ -152,6 +152,19 @@ def _fallbacks(report: RoutingReport) -> list[str]:
     return ["<h2>Why the LLM was not used</h2>", table(("reason", "rows"), reasons)]
 
 
+def _intent_scores(report: RoutingReport) -> list[str]:
+    score = report.intents
+    if score is None:
+        return []
+    langs = [(lang, s.n, s.correct, pct(s.accuracy)) for lang, s in score.per_language.items()]
+    return [
+        f"<h2>Intents ({pct(score.accuracy)} of {score.n} labeled rows)</h2>",
+        table(("language", "rows", "correct", "intent accuracy"), langs),
+        "<h3>Most frequent intent confusions</h3>",
+        table(("expected intent", "said", "rows"), top_confusions(score, 20)),
+    ]
+
+
 def _familiarity(report: RoutingReport) -> list[str]:
     fam = report.familiarity
     if fam is None:
@@ -215,6 +228,7 @@ def render_routing(report: RoutingReport) -> str:
         "<h2>Per language</h2>",
         table(("language", "rows", "correct", "accuracy"), langs),
         *_familiarity(report),
+        *_intent_scores(report),
         *_intents(report),
         "<h2>Decisions by method</h2>",
         table(("method", "rows", "p50 ms", "p95 ms"), _methods(report)),

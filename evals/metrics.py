@@ -87,6 +87,18 @@ class SubsetScore(BaseModel):
     recall: dict[str, float]
 
 
+class IntentScore(BaseModel):
+    """Intent accuracy over the rows that carry an intent label (a clarified row counts as
+    wrong, as for lanes), per language, and the confusions (expected -> said -> rows)."""
+
+    n: int
+    correct: int
+    accuracy: float
+    per_language: dict[str, LanguageScore]
+    confusion: dict[str, dict[str, int]]
+    """Only the cells that are not zero; the diagonal is included."""
+
+
 class LatencySummary(BaseModel):
     p50: float
     p95: float
@@ -175,6 +187,49 @@ def subset_score(subset: Sequence[Prediction], total: int) -> SubsetScore:
         per_language=per_language(subset),
         recall={lane: s.recall for lane, s in lane_scores(subset).items() if s.support},
     )
+
+
+def intent_correct(p: Prediction) -> bool:
+    return not p.clarified and p.intent == p.expected_intent
+
+
+def intent_scores(predictions: Sequence[Prediction]) -> IntentScore | None:
+    """None when no row has an intent label."""
+    labeled = [p for p in predictions if p.expected_intent]
+    if not labeled:
+        return None
+    by_lang: dict[str, list[Prediction]] = {}
+    confusion: dict[str, dict[str, int]] = {}
+    for p in labeled:
+        by_lang.setdefault(p.lang, []).append(p)
+        said = CLARIFY if p.clarified else (p.intent or "(none)")
+        row = confusion.setdefault(str(p.expected_intent), {})
+        row[said] = row.get(said, 0) + 1
+    correct = sum(intent_correct(p) for p in labeled)
+    per_lang = {}
+    for lang in sorted(by_lang):
+        hits = sum(intent_correct(p) for p in by_lang[lang])
+        per_lang[lang] = LanguageScore(
+            n=len(by_lang[lang]), correct=hits, accuracy=ratio(hits, len(by_lang[lang]))
+        )
+    return IntentScore(
+        n=len(labeled),
+        correct=correct,
+        accuracy=ratio(correct, len(labeled)),
+        per_language=per_lang,
+        confusion={k: dict(sorted(v.items())) for k, v in sorted(confusion.items())},
+    )
+
+
+def top_confusions(score: IntentScore, limit: int = 10) -> list[tuple[str, str, int]]:
+    """The most frequent (expected, said, rows) mistakes, most rows first."""
+    cells = [
+        (expected, said, n)
+        for expected, row in score.confusion.items()
+        for said, n in row.items()
+        if said != expected
+    ]
+    return sorted(cells, key=lambda c: (-c[2], c[0], c[1]))[:limit]
 
 
 def per_intent(predictions: Sequence[Prediction]) -> dict[str, LanguageScore]:

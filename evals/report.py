@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from evals import familiarity, metrics
 from evals.errors import ReportError
 from evals.metrics import (
+    IntentScore,
     LaneScore,
     LanguageScore,
     LatencySummary,
@@ -65,6 +66,8 @@ class RoutingReport(BaseModel):
     per_intent: dict[str, LanguageScore]
     """Lane accuracy per dataset intent (``lane/intent``), for rows that have one."""
     confusion: dict[str, dict[str, int]]
+    intents: IntentScore | None = None
+    """Intent accuracy per language and confusions, for rows labeled with an intent."""
     familiarity: Familiarity | None = None
     """Accuracy on rows unlike any training row (None when not measured)."""
     methods: dict[str, int]
@@ -130,6 +133,7 @@ def build_routing_report(
         per_language=metrics.per_language(predictions),
         per_intent=metrics.per_intent(predictions),
         confusion=metrics.confusion(predictions),
+        intents=metrics.intent_scores(predictions),
         familiarity=familiarity_of(predictions, train),
         methods=dict(Counter(p.method for p in predictions).most_common()),
         fallback_reasons=dict(

@@ -18,6 +18,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from evals import metrics
 from evals.compare import Comparison, Delta, RowChange
 from evals.html import knobs
 from evals.metrics import CLARIFY, Prediction
@@ -139,6 +140,25 @@ def weakest_intents(report: RoutingReport, limit: int = 8) -> Table | None:
     return table
 
 
+def intents_table(report: RoutingReport, limit: int = 10) -> Table | None:
+    """Intent accuracy per language and the most frequent intent confusions."""
+    score = report.intents
+    if score is None:
+        return None
+    per_lang = ", ".join(f"{lang} {pct(s.accuracy)}" for lang, s in score.per_language.items())
+    table = Table(
+        title=escape(
+            f"Intents: {pct(score.accuracy)} of {score.n} labeled rows ({per_lang}); "
+            "most frequent confusions"
+        )
+    )
+    for name in ("expected intent", "said", "rows"):
+        table.add_column(name, justify="right" if name == "rows" else "left")
+    for expected, said, n in metrics.top_confusions(score, limit):
+        table.add_row(Text(expected), Text(said), str(n))
+    return table
+
+
 def confusion_table(matrix: dict[str, dict[str, int]]) -> Table:
     columns = [c for c in next(iter(matrix.values()), {}) if c != CLARIFY or _any_clarify(matrix)]
     table = Table(title="Confusion (rows: expected, columns: predicted)")
@@ -183,6 +203,9 @@ def print_routing_report(console: Console, report: RoutingReport) -> None:
     console.print(lanes_table(report))
     console.print(languages_table(report))
     console.print(confusion_table(report.confusion))
+    intent_scores = intents_table(report)
+    if intent_scores is not None:
+        console.print(intent_scores)
     intents = weakest_intents(report)
     if intents is not None:
         console.print(intents)

@@ -428,7 +428,11 @@ SPEC = LaneSpec(
     },
     examples={
         "en": ("how much is the blue mug?", "add 2 bags of coffee", "where is order 123?"),
-        "es": ("quiero 2 tazas", "¿tienen prensa francesa?", "cancela mi pedido"),
+        "es": (
+            "quiero 2 tazas",
+            "¿tienen prensa francesa?",
+            "ya no quiero el pedido 5120, anúlalo",
+        ),
         "pt": ("quanto custa o café?", "quero a caneca azul", "cadê meu pedido?"),
     },
 )

@@ -293,6 +293,10 @@ SPEC = LaneSpec(
     examples={
         "en": ("hi there", "what time do you close", "do you ship to Lima?"),
         "es": ("hola", "¿aceptan tarjeta?", "¿dónde están ubicados?"),
-        "pt": ("oi, tudo bem?", "vocês abrem domingo?", "qual a política de troca?"),
+        "pt": (
+            "oi, tudo bem?",
+            "vocês abrem domingo?",
+            "posso trocar um presente sem nota fiscal?",
+        ),
     },
 )

@@ -257,11 +257,11 @@ SPEC = LaneSpec(
     vocabulary=VOCABULARY,
     choices={"human": "human_request", "no_human": "deny"},
     examples={
-        "en": ("my package never arrived", "I want a refund", "can I talk to a person?"),
+        "en": ("my package never arrived", "I want a refund", "is there a human I can chat with?"),
         "es": ("mi pedido llegó roto", "me cobraron dos veces", "quiero hablar con una persona"),
         "pt": (
             "meu pedido não chegou",
-            "quero meu dinheiro de volta",
+            "o produto veio com defeito, quero o estorno",
             "não consigo entrar na conta",
         ),
     },

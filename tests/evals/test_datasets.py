@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from evals.dataset import DEFAULT_CONVERSATIONS_DATASET, load_conversations
+from evals.dataset import CONVERSATIONS_DEV, CONVERSATIONS_TEST, load_conversations
 from evals.datasets import build_es_pt
 from evals.datasets.labels import check_taxonomy, relabel
+from evals.familiarity import is_unfamiliar, nearest_similarity
 from evals.split import (
     LANES,
     LANGS,
@@ -35,8 +36,9 @@ MIN_ROWS_PER_LANE = {"en": 300, "es": 500, "pt": 500}
 MIN_TEST_ROWS_PER_LANE = 20
 MAX_LANE_IMBALANCE = 2.0
 """Within one language, the biggest lane is at most this many times the smallest."""
-MIN_CONVERSATIONS = 40
+MIN_CONVERSATIONS = {CONVERSATIONS_DEV: 40, CONVERSATIONS_TEST: 30}
 MIN_CONVERSATIONS_PER_LANG = 10
+CONVERSATION_SETS = (CONVERSATIONS_DEV, CONVERSATIONS_TEST)
 REQUIRED_TAGS = ("sticky_followup", "switch", "handoff", "greeting", "thanks")
 SUBSTANTIVE_WORDS = 4
 """Conversation turns this long must be new text, not rows of the single-turn data."""
@@ -192,9 +194,10 @@ def test_test_split_covers_every_language_and_lane() -> None:
     assert {k: n for k, n in thin.items() if n < MIN_TEST_ROWS_PER_LANE} == {}
 
 
-def test_conversations_are_valid_and_cover_every_language() -> None:
-    conversations = load_conversations(DEFAULT_CONVERSATIONS_DATASET).rows
-    assert len(conversations) >= MIN_CONVERSATIONS
+@pytest.mark.parametrize("path", CONVERSATION_SETS, ids=lambda p: p.name)
+def test_conversations_are_valid_and_cover_every_language(path: Path) -> None:
+    conversations = load_conversations(path).rows
+    assert len(conversations) >= MIN_CONVERSATIONS[path]
     ids = Counter(c.id for c in conversations)
     assert [i for i, n in ids.items() if n > 1] == [], "duplicate conversation ids"
     per_lang = Counter(c.lang for c in conversations)
@@ -204,8 +207,9 @@ def test_conversations_are_valid_and_cover_every_language() -> None:
     assert all(turn.lane in LANES for c in conversations for turn in c.turns)
 
 
-def test_conversations_exercise_followups_switches_and_handoffs() -> None:
-    conversations = load_conversations(DEFAULT_CONVERSATIONS_DATASET).rows
+@pytest.mark.parametrize("path", CONVERSATION_SETS, ids=lambda p: p.name)
+def test_conversations_exercise_followups_switches_and_handoffs(path: Path) -> None:
+    conversations = load_conversations(path).rows
     tags = Counter(tag for c in conversations for tag in c.tags)
     assert {tag: tags[tag] for tag in REQUIRED_TAGS if tags[tag] < 3} == {}
     switching = [c.id for c in conversations if len({t.lane for t in c.turns}) > 1]
@@ -215,9 +219,10 @@ def test_conversations_exercise_followups_switches_and_handoffs() -> None:
     assert all(any(t.lane == "support" for t in c.turns) for c in handoffs), "handoff to a human"
 
 
-def test_conversation_turns_are_new_text() -> None:
-    single_turn = {key for path in SOURCE_FILES for key in keys_of(read_jsonl(path))}
-    conversations = load_conversations(DEFAULT_CONVERSATIONS_DATASET).rows
+@pytest.mark.parametrize("path", CONVERSATION_SETS, ids=lambda p: p.name)
+def test_conversation_turns_are_new_text(path: Path) -> None:
+    single_turn = {key for source in SOURCE_FILES for key in keys_of(read_jsonl(source))}
+    conversations = load_conversations(path).rows
     reused = [
         (c.id, turn.text)
         for c in conversations
@@ -246,3 +251,50 @@ def test_builders_put_generated_variants_in_their_source_row_family() -> None:
     families = Counter(row["family"] for row in rows)
     assert max(families.values()) > 1, "generated variants must share their source's family"
     assert len(families) > len(rows) / 3
+
+
+def test_dev_and_frozen_conversations_do_not_share_a_conversation() -> None:
+    dev, test = (load_conversations(path).rows for path in CONVERSATION_SETS)
+    assert not {c.id for c in dev} & {c.id for c in test}
+    dev_turns = {dedupe_key(t.text) for c in dev for t in c.turns}
+    shared = [
+        t.text
+        for c in test
+        for t in c.turns
+        if len(t.text.split()) >= SUBSTANTIVE_WORDS and dedupe_key(t.text) in dev_turns
+    ]
+    assert shared == []
+
+
+def _prompt_examples() -> list[str]:
+    from nodes.lanes.commerce import SPEC as COMMERCE
+    from nodes.lanes.info import SPEC as INFO
+    from nodes.lanes.support import SPEC as SUPPORT
+
+    router_md = Path(__file__).resolve().parents[2] / "prompts" / "router.md"
+    examples = re.findall(r'^- "(.*)" ->', router_md.read_text(encoding="utf-8"), re.M)
+    assert examples, 'prompts/router.md lists examples as: - "text" -> lane'
+    for spec in (INFO, COMMERCE, SUPPORT):
+        examples += [text for texts in spec.examples.values() for text in texts]
+    return examples
+
+
+def test_no_prompt_example_is_taken_from_a_test_set() -> None:
+    """The LLM's few-shot examples are written for the prompt: none is a routing test row or a
+    near-copy of one (closer to it than to any train row), none is a frozen conversation turn."""
+    examples = _prompt_examples()
+    test_texts = [str(row["text"]) for row in read_jsonl(TEST)]
+    train_texts = [str(row["text"]) for row in read_jsonl(TRAIN)]
+    to_test = nearest_similarity(examples, test_texts)
+    to_train = nearest_similarity(examples, train_texts)
+    copied = [
+        (text, near_test)
+        for text, near_test, near_train in zip(examples, to_test, to_train, strict=True)
+        if not is_unfamiliar(near_test) and near_test > near_train
+    ]
+    assert copied == []
+    frozen = [t.text for c in load_conversations(CONVERSATIONS_TEST).rows for t in c.turns]
+    substantive = [text for text in examples if len(text.split()) >= 3]
+    near_frozen = nearest_similarity(substantive, frozen)
+    copied_turns = [(t, s) for t, s in zip(substantive, near_frozen, strict=True) if s >= 0.8]
+    assert copied_turns == []

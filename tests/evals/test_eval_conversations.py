@@ -124,3 +124,52 @@ def test_bad_conversation_row_exits_2(
     dataset = write_jsonl("convs.jsonl", [{"id": "x", "lang": "en", "turns": []}])
     assert run("--dataset", dataset) == 2
     assert ":1: turns:" in capsys.readouterr().err
+
+
+def test_needless_switch_rate_is_gated(
+    write_jsonl: Writer,
+    make_router: Callable[[Mapping[str, tuple[str, str]]], Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    router = make_router(
+        {
+            "hello": ("support", "offline"),
+            "tell me <b>more</b> & more": ("commerce", "offline"),
+            "and then?": ("support", "offline"),
+        }
+    )
+    monkeypatch.setattr("evals.routers.build_eval_router", lambda mode, settings, **knobs: router)
+    out = tmp_path / "c.json"
+    dataset = write_jsonl("convs.jsonl", PING_PONG)
+    code = run("--dataset", dataset, "--report-json", out, "--max-needless-switch-rate", "0.5")
+    assert code == 1
+    assert json.loads(out.read_text())["needless_switch_rate"] == 1.0  # 2 of 2 follow-ups
+    assert "--max-needless-switch-rate 0.500" in capsys.readouterr().out
+    assert run("--dataset", dataset, "--max-needless-switch-rate", "1.0") == 0
+
+
+def test_without_a_dataset_the_dev_and_frozen_sets_run_and_only_the_frozen_one_gates(
+    write_jsonl: Writer,
+    make_router: Callable[[Mapping[str, tuple[str, str]]], Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    dev = write_jsonl("dev.jsonl", PING_PONG)  # 2 of 3 turns right
+    test = write_jsonl("test.jsonl", [{**PING_PONG[0], "turns": PING_PONG[0]["turns"][:1]}])
+    monkeypatch.setattr("evals.commands.DEFAULT_CONVERSATION_SETS", {"dev": dev, "test": test})
+    router = make_router(
+        {
+            "hello": ("support", "offline"),
+            "tell me <b>more</b> & more": ("commerce", "offline"),
+            "and then?": ("support", "offline"),
+        }
+    )
+    monkeypatch.setattr("evals.routers.build_eval_router", lambda mode, settings, **knobs: router)
+    out = tmp_path / "c.json"
+    assert run("--report-json", out, "--min-accuracy", "0.9") == 0  # the frozen set: 1/1
+    assert json.loads((tmp_path / "c-dev.json").read_text())["accuracy"] == pytest.approx(2 / 3)
+    assert json.loads((tmp_path / "c-test.json").read_text())["accuracy"] == 1.0
+    test.write_text(dev.read_text(), encoding="utf-8")
+    assert run("--report-json", out, "--min-accuracy", "0.9") == 1

@@ -195,3 +195,26 @@ def test_accuracy_per_intent_uses_the_dataset_label() -> None:
         "accuracy": 1 / 3,
     }
     assert intents["info/hours"].accuracy == 1.0
+
+
+def test_intent_accuracy_per_language_and_confusions() -> None:
+    rows = [
+        p("info", "info", "en", intent="hours", expected_intent="hours"),  # ok
+        p("info", "info", "en", intent="hours", expected_intent="hours_on_day"),
+        p("info", "info", "es", intent="hours", expected_intent="hours_on_day"),
+        p("commerce", "commerce", "es", method="clarify", intent="x", expected_intent="x"),
+        p("support", "support", "pt", intent="refund", expected_intent="refund"),  # ok
+        p("support", "support", "pt", intent="refund"),  # no label: left out
+    ]
+    score = metrics.intent_scores(rows)
+    assert score is not None
+    assert (score.n, score.correct, score.accuracy) == (5, 2, 0.4)
+    assert {k: v.accuracy for k, v in score.per_language.items()} == {
+        "en": 0.5,
+        "es": 0.0,
+        "pt": 1.0,
+    }
+    assert score.confusion["hours_on_day"] == {"hours": 2}
+    assert score.confusion["x"] == {"clarify": 1}
+    assert metrics.top_confusions(score) == [("hours_on_day", "hours", 2), ("x", "clarify", 1)]
+    assert metrics.intent_scores([p("info", "info")]) is None
