@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     enable_orchestration: bool = False
     """Run a turn of the conversation graph for each inbound text/button/interactive message."""
 
+    session_versions_kept: int = Field(default=1, ge=1)
+    """Checkpoints kept per conversation (the current one and older ones for
+    `convo inspect session --diff`); each costs about the session's size in Redis."""
+
     whatsapp_app_secret: SecretStr = SecretStr(DEFAULT_APP_SECRET)
     whatsapp_verify_token: SecretStr = SecretStr(DEFAULT_VERIFY_TOKEN)
     whatsapp_access_token: SecretStr | None = None
