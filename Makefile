@@ -69,9 +69,13 @@ bench: install ## benchmarks, each against a baseline in the same run; the table
 	$(PY) -m benchmarks.startup --repeat $${BENCH_REPEAT:-3} 2>/dev/null | tee -a reports/bench.md
 	@echo "## Redis per turn and session bytes" >> reports/bench.md
 	$(PY) -m benchmarks.state_cost --turns 100 | tee -a reports/bench.md
+	@echo "## Offline understanding per message" >> reports/bench.md
+	$(PY) -m benchmarks.understanding --rounds $${BENCH_REPEAT:-3} | tee -a reports/bench.md
 	@echo "## Webhook latency in-process" >> reports/bench.md
 	$(PY) -m benchmarks.webhook_latency --requests 300 2>/dev/null | tee -a reports/bench.md
 	$(PY) -m benchmarks.send_limiter --seconds 8 --processes 2
+	@echo "## Workers: 1, 2, 4 processes on one Redis and on two session shards" >> reports/bench.md
+	$(PY) -m benchmarks.workers --customers $${BENCH_CUSTOMERS:-100} | tee -a reports/bench.md
 
 faults: install ## fault injection on the real processes (Redis restarts and outages, kill -9, poison, LLM and Graph API faults, a refusing/hanging store; PostgreSQL rows need TEST_DATABASE_URL); table in reports/faults.md, exit 1 on a lost or duplicated message (what CI runs)
 	@mkdir -p reports

@@ -330,6 +330,7 @@ class Environment:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     web_port: int = field(default_factory=free_port)
     spawned: int = 0
+    log_paths: dict[int, Path] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.redis = EmbeddedRedis(data_dir=self.work / "redis")
@@ -366,10 +367,22 @@ class Environment:
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
         self.spawned += 1
-        log = (self.work / "logs" / f"{self.spawned:02d}-{name}.log").open("wb")
-        return subprocess.Popen(
-            command, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        path = self.work / "logs" / f"{self.spawned:02d}-{name}.log"
+        process = subprocess.Popen(
+            command, env=self.env, cwd=ROOT, stdout=path.open("wb"), stderr=subprocess.STDOUT
         )
+        self.log_paths[process.pid] = path
+        return process
+
+    async def wait_worker_ready(
+        self, worker: subprocess.Popen[bytes], timeout_s: float = 300
+    ) -> None:
+        """Until `worker` has built its graph context (router loaded: it takes jobs)."""
+        path, deadline = self.log_paths[worker.pid], time.monotonic() + timeout_s
+        while '"graph.context"' not in path.read_text("utf-8", "replace"):
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise RuntimeError(f"worker not ready: see {path}")
+            await asyncio.sleep(0.2)
 
     def start_web(self) -> None:
         if self.shape == "serve":
@@ -585,6 +598,13 @@ async def settle(traffic: Traffic, bound_s: float) -> None:
     twice |= await asyncio.to_thread(_versions_too_high, traffic)
     sent_twice = {wa_id for wa_id in people if env.graph.accepted[wa_id] > replies.get(wa_id, 0)}
     twice |= {w for w in wamids if traffic.sent[w][0] in sent_twice}
+    for wamid in [w for w in wamids if w not in answered_when or traffic.sent[w][0] in unsent]:
+        wa_id = traffic.sent[wamid][0]  # why, for the logs folder's reader
+        print(
+            f"    lost {wamid}: inbound {statuses.get(wamid)}, replies stored "
+            f"{replies.get(wa_id, 0)}, accepted {env.graph.accepted[wa_id]}",
+            file=sys.stderr,
+        )
     row.duplicated = len(twice)
     row.answered_once = len([w for w in answered_when if w not in twice])
     for check in traffic.checks:
@@ -686,8 +706,9 @@ async def redis_away_20s(traffic: Traffic, client: httpx.AsyncClient) -> float:
 
 
 async def kill_worker(traffic: Traffic, client: httpx.AsyncClient) -> float:
-    """kill -9 of every worker while turns run (each LLM call trickles until its 2 s
-    deadline, so turns are in flight), two new workers started at once: the abandoned
+    """kill -9 of both workers while turns run (each LLM call trickles until its 2 s
+    deadline, so turns are in flight). Two spare workers are started and ready first, as
+    a deployment keeps others running (a cold start is not the takeover): the abandoned
     turns are taken over once their heartbeat mark expires (30 s) and their claim has
     passed (45 s). Checks that each was answered within TAKEOVER_BOUND_S of the kill."""
     env = traffic.env
@@ -701,20 +722,17 @@ async def kill_worker(traffic: Traffic, client: httpx.AsyncClient) -> float:
         nonlocal killed_at
         deadline = time.monotonic() + 30
         running: list[bytes] = []
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline:  # both workers busy, or whatever runs by then
             running = await asyncio.to_thread(lambda: list(probe.scan_iter(f"{prefix}*")))
-            if running:
+            if len(running) >= 2 or (running and time.monotonic() > deadline - 25):
                 break
             await asyncio.sleep(0.05)
-        victims = [worker for worker in env.workers if worker.poll() is None]
         for victim in victims:
             victim.kill()
         for victim in victims:
             victim.wait()
         killed_at = time.monotonic()
         in_flight.extend(key.decode().removeprefix(prefix) for key in running)
-        env.start_worker()
-        env.start_worker()
 
     def taken_over(traffic: Traffic) -> None:
         mine = [wamid for wamid in in_flight if wamid in traffic.sent]
@@ -730,6 +748,9 @@ async def kill_worker(traffic: Traffic, client: httpx.AsyncClient) -> float:
             traffic.row.failures.append(f"takeover {slowest:.0f} s > {TAKEOVER_BOUND_S:.0f} s")
 
     traffic.checks.append(taken_over)
+    victims = [worker for worker in env.workers if worker.poll() is None]
+    spares = [env.start_worker(), env.start_worker()]
+    await asyncio.gather(*(env.wait_worker_ready(spare) for spare in spares))
     try:
         await asyncio.gather(burst(traffic, client, 20, 2), fault())
         await asyncio.sleep(3)

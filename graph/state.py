@@ -70,6 +70,10 @@ class State(InputState):
         return turn_language(InboundTurn.model_validate(self.turn), meta.get("language"))
 
 
+CARRIED_CHANNELS: tuple[str, ...] = ("session",)
+"""The only channel a turn needs from the previous one: `load` resets the others (below)
+and the controller sends `turn`, so the session store keeps just this one."""
+
 PER_TURN_RESET: dict[str, Any] = {
     "understanding": None,
     "lane": None,

@@ -30,15 +30,20 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 import redis.asyncio as aioredis
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import TypeAdapter
 
+from graph import checkpoint_scripts as scripts
 from graph.checkpointer import (
+    DEFAULT_RECENT_TURNS,
     FENCE_CONFIG_KEY,
     CommitFence,
+    Prefetched,
+    document_session_version,
+    latest_pointer_key,
     read_processed_marker,
     redis_checkpointer,
 )
@@ -52,6 +57,7 @@ from server.locks import (
     LockError,
     SessionLock,
     acquire_session_lock,
+    new_lock_token,
     session_lock_key,
 )
 from server.logging import get_logger
@@ -71,9 +77,12 @@ __all__ = [
     "StaleStateError",
     "TurnResult",
     "create_controller",
+    "forget_replies",
     "orchestrated_key",
     "processed_key",
+    "read_marker",
     "session_key",
+    "turn_committed",
 ]
 
 WEEK_S = 7 * 24 * 3600
@@ -105,7 +114,7 @@ class ControllerConfig:
     lock: LockConfig = field(default_factory=LockConfig)
     commit_replicas: int = 0
     """With replicas (`REDIS_COMMIT_REPLICAS`): a `turn:processed` marker counts only once
-    that many replicas have it, like the commit that wrote it (see `read_marker`)."""
+    that many replicas have it, like the commit that wrote it (see `confirm_replicated`)."""
     commit_wait_ms: int = 2000
 
 
@@ -119,9 +128,14 @@ class TurnResult:
     """What the turn understood of the message (None for a duplicate or a muted turn)."""
     handoffs: tuple[str, ...] = ()
     """Lanes the turn was handed to after the router's choice, in order."""
+    committed: bool = False
+    """A duplicate whose turn is committed (not one that another run holds right now)."""
 
 
 DUPLICATE = TurnResult("duplicate", None, [], None, None)
+"""Another run holds the message's claim right now."""
+COMMITTED_DUPLICATE = TurnResult("duplicate", None, [], None, None, committed=True)
+"""Committed before, and its replies already left the processed marker for the outbox."""
 
 
 class Backlog(Protocol):
@@ -182,20 +196,25 @@ class Controller:
         self.context = context
         self.config = config or ControllerConfig()
         self._on_close = on_close
+        self._begin = redis.register_script(scripts.BEGIN)
+        self._load = redis.register_script(scripts.LOAD)
+        self._mark_done = redis.register_script(scripts.MARK_DONE)
 
     async def handle_turn(self, turn: InboundTurn, backlog: Backlog | None = None) -> TurnResult:
         """Run `turn` once; with a `backlog`, its conversation's earlier waiting messages
         first, under the same hold of the session lock."""
         started = time.monotonic()
-        done = await self._already_processed(turn)
-        if done is not None:
-            return done
-        if not await self._claim(turn):
+        token = new_lock_token()
+        opened = await self._open(turn, token)
+        if opened.status == "claimed":
             log.info("orchestrate_turn.duplicate", msg_id=turn.msg_id, wa_id=turn.wa_id)
             metrics.record_turn_result("duplicate")
             return DUPLICATE
+        if opened.result is not None:  # committed before: no claim, no lock taken
+            log.info("orchestrate_turn.duplicate", msg_id=turn.msg_id, wa_id=turn.wa_id)
+            return opened.result
         try:
-            result = await self._run_locked(turn, backlog)
+            result = await self._run_locked(turn, token, opened, backlog)
         except BaseException as exc:
             await self.shard(turn).redis.delete(orchestrated_key(turn.msg_id))
             self._log_failure(turn, exc, started)
@@ -223,32 +242,53 @@ class Controller:
             duration_ms=int((time.monotonic() - started) * 1000),
         )
 
-    async def _already_processed(self, turn: InboundTurn) -> TurnResult | None:
-        """A duplicate of a committed turn, carrying its replies so none is ever lost."""
-        config = self.config
-        marker = await read_marker(
-            self.shard(turn).redis, turn.msg_id, config.commit_replicas, config.commit_wait_ms
+    async def _open(self, turn: InboundTurn, token: str) -> _Opened:
+        """One round trip: committed already? claim; take the lock if free; read the session."""
+        lock_key = session_lock_key(turn.tenant_id, turn.wa_id)
+        redis = self.shard(turn).redis
+        reply = await self._begin(
+            keys=[
+                *self._session_keys(turn),
+                *(orchestrated_key(turn.msg_id), lock_key, f"{lock_key}:queue"),
+            ],
+            args=[
+                turn.msg_id,
+                self.config.orchestrated_ttl_s * 1000,
+                token,
+                self.config.lock.ttl_ms,
+            ],
+            client=redis,
         )
-        if marker is None:
-            return None
-        log.info("orchestrate_turn.duplicate", msg_id=turn.msg_id, wa_id=turn.wa_id)
-        return TurnResult("duplicate", None, read_processed_marker(marker) or [], None, None)
+        return await self._trusted(redis, _opened(reply))
 
-    async def _claim(self, turn: InboundTurn) -> bool:
-        """False when the message is being handled right now by another run."""
-        claimed = await self.shard(turn).redis.set(
-            orchestrated_key(turn.msg_id), "1", nx=True, ex=self.config.orchestrated_ttl_s
-        )
-        return bool(claimed)
+    async def _trusted(self, redis: aioredis.Redis, opened: _Opened) -> _Opened:
+        """With replicas required, a turn found committed counts only once they have it."""
+        if opened.result is not None and self.config.commit_replicas > 0:
+            await confirm_replicated(redis, self.config.commit_replicas, self.config.commit_wait_ms)
+        return opened
 
-    async def _run_locked(self, turn: InboundTurn, backlog: Backlog | None) -> TurnResult:
+    def _session_keys(self, turn: InboundTurn) -> list[str]:
+        """KEYS 1-3 of the controller's scripts: marker, version hash, latest pointer."""
+        pointer = latest_pointer_key(turn.thread_id)
+        return [processed_key(turn.msg_id), session_key(turn.tenant_id, turn.wa_id), pointer]
+
+    async def _run_locked(
+        self, turn: InboundTurn, token: str, opened: _Opened, backlog: Backlog | None
+    ) -> TurnResult:
+        taken = token if opened.status == "go" else None
         async with acquire_session_lock(
-            self.shard(turn).redis, turn.tenant_id, turn.wa_id, config=self.config.lock
+            self.shard(turn).redis,
+            turn.tenant_id,
+            turn.wa_id,
+            config=self.config.lock,
+            taken_with=taken,
         ) as lock:
-            if backlog is not None:
-                for earlier in await backlog.earlier(turn):
-                    await self._run_earlier(earlier, lock, backlog)
-            return await self._turn_under_lock(turn, lock)
+            earlier = await backlog.earlier(turn) if backlog is not None else []
+            for waiting in earlier:
+                await self._run_earlier(waiting, lock, backlog)  # type: ignore[arg-type]
+            # What the begin script read is still the session's state unless a turn ran since.
+            fresh = opened if taken and not earlier else None
+            return await self._turn_under_lock(turn, lock, fresh, last=True)
 
     async def _run_earlier(self, turn: InboundTurn, lock: SessionLock, backlog: Backlog) -> None:
         """One earlier waiting message's turn, under the lock the caller holds."""
@@ -263,23 +303,41 @@ class Controller:
             self._completed(turn, result, started)
         await backlog.done(turn, result)
 
-    async def _turn_under_lock(self, turn: InboundTurn, lock: SessionLock) -> TurnResult:
-        """Run one turn while holding its session's lock: exactly once, fenced commit."""
-        # Checked again under the lock: the claim may have expired while another run
-        # of this message committed it (or a later message's turn ran it first).
-        done = await self._already_processed(turn)
-        if done is not None:
-            return done
-        expected = await self._committed_version(turn)
-        baseline = expected if expected is not None else await self._stored_version(turn)
+    async def _turn_under_lock(
+        self,
+        turn: InboundTurn,
+        lock: SessionLock,
+        opened: _Opened | None = None,
+        *,
+        last: bool = False,
+    ) -> TurnResult:
+        """Run one turn while holding its session's lock: exactly once, fenced commit.
+        `opened`: the session as read with the lock (else read now); `last`: the hold's
+        last turn, whose commit also releases the lock."""
+        if opened is None:
+            # Checked again under the lock: the claim may have expired while another run
+            # of this message committed it (or a later message's turn ran it first).
+            redis = self.shard(turn).redis
+            loaded = await self._load(
+                keys=self._session_keys(turn), args=[turn.msg_id], client=redis
+            )
+            opened = await self._trusted(redis, _opened(loaded))
+            if opened.result is not None:
+                return opened.result
+        expected = opened.version
+        baseline = expected if expected is not None else document_session_version(opened.document)
         fence = CommitFence(
-            lock_key=session_lock_key(turn.tenant_id, turn.wa_id),
+            lock_key=lock.key,
             lock_token=lock.token,
             version_key=session_key(turn.tenant_id, turn.wa_id),
             expected_version=expected,
             baseline_version=baseline,
             processed_key=processed_key(turn.msg_id),
             processed_ttl_ms=self.config.processed_ttl_s * 1000,
+            msg_id=turn.msg_id,
+            claim_key=orchestrated_key(turn.msg_id),
+            release_lock=last,
+            prefetched=Prefetched(opened.document),
         )
         output = await self.shard(turn).graph.ainvoke(
             {"turn": turn},
@@ -287,27 +345,26 @@ class Controller:
             context=self.context,
             durability="exit",
         )
+        if fence.receipt.lock_released:
+            lock.released_elsewhere()
         result = _turn_result(output)
         if result.state_version is None or result.state_version == baseline:
             # The commit marks processed only when the version advanced; mark it here.
-            replies = _REPLIES.dump_json(result.messages).decode()
-            await self.shard(turn).redis.set(
-                processed_key(turn.msg_id), replies, ex=self.config.processed_ttl_s
+            await self._mark_done(
+                keys=[
+                    processed_key(turn.msg_id),
+                    session_key(turn.tenant_id, turn.wa_id),
+                    orchestrated_key(turn.msg_id),
+                ],
+                args=[
+                    _REPLIES.dump_json(result.messages).decode(),
+                    self.config.processed_ttl_s * 1000,
+                    turn.msg_id,
+                    DEFAULT_RECENT_TURNS,
+                ],
+                client=self.shard(turn).redis,
             )
         return result
-
-    async def _committed_version(self, turn: InboundTurn) -> int | None:
-        raw = await self.shard(turn).redis.hget(session_key(turn.tenant_id, turn.wa_id), "version")  # type: ignore[misc]
-        return None if raw is None else int(raw)
-
-    async def _stored_version(self, turn: InboundTurn) -> int:
-        """The version in the checkpoint when there is no fence yet (new or legacy session)."""
-        saver = self.shard(turn).saver
-        if saver is None:
-            return 0
-        stored = await saver.aget_tuple({"configurable": {"thread_id": turn.thread_id}})
-        session = stored.checkpoint["channel_values"].get("session") if stored else None
-        return int(session.get("version", 0)) if isinstance(session, dict) else 0
 
     def _log_failure(self, turn: InboundTurn, exc: BaseException, started: float) -> None:
         log.warning(
@@ -330,34 +387,86 @@ class Controller:
             self._on_close = None
 
 
+@dataclass(frozen=True)
+class _Opened:
+    """What the begin or load script found."""
+
+    status: Literal["go", "busy", "claimed", "done", "committed"]
+    version: int | None = None
+    document: bytes | None = None
+    result: TurnResult | None = None
+    """For a turn committed before: the duplicate result (with the replies if the
+    processed marker still holds them)."""
+
+
+def _opened(reply: Any) -> _Opened:
+    status = reply[0].decode()
+    if status == "done":
+        replies = read_processed_marker(reply[1]) or []
+        return _Opened(
+            "done", result=TurnResult("duplicate", None, replies, None, None, committed=True)
+        )
+    if status == "committed":
+        return _Opened("committed", result=COMMITTED_DUPLICATE)
+    if status != "go":
+        return _Opened(status)
+    version = int(reply[1]) if reply[1] else None
+    return _Opened("go", version=version, document=reply[2] or None)
+
+
 REPLICATION_PROBE = "turn:replication-probe"
+
+
+async def confirm_replicated(redis: aioredis.Redis, replicas: int, wait_ms: int = 2000) -> None:
+    """Raise `CommitNotReplicated` unless `replicas` replicas have everything written so far.
+
+    A marker read from a primary that is being failed over (still answering, its replica
+    already gone) may vanish with it; answering the customer from it would lose the turn.
+    So a small write and `WAIT` follow the read on the same client (transient: the job is
+    retried, and then reads the new primary)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.set(REPLICATION_PROBE, "1", px=60_000)
+        pipe.execute_command("WAIT", replicas, wait_ms)
+        _, acked = await pipe.execute()
+    if int(acked) < replicas:
+        raise CommitNotReplicated(
+            f"a turn is marked committed on a primary {int(acked)} of {replicas} replicas"
+            " confirm: not trusted yet (the turn is retried)"
+        )
 
 
 async def read_marker(
     redis: aioredis.Redis, msg_id: str, replicas: int = 0, wait_ms: int = 2000
 ) -> bytes | None:
     """The `turn:processed` marker of a message; with `replicas` > 0 only once that many
-    replicas have everything written before it.
+    replicas have everything written before it (see `confirm_replicated`)."""
+    value: Any = await redis.get(processed_key(msg_id))
+    if value is not None and replicas > 0:
+        await confirm_replicated(redis, replicas, wait_ms)
+    return cast(bytes | None, value)
 
-    A marker read from a primary that is being failed over (still answering, its replica
-    already gone) may vanish with it; answering the customer from it would lose the turn.
-    So the read is followed, on the same connection, by a small write and `WAIT`: fewer
-    replicas than asked raises `CommitNotReplicated` (transient: the job is retried, and
-    then reads the new primary)."""
-    if replicas <= 0:
-        value: Any = await redis.get(processed_key(msg_id))
-        return value
+
+async def turn_committed(redis: aioredis.Redis, turn: InboundTurn | tuple[str, str, str]) -> bool:
+    """Was this message's turn committed? Its processed marker (replies not yet in the
+    outbox), or its id among the session's recent committed turns."""
+    tenant_id, wa_id, msg_id = (
+        (turn.tenant_id, turn.wa_id, turn.msg_id) if isinstance(turn, InboundTurn) else turn
+    )
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.get(processed_key(msg_id))
-        pipe.set(REPLICATION_PROBE, "1", px=60_000)
-        pipe.execute_command("WAIT", replicas, wait_ms)
-        marker, _, acked = await pipe.execute()
-    if marker is not None and int(acked) < replicas:
-        raise CommitNotReplicated(
-            f"turn {msg_id} is marked committed on a primary {int(acked)} of {replicas}"
-            " replicas confirm: not trusted yet (the turn is retried)"
-        )
-    return marker
+        pipe.exists(processed_key(msg_id))
+        pipe.hget(session_key(tenant_id, wa_id), "recent")
+        marked, recent = await pipe.execute()
+    return bool(marked) or msg_id.encode() in (recent or b"").split(b"\n")
+
+
+async def forget_replies(redis: aioredis.Redis, msg_id: str) -> None:
+    """The outbox has the turn's replies: the processed marker no longer needs to keep them.
+
+    Deleting it keeps a session's keys flat. Exactly-once does not depend on it: the inbound
+    row is `answered` (the job skips it), and the session's version hash still lists the
+    message among its recent committed turns for a run that raced past that check.
+    """
+    await redis.delete(processed_key(msg_id))
 
 
 def _turn_result(output: dict[str, Any]) -> TurnResult:
@@ -398,6 +507,7 @@ async def create_controller(
 ) -> Controller:
     """The production controller: Redis checkpointer + the conversation graph + its context."""
     from graph.graph import build_graph  # imported when used: the graph pulls in every lane
+    from graph.state import CARRIED_CHANNELS
     from server.commerce.runtime import Commerce
     from server.commerce.store import SqlCommerceStore
     from server.graph_runtime import build_context
@@ -411,6 +521,8 @@ async def create_controller(
             saver = await stack.enter_async_context(
                 redis_checkpointer(
                     client=client,
+                    keep_last=settings.session_versions_kept,
+                    carried_channels=CARRIED_CHANNELS,
                     commit_replicas=settings.redis_commit_replicas,
                     commit_wait_ms=settings.redis_commit_wait_ms,
                 )

@@ -214,7 +214,7 @@ async def message_life(settings: Settings, wamid: str) -> dict[str, Any]:
     """Everything stored about one inbound message and the replies it got."""
     from sqlalchemy import or_, select
 
-    from server.controller import processed_key
+    from server.controller import turn_committed
     from server.redis_connect import connect
     from server.resources import reach_redis
     from server.shards import session_url
@@ -304,7 +304,9 @@ async def message_life(settings: Settings, wamid: str) -> dict[str, Any]:
                     "running" if running else "queued" if queued else "done" if done else "none"
                 )
             life["jobs"] = jobs
-            life["turn_committed"] = bool(await shard.exists(processed_key(wamid)))
+            life["turn_committed"] = await turn_committed(
+                shard, (inbound.tenant_id, inbound.wa_id, wamid)
+            )
         finally:
             await client.aclose()
             await shard.aclose()

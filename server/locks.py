@@ -111,19 +111,29 @@ def session_lock_key(tenant_id: str, wa_id: str) -> str:
     return f"session:{tenant_id}:{wa_id}:lock"
 
 
+def new_lock_token() -> str:
+    return secrets.token_hex(16)
+
+
 class SessionLock:
     """One turn's hold on one session's lock; use :func:`acquire_session_lock`."""
 
     def __init__(
-        self, redis: aioredis.Redis, tenant_id: str, wa_id: str, config: LockConfig
+        self,
+        redis: aioredis.Redis,
+        tenant_id: str,
+        wa_id: str,
+        config: LockConfig,
+        token: str | None = None,
     ) -> None:
         self.redis = redis
         self.key = session_lock_key(tenant_id, wa_id)
         self.session = f"{tenant_id}:{wa_id}"
-        self.token = secrets.token_hex(16)
+        self.token = token or new_lock_token()
         self.config = config
         self.lost = False
         self.waited_s = 0.0
+        self._released_elsewhere = False
         self._watchdog: asyncio.Task[None] | None = None
         self._acquire = redis.register_script(_ACQUIRE)
         self._extend = redis.register_script(_EXTEND)
@@ -157,6 +167,17 @@ class SessionLock:
             log.info("session_lock.acquired", session=self.session, waited_ms=self._waited_ms())
         metrics.record_lock_acquired(self.waited_s, contended=not got)
         self._watchdog = asyncio.create_task(self._keep_alive())
+
+    def adopt(self) -> None:
+        """Hold a mutex already taken with this token (by a script that also did other
+        work in the same round trip): start the watchdog, as `acquire` does."""
+        metrics.record_lock_acquired(0.0, contended=False)
+        self._watchdog = asyncio.create_task(self._keep_alive())
+
+    def released_elsewhere(self) -> None:
+        """The mutex was deleted by a script that checked this token (the commit): stop
+        extending it, and let `release` not ask Redis again."""
+        self._released_elsewhere = True
 
     async def _wait(self, started: float, position: int) -> None:
         """Poll (a heartbeat too) until at the head and the mutex is free; the head polls fast."""
@@ -205,6 +226,8 @@ class SessionLock:
             self._watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watchdog
+        if self._released_elsewhere:
+            return
         released = await self._release(keys=[self.key], args=[self.token])
         if not released:
             self.lost = True
@@ -217,11 +240,20 @@ class SessionLock:
 
 @contextlib.asynccontextmanager
 async def acquire_session_lock(
-    redis: aioredis.Redis, tenant_id: str, wa_id: str, *, config: LockConfig | None = None
+    redis: aioredis.Redis,
+    tenant_id: str,
+    wa_id: str,
+    *,
+    config: LockConfig | None = None,
+    taken_with: str | None = None,
 ) -> AsyncIterator[SessionLock]:
-    """Hold the session's lock for the block (FIFO among waiters); released in `finally`."""
-    lock = SessionLock(redis, tenant_id, wa_id, config or LockConfig())
-    await lock.acquire()
+    """Hold the session's lock for the block (FIFO among waiters); released in `finally`.
+    `taken_with`: the token of a mutex the caller already took (the block only holds it)."""
+    lock = SessionLock(redis, tenant_id, wa_id, config or LockConfig(), token=taken_with)
+    if taken_with is None:
+        await lock.acquire()
+    else:
+        lock.adopt()
     try:
         yield lock
     finally:

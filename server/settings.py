@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     data_dir: str = Field(default=".data", alias="CONVO_DATA_DIR")
     """Folder for the embedded Redis' AOF files and the default SQLite database."""
 
+    model_cache_dir: str | None = Field(default=None, alias="CONVO_MODEL_CACHE")
+    """Folder for the offline router's cached training-set embeddings. Unset:
+    `.data/cache/router` in the checkout. Read-only: the router works, recomputing them."""
+
     database_url: str | None = Field(default=None, repr=False)  # may hold a password
     """SQLAlchemy async URL. Unset: SQLite at `{data_dir}/convo.db`."""
 
@@ -122,6 +126,10 @@ class Settings(BaseSettings):
 
     enable_orchestration: bool = False
     """Run a turn of the conversation graph for each inbound text/button/interactive message."""
+
+    session_versions_kept: int = Field(default=1, ge=1)
+    """Checkpoints kept per conversation (the current one and older ones for
+    `convo inspect session --diff`); each costs about the session's size in Redis."""
 
     whatsapp_app_secret: SecretStr = SecretStr(DEFAULT_APP_SECRET)
     whatsapp_verify_token: SecretStr = SecretStr(DEFAULT_VERIFY_TOKEN)

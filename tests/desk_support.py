@@ -44,6 +44,11 @@ class MemoryDesk:
         self.views[(tenant_id, wa_id)] = HandoffView()
         return True
 
+    async def resumed(self, tenant_id: str, wa_id: str) -> None:
+        view = self.views.get((tenant_id, wa_id))
+        if view is not None and view.state == "bot":
+            self.views[(tenant_id, wa_id)] = HandoffView()
+
     async def hold_message(
         self, tenant_id: str, wa_id: str, msg_id: str, language: Language
     ) -> None:
@@ -67,5 +72,5 @@ class MemoryDesk:
     def claim(self, tenant_id: str, wa_id: str, agent: str) -> None:
         self.views[(tenant_id, wa_id)] = HandoffView(state="with_agent", agent_name=agent)
 
-    def release(self, tenant_id: str, wa_id: str) -> None:
-        self.views[(tenant_id, wa_id)] = HandoffView()
+    def release(self, tenant_id: str, wa_id: str, lane: str | None = None) -> None:
+        self.views[(tenant_id, wa_id)] = HandoffView(resume_lane=lane)

@@ -78,10 +78,18 @@ class SentinelGroup:
             client.close()
 
     def _synced(self) -> bool:
-        assert self.replica is not None
-        client = redis.Redis(port=self.replica.port)
+        return self.replica_synced(self.replica)
+
+    def replica_synced(self, server: EmbeddedRedis | None) -> bool:
+        """`server` is a replica whose link to its primary is up."""
+        if server is None or server.process is None:
+            return False
+        client = redis.Redis(port=server.port, socket_connect_timeout=1)
         try:
-            return client.info("replication").get("master_link_status") == "up"
+            info = client.info("replication")
+            return info.get("role") == "slave" and info.get("master_link_status") == "up"
+        except redis.exceptions.ConnectionError:
+            return False
         finally:
             client.close()
 

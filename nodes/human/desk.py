@@ -32,6 +32,9 @@ class HandoffView:
     """The display name of the agent who claimed it (with_agent only)."""
     request_msg_id: str | None = None
     """The inbound message that asked for a person (its turn is not muted when re-run)."""
+    resume_lane: str | None = None
+    """Back with the bot (`bot` only): the lane the people gave it back to (named on
+    release, else the one it had before), not yet resumed by a turn."""
 
     def mutes(self, msg_id: str) -> bool:
         """Whether the bot stays quiet for message `msg_id`."""
@@ -97,6 +100,10 @@ class SupportDesk(Protocol):
 
     async def cancel_request(self, tenant_id: str, wa_id: str, msg_id: str) -> bool:
         """requested -> bot, asked by the customer; False when no request was waiting."""
+        ...
+
+    async def resumed(self, tenant_id: str, wa_id: str) -> None:
+        """A turn started in `resume_lane`: later turns route as usual."""
         ...
 
     async def hold_message(

@@ -71,12 +71,14 @@ async def _waiting_counts(
     return counts
 
 
-def _message(row: WaMessage) -> dict[str, Any]:
+def _message(row: WaMessage, names: dict[str, str]) -> dict[str, Any]:
     inbound = row.direction == Direction.INBOUND.value
+    author = "customer" if inbound else (row.author or "bot")
     return {
         "id": row.id,
         "direction": row.direction,
-        "author": "customer" if inbound else (row.author or "bot"),
+        "author": author,
+        "author_name": names.get(author),
         "kind": row.message_type,
         "text": row.text,
         "buttons": _choices(row.payload) if not inbound else [],
@@ -107,6 +109,11 @@ async def detail(resources: Resources, conversation: Conversation, agent: Agent)
         last_inbound = await store.last_inbound_at(
             session, conversation.phone_number_id, conversation.wa_id
         )
+        agents = await session.execute(
+            select(Agent.handle, Agent.display_name).where(Agent.tenant == conversation.tenant)
+        )
+    # An agent's reply is stored with the actor key (`agent:<handle>`): shown by name too.
+    names = {f"agent:{handle}": name for handle, name in agents}
     last = aware(last_inbound)
     closes = last + WINDOW if last is not None else None
     window_open = closes is not None and closes > utcnow()
@@ -145,7 +152,7 @@ async def detail(resources: Resources, conversation: Conversation, agent: Agent)
             }
             for t in tickets
         ],
-        "transcript": [_message(row) for row in messages],
+        "transcript": [_message(row, names) for row in messages],
         "notes": [
             {"id": n.id, "author": n.author, "text": n.body, "at": _iso(n.created_at)}
             for n in notes

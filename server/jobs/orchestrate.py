@@ -76,7 +76,9 @@ def _coordinates(message: Message) -> dict[str, float]:
 
 async def make_controller(resources: Resources) -> ControllerLike:
     """The real controller (tests replace this function or put one in `ctx`)."""
-    await asyncio.to_thread(load_turn_machinery, resources.settings.tenants_dir)
+    settings = resources.settings
+    use_model_cache(settings.model_cache_dir)
+    await asyncio.to_thread(load_turn_machinery, settings.tenants_dir)
     from server.controller import create_controller
 
     return cast(ControllerLike, await create_controller(resources))
@@ -100,9 +102,18 @@ def router_ready() -> bool:
     return _router_loaded
 
 
+def use_model_cache(folder: str | None) -> None:
+    """Where the offline router keeps its cached training-set embeddings (CONVO_MODEL_CACHE)."""
+    from nodes.router.embeddings import set_cache_dir
+
+    if folder:
+        set_cache_dir(folder)
+
+
 def load_turn_machinery(tenants_dir: str | None = None) -> None:
-    """Import the graph, train the offline router and read the tenants' files: seconds of
-    CPU and file reads, run in a thread so no turn does them on the event loop."""
+    """Import the graph, train the offline router (its embedding side read from the model
+    cache when there) and read the tenants' files: seconds of CPU and file reads, run in a
+    thread so no turn does them on the event loop."""
     global _router_loaded
     import server.controller  # noqa: F401  (the graph, lanes, checkpointer)
     from nodes.router.offline import OfflineClassifier
@@ -204,7 +215,7 @@ async def _orchestrate(ctx: dict[str, Any], wamid: str) -> str:
     backlog = StoredBacklog(ctx, repository.sent_order(row))
     result = cast(TurnResultLike, await controller.handle_turn(turn, backlog=backlog))
     if result.status == "duplicate" and not result.messages:
-        return await _duplicate_turn(ctx, turn)
+        return await _duplicate_turn(ctx, turn, committed=getattr(result, "committed", False))
     await _deliver(ctx, wamid, result)
     return str(result.status)
 
@@ -264,10 +275,13 @@ class StoredBacklog:
         await _mark_failed(self.ctx, turn.msg_id, error)
 
 
-async def _duplicate_turn(ctx: dict[str, Any], turn: InboundTurn) -> str:
+async def _duplicate_turn(
+    ctx: dict[str, Any], turn: InboundTurn, *, committed: bool = False
+) -> str:
     """The controller says this turn ran or runs elsewhere: find out which.
 
-    - committed (`turn:processed:{wamid}`): done; dispatch the replies already stored;
+    - committed (the controller said so, or `turn:processed:{wamid}` exists): done;
+      dispatch the replies already stored;
     - only claimed (`orchestrated:{wamid}`): another run holds it, or crashed holding it.
       Retry once the claim has expired, so a crashed turn still gets answered.
     """
@@ -278,7 +292,7 @@ async def _duplicate_turn(ctx: dict[str, Any], turn: InboundTurn) -> str:
     redis = resources.session_redis(turn.tenant_id, turn.wa_id)  # the session's shard
     settings = resources.settings
     replicas, wait_ms = settings.redis_commit_replicas, settings.redis_commit_wait_ms
-    if await read_marker(redis, wamid, replicas, wait_ms) is not None:
+    if committed or await read_marker(redis, wamid, replicas, wait_ms) is not None:
         rows = await _store_replies(resources, wamid, [])
         if not rows:
             log.warning("orchestrate_turn.duplicate_without_replies", provider_message_id=wamid)
@@ -300,6 +314,7 @@ async def _store_replies(
     async with resources.sessions.begin() as session:
         inbound = await repository.get_by_wamid(session, wamid)
         assert inbound is not None
+        conversation = (inbound.tenant_id, inbound.wa_id)
         rows = await repository.add_outbox(session, inbound, messages, status=status)
         await repository.advance_inbound(
             session,
@@ -307,7 +322,25 @@ async def _store_replies(
             repository.ANSWERED,
             from_statuses=[repository.RECEIVED, repository.PROCESSED, repository.TURN_FAILED],
         )
+    await _forget_marker_replies(resources, *conversation, wamid)
     return rows
+
+
+async def _forget_marker_replies(
+    resources: Resources, tenant_id: str, wa_id: str, wamid: str
+) -> None:
+    """The outbox has the replies now: drop the processed marker that kept them for a retry
+    (best effort: a marker left behind only expires later)."""
+    from server.controller import forget_replies  # the controller's keys
+
+    try:
+        await forget_replies(resources.session_redis(tenant_id, wa_id), wamid)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        log.warning(
+            "orchestrate_turn.marker_kept", provider_message_id=wamid, error=describe_error(exc)
+        )
 
 
 async def _replies(resources: Resources, wamid: str) -> list[WaMessage]:

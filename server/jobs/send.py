@@ -117,8 +117,11 @@ async def reengage_after_failed_status(ctx: dict[str, Any], wamid: str) -> bool:
     return await build_sender(ctx).reengage_after_failure(row)
 
 
-STALE_AFTER = timedelta(minutes=2)
-"""A queued row untouched this long has probably lost its job (e.g. Redis was flushed)."""
+STALE_AFTER = timedelta(minutes=1)
+"""A queued row untouched this long has probably lost its job (Redis crashed with the job
+not yet on disk, or was flushed). With the cron every minute, such a reply goes out within
+two minutes, like a turn whose job was lost. A row whose job is merely deferred (backoff,
+rate limit) still has that job, and the job id keeps it from being doubled."""
 
 
 async def recover_outbox(ctx: dict[str, Any]) -> int:

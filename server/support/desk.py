@@ -50,6 +50,7 @@ def view_of(conversation: Conversation | None) -> HandoffView:
         state=conversation.state,  # type: ignore[arg-type]
         agent_name=conversation.agent_name,
         request_msg_id=conversation.request_msg_id,
+        resume_lane=conversation.resume_lane if conversation.state == BOT else None,
     )
 
 
@@ -152,6 +153,12 @@ class SqlDesk:
             )
         await self._announce(conversation)
         return True
+
+    async def resumed(self, tenant_id: str, wa_id: str) -> None:
+        async with self.resources.sessions.begin() as session:
+            conversation = await store.conversation_of(session, tenant_id, wa_id)
+            if conversation is not None and conversation.state == BOT:
+                conversation.resume_lane = None
 
     async def hold_message(
         self, tenant_id: str, wa_id: str, msg_id: str, language: Language

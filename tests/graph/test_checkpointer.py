@@ -64,22 +64,45 @@ async def latest_version(saver: FencedRedisSaver) -> int | None:
 META: Any = {"source": "loop", "step": 1, "parents": {}}
 
 
-async def test_fenced_documents_match_what_the_library_stores(
+async def test_a_fenced_document_reads_back_like_the_librarys_own(
     saver: FencedRedisSaver, redis_client: aioredis.Redis, redis_url: str
 ) -> None:
     cp = checkpoint(1)
     await redis_client.set(LOCK, "tok")
     await saver.aput(config(fence(None)), cp, META, {})
     key = f"checkpoint:{THREAD}:__empty__:{cp['id']}"
-    ours: dict[str, Any] = await redis_client.json().get(key)  # type: ignore[assignment,misc]
+    packed: dict[str, Any] = await redis_client.json().get(key)  # type: ignore[assignment,misc]
+    assert isinstance(packed["checkpoint"], str)  # one JSON string, not a RedisJSON tree
+    ours = await saver.aget_tuple(config())
     await redis_client.flushall()
     async with AsyncRedisSaver(redis_url) as plain:
         await plain.asetup()
         await plain.aput(config(), cp, META, {})
-    theirs: dict[str, Any] = await redis_client.json().get(key)  # type: ignore[assignment,misc]
-    ours.pop("checkpoint_ts")
-    theirs.pop("checkpoint_ts")
-    assert ours == theirs
+    library = await saver.aget_tuple(config())  # a document in the library's format
+    theirs = await plain_tuple(redis_url)
+    assert ours is not None and library is not None and theirs is not None
+    for read in (ours, library):
+        assert read.checkpoint == theirs.checkpoint
+        assert read.metadata == theirs.metadata
+        assert read.config == theirs.config
+
+
+async def plain_tuple(redis_url: str) -> Any:
+    async with AsyncRedisSaver(redis_url) as plain:
+        return await plain.aget_tuple(config())
+
+
+async def test_only_the_carried_channels_are_stored(
+    redis_client: aioredis.Redis, redis_url: str
+) -> None:
+    cp = checkpoint(1)
+    cp["channel_values"]["outbound"] = [{"kind": "text", "body": "hi"}]
+    await redis_client.set(LOCK, "tok")
+    async with redis_checkpointer(redis_url, carried_channels=["session"]) as carrying:
+        await carrying.aput(config(fence(None)), cp, META, {})
+        read = await carrying.aget_tuple(config())
+    assert read is not None
+    assert read.checkpoint["channel_values"] == {"session": {"version": 1}}
 
 
 async def test_a_commit_moves_pointer_version_and_marker_together(

@@ -45,7 +45,7 @@ async def test_the_session_survives_a_new_graph_and_saver(redis_url: str) -> Non
     async with redis_checkpointer(redis_url) as saver:
         first = Conversation(context(router), checkpointer=saver)
         await first.send("quiero comprar una taza")
-    async with redis_checkpointer(redis_url) as saver:
+    async with redis_checkpointer(redis_url, keep_last=2) as saver:
         second = Conversation(context(router), checkpointer=saver)
         assert second.graph is not first.graph
         result = await second.send("2")  # still sticky: resolves against the stored list

@@ -79,3 +79,37 @@ async def test_the_cancel_button_does_nothing_once_a_person_has_the_chat() -> No
     result = await chat.send("Back to assistant", choice_id=CANCEL_CHOICE)
     assert result["outbound"] == []
     assert (await desk.handoff_view(TENANT, WA_ID)).state == "with_agent"
+
+
+YES = {"en": "yes", "es": "sí", "pt": "sim"}
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
+async def test_given_back_naming_a_lane_the_next_turn_is_read_in_that_lane(lang: str) -> None:
+    """The agent releases to `commerce` (say, after "want me to show you the mugs?"): the
+    customer's "yes" is commerce's, not a bare acknowledgement; once only."""
+    from nodes.i18n import TEXTS
+
+    desk = MemoryDesk()
+    chat = chat_with(desk, lang)
+    await chat.send(ASK[lang], msg_id="wamid.ask")
+    desk.claim(TENANT, WA_ID, "Ana")
+    desk.release(TENANT, WA_ID, lane="commerce")
+    resumed = await chat.send(YES[lang], msg_id="wamid.yes")
+    assert texts(resumed).startswith(TEXTS["commerce.go_on"][lang])  # type: ignore[index]
+    assert resumed["session"]["meta"]["current_lane"] == "commerce"
+    assert (await desk.handoff_view(TENANT, WA_ID)).resume_lane is None  # used once
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
+async def test_given_back_with_no_lane_a_yes_is_just_acknowledged(lang: str) -> None:
+    """The same "yes" without a lane to resume: the control for the test above."""
+    from nodes.i18n import TEXTS
+
+    desk = MemoryDesk()
+    chat = chat_with(desk, lang)
+    await chat.send(ASK[lang], msg_id="wamid.ask")
+    desk.claim(TENANT, WA_ID, "Ana")
+    desk.release(TENANT, WA_ID)
+    answered = await chat.send(YES[lang], msg_id="wamid.yes")
+    assert not texts(answered).startswith(TEXTS["commerce.go_on"][lang])  # type: ignore[index]

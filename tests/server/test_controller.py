@@ -22,7 +22,13 @@ from graph.context import Context
 from graph.graph import build_graph
 from graph.messages import InboundTurn
 from graph.session import StaleStateError
-from server.controller import Controller, orchestrated_key, processed_key, session_key
+from server.controller import (
+    Controller,
+    forget_replies,
+    orchestrated_key,
+    processed_key,
+    session_key,
+)
 from server.locks import acquire_session_lock
 
 TENANT, WA, OTHER_WA = "100200300400500", "5511987654321", "34612345678"
@@ -182,6 +188,42 @@ async def test_a_duplicate_after_the_commit_replays_the_same_replies(
     assert (await committed_state(saver))["version"] == 1
 
 
+async def test_a_redelivery_after_the_outbox_took_the_replies_is_still_a_duplicate(
+    saver: HookedSaver, redis_client: aioredis.Redis
+) -> None:
+    """Once the job stored the replies it drops the marker; the session's version hash still
+    knows the message was committed, so a run that raced past the job's check does not
+    run the turn a second time."""
+    ran: list[str] = []
+
+    async def record(msg_id: str) -> None:
+        ran.append(msg_id)
+
+    saver.on_commit = record
+    controller = make_controller(saver, redis_client)
+    first = await controller.handle_turn(turn("wamid.sent", "what time do you open?"))
+    await forget_replies(redis_client, "wamid.sent")
+    assert not await redis_client.exists(processed_key("wamid.sent"))
+    again = await controller.handle_turn(turn("wamid.sent", "what time do you open?"))
+    assert first.status == "completed"
+    assert (again.status, again.committed, again.messages) == ("duplicate", True, [])
+    assert ran == ["wamid.sent"]
+    assert (await committed_state(saver))["version"] == 1
+
+
+async def test_a_committed_turn_leaves_no_lock_and_no_claim_behind(
+    saver: HookedSaver, redis_client: aioredis.Redis
+) -> None:
+    """The commit itself releases the lock and drops the in-flight claim (same script)."""
+    controller = make_controller(saver, redis_client)
+    await controller.handle_turn(turn("wamid.clean", "hola"))
+    assert not await redis_client.exists(f"session:{TENANT}:{WA}:lock")
+    assert not await redis_client.exists(orchestrated_key("wamid.clean"))
+    assert await redis_client.exists(processed_key("wamid.clean"))
+    second = await controller.handle_turn(turn("wamid.next", "hola"))  # the lock is free
+    assert second.state_version == 2
+
+
 async def test_a_claim_left_by_a_crashed_worker_does_not_block_the_retry(
     saver: HookedSaver, redis_client: aioredis.Redis
 ) -> None:
@@ -281,7 +323,8 @@ async def test_every_key_of_a_session_has_a_ttl(
         await controller.handle_turn(turn(f"wamid.{i}", text))
     keys = await redis_client.keys("*")
     prefixes = {k.split(b":")[0] for k in keys if isinstance(k, bytes)}
-    assert {b"checkpoint", b"checkpoint_latest", b"session", b"turn", b"orchestrated"} <= prefixes
+    assert {b"checkpoint", b"checkpoint_latest", b"session", b"turn"} <= prefixes
+    assert b"orchestrated" not in prefixes  # each commit deleted its in-flight claim
     without_ttl = [k for k in keys if await redis_client.pttl(k) < 0]
     assert without_ttl == []
 

@@ -24,7 +24,9 @@ SAID = {
 
 
 async def _three_turns(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> None:
-    async with running_app(monkeypatch, redis_url, ENABLE_ORCHESTRATION="true") as (client, app):
+    async with running_app(
+        monkeypatch, redis_url, ENABLE_ORCHESTRATION="true", SESSION_VERSIONS_KEPT="5"
+    ) as (client, app):
         for wamid, text in SAID.items():  # one at a time: the turns' order is the session's
             assert (await post_webhook(client, text_payload(USER, wamid, text))).status_code == 200
             worker = build_worker(app.state.resources, burst=True, handle_signals=False)

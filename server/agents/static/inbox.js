@@ -93,7 +93,7 @@ function messageItem(message) {
   let text = message.text || "[" + message.kind + "]";
   if (message.buttons && message.buttons.length) text += "\n[" + message.buttons.join(" | ") + "]";
   li.append(el("span", text));
-  const meta = [who, message.at ? new Date(message.at).toLocaleTimeString() : ""];
+  const meta = [message.author_name || who, message.at ? new Date(message.at).toLocaleTimeString() : ""];
   if (message.direction === "outbound") meta.push(message.status);
   if (message.error) meta.push(message.error);
   li.append(el("small", meta.filter(Boolean).join(" · ")));

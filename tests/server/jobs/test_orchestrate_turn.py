@@ -127,10 +127,19 @@ async def test_a_bug_is_not_retried_and_marks_the_turn_failed(app_client) -> Non
 
 
 class DuplicateController(FakeController):
+    def __init__(self, *, committed: bool = False) -> None:
+        super().__init__()
+        self.committed = committed
+
     async def handle_turn(self, turn: InboundTurn, backlog: Any = None) -> Any:
         self.turns.append(turn)
         return SimpleNamespace(
-            status="duplicate", lane=None, messages=[], state_version=None, understanding=None
+            status="duplicate",
+            lane=None,
+            messages=[],
+            state_version=None,
+            understanding=None,
+            committed=self.committed,
         )
 
 
@@ -141,6 +150,26 @@ async def test_duplicate_of_a_committed_turn_dispatches_what_is_stored(app_clien
     assert await orchestrate_turn(ctx, "wamid.TEXT1") == "duplicate"
     (inbound,) = await stored_rows(app)
     assert inbound.status == "answered"
+
+
+async def test_a_committed_duplicate_without_a_marker_dispatches_what_is_stored(
+    app_client,
+) -> None:
+    """The marker is gone once the outbox had the replies; the controller still says the
+    turn is committed, and the job dispatches, it does not wait for a claim."""
+    app, ctx = await _received(app_client, "text")
+    ctx["controller"] = DuplicateController(committed=True)
+    assert await orchestrate_turn(ctx, "wamid.TEXT1") == "duplicate"
+    (inbound,) = await stored_rows(app)
+    assert inbound.status == "answered"
+
+
+async def test_storing_the_replies_drops_the_marker_that_kept_them(app_client) -> None:
+    app, ctx = await _received(app_client, "text")
+    await ctx["resources"].redis.set(processed_key("wamid.TEXT1"), '[{"kind":"text","body":"x"}]')
+    assert await orchestrate_turn(ctx, "wamid.TEXT1") == "completed"
+    assert not await ctx["resources"].redis.exists(processed_key("wamid.TEXT1"))
+    assert len(await stored_rows(app, "outbound")) == 1
 
 
 async def test_duplicate_of_a_claimed_turn_retries_after_the_claim_expires(app_client) -> None:

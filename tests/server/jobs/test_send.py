@@ -230,3 +230,18 @@ async def test_recovery_re_enqueues_only_stale_rows_once(resources) -> None:  # 
     queue = job_queue(resources.redis)
     assert await Job(send_job_id(stale.idempotency_key), queue).status() == JobStatus.queued
     assert await Job(send_job_id(fresh.idempotency_key), queue).status() == JobStatus.not_found
+
+
+async def test_a_reply_whose_job_was_lost_is_re_enqueued_after_a_minute(resources) -> None:  # type: ignore[no-untyped-def]
+    """Redis killed right after the turn stored its reply and enqueued the send: with
+    `appendfsync everysec` the job may not be on disk. The sweep sends it after a minute
+    (not three: the customer waits for it)."""
+    lost = await add_reply(resources, "hola", wamid="wamid.LOST")
+    recent = await add_reply(resources, "hi", wamid="wamid.RECENT")
+    await set_row(resources, lost.id, updated_at=utcnow() - timedelta(seconds=70))
+    await set_row(resources, recent.id, updated_at=utcnow() - timedelta(seconds=20))
+    async with job_context(resources) as ctx:
+        assert await recover_outbox(ctx) == 1
+    queue = job_queue(resources.redis)
+    assert await Job(send_job_id(lost.idempotency_key), queue).status() == JobStatus.queued
+    assert await Job(send_job_id(recent.idempotency_key), queue).status() == JobStatus.not_found

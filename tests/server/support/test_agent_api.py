@@ -192,3 +192,22 @@ async def test_notes_stay_private_and_tickets_can_be_solved_then_closed(
         ("status", "open"), ("message", "it arrived broken"), ("message", "the handle is off"),
         ("status", "pending_human"), ("status", "solved"), ("status", "closed"),
     ]  # fmt: skip
+
+
+async def test_releasing_to_a_lane_is_kept_for_the_next_turn_once(
+    app: tuple[httpx.AsyncClient, FastAPI],
+) -> None:
+    client, fastapi_app = app
+    resources = fastapi_app.state.resources
+    token = await agent_token(resources)
+    cid = await waiting_conversation(fastapi_app, wa_id="5511900007777")
+    url = f"/agent/api/conversations/{cid}"
+    await client.post(f"{url}/claim", headers=bearer(token))
+    bad = await client.post(f"{url}/release", json={"lane": "nowhere"}, headers=bearer(token))
+    assert bad.status_code == 422
+    done = await client.post(f"{url}/release", json={"lane": "commerce"}, headers=bearer(token))
+    assert done.status_code == 200 and done.json()["state"] == "bot"
+    desk = SqlDesk(resources)
+    assert (await desk.handoff_view(PHONE_ID, "5511900007777")).resume_lane == "commerce"
+    await desk.resumed(PHONE_ID, "5511900007777")
+    assert (await desk.handoff_view(PHONE_ID, "5511900007777")).resume_lane is None

@@ -119,5 +119,9 @@ async def test_a_person_takes_over_and_gives_the_chat_back(
         ("with_agent", "bot"),
     ]
     assert len(hooks) == 1
-    statuses = {m["text"]: m["status"] for m in final["transcript"] if m["direction"] == "outbound"}
-    assert statuses[body["text"]] == "sent"
+    outbound = {m["text"]: m for m in final["transcript"] if m["direction"] == "outbound"}
+    assert outbound[body["text"]]["status"] == "sent"
+    assert (outbound[body["text"]]["author"], outbound[body["text"]]["author_name"]) == (
+        "agent:ana",
+        "Ana",
+    )
