@@ -73,6 +73,8 @@ bench: install ## benchmarks, each against a baseline in the same run; the table
 	$(PY) -m benchmarks.turn_cpu --turns 100 --repeat $${BENCH_REPEAT:-3} 2>/dev/null | tee -a reports/bench.md
 	@echo "## One worker, LLM answering in 0.5 s" >> reports/bench.md
 	$(PY) -m benchmarks.worker_llm --customers 120 --max-jobs 10 32 2>/dev/null | tee -a reports/bench.md
+	@echo "## Offline understanding per message" >> reports/bench.md
+	$(PY) -m benchmarks.understanding --rounds $${BENCH_REPEAT:-3} | tee -a reports/bench.md
 	@echo "## Webhook latency in-process" >> reports/bench.md
 	$(PY) -m benchmarks.webhook_latency --requests 300 2>/dev/null | tee -a reports/bench.md
 	$(PY) -m benchmarks.send_limiter --seconds 8 --processes 2

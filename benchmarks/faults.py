@@ -330,6 +330,7 @@ class Environment:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     web_port: int = field(default_factory=free_port)
     spawned: int = 0
+    log_paths: dict[int, Path] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.redis = EmbeddedRedis(data_dir=self.work / "redis")
@@ -366,10 +367,22 @@ class Environment:
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
         self.spawned += 1
-        log = (self.work / "logs" / f"{self.spawned:02d}-{name}.log").open("wb")
-        return subprocess.Popen(
-            command, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        path = self.work / "logs" / f"{self.spawned:02d}-{name}.log"
+        process = subprocess.Popen(
+            command, env=self.env, cwd=ROOT, stdout=path.open("wb"), stderr=subprocess.STDOUT
         )
+        self.log_paths[process.pid] = path
+        return process
+
+    async def wait_worker_ready(
+        self, worker: subprocess.Popen[bytes], timeout_s: float = 300
+    ) -> None:
+        """Until `worker` has built its graph context (router loaded: it takes jobs)."""
+        path, deadline = self.log_paths[worker.pid], time.monotonic() + timeout_s
+        while '"graph.context"' not in path.read_text("utf-8", "replace"):
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise RuntimeError(f"worker not ready: see {path}")
+            await asyncio.sleep(0.2)
 
     def start_web(self) -> None:
         if self.shape == "serve":
@@ -694,8 +707,8 @@ async def redis_away_20s(traffic: Traffic, client: httpx.AsyncClient) -> float:
 
 async def kill_worker(traffic: Traffic, client: httpx.AsyncClient) -> float:
     """kill -9 of both workers while turns run (each LLM call trickles until its 2 s
-    deadline, so turns are in flight). Two spare workers are started with the traffic,
-    as a deployment keeps others running (their start-up is not the bound): the abandoned
+    deadline, so turns are in flight). Two spare workers are started and ready first, as
+    a deployment keeps others running (a cold start is not the takeover): the abandoned
     turns are taken over once their heartbeat mark expires (30 s) and their claim has
     passed (45 s). Checks that each was answered within TAKEOVER_BOUND_S of the kill."""
     env = traffic.env
@@ -736,8 +749,8 @@ async def kill_worker(traffic: Traffic, client: httpx.AsyncClient) -> float:
 
     traffic.checks.append(taken_over)
     victims = [worker for worker in env.workers if worker.poll() is None]
-    env.start_worker()
-    env.start_worker()
+    spares = [env.start_worker(), env.start_worker()]
+    await asyncio.gather(*(env.wait_worker_ready(spare) for spare in spares))
     try:
         await asyncio.gather(burst(traffic, client, 20, 2), fault())
         await asyncio.sleep(3)

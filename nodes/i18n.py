@@ -107,6 +107,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "{day}{note} estamos cerrados.",
         "pt": "{day}{note} estamos fechados.",
     },
+    "locations.no_detail": {
+        "en": "I don't have information about parking or access at our shops, sorry.",
+        "es": "No tengo información sobre estacionamiento o accesos en nuestras tiendas, disculpa.",
+        "pt": "Não tenho informação sobre estacionamento ou acesso nas nossas lojas, desculpe.",
+    },
     "locations.title": {
         "en": "You can find us at:",
         "es": "Nos encuentras en:",

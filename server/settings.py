@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     data_dir: str = Field(default=".data", alias="CONVO_DATA_DIR")
     """Folder for the embedded Redis' AOF files and the default SQLite database."""
 
+    model_cache_dir: str | None = Field(default=None, alias="CONVO_MODEL_CACHE")
+    """Folder for the offline router's cached training-set embeddings. Unset:
+    `.data/cache/router` in the checkout. Read-only: the router works, recomputing them."""
+
     database_url: str | None = Field(default=None, repr=False)  # may hold a password
     """SQLAlchemy async URL. Unset: SQLite at `{data_dir}/convo.db`."""
 

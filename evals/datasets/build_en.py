@@ -3,9 +3,10 @@
     python -m evals.datasets.build_en && python -m evals.split
 
 Hand-written rows live in ``raw_en/{lane}.txt`` (``# intent`` lines start an intent, every
-other non-empty line is one message). Templates add the long, polite, placeholder-heavy
-requests of intent-style support datasets and the informal noise of chat (no apostrophes,
-lowercase, typos); they stay under half of each lane's rows so the data reads like people.
+other non-empty line is one message) and ``raw_en/styles.txt`` (see `read_styles`).
+Templates add the long, polite, placeholder-heavy requests of intent-style support datasets
+and the informal noise of chat (no apostrophes, lowercase, typos); they stay under half of
+each lane's rows so the data reads like people.
 """
 
 from __future__ import annotations
@@ -138,12 +139,31 @@ def build() -> list[dict[str, str]]:
     """Unique English rows of every lane (a row may move lane under the lane policy)."""
     seen: set[str] = set()
     out: list[dict[str, str]] = []
-    for lane in LANES:
-        for row in build_lane(lane):
-            key = dedupe_key(row["text"])
-            if key and key not in seen:
-                seen.add(key)
-                out.append(row)
+    rows = [row for lane in LANES for row in build_lane(lane)] + read_styles()
+    for row in rows:
+        key = dedupe_key(row["text"])
+        if key and key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out
+
+
+def read_styles() -> list[dict[str, str]]:
+    """``raw_en/styles.txt``: phrasings written by style (help-seeking frames around a
+    purchase, reporting a problem, refunds with amounts, bot identity, social talk,
+    capabilities, elliptical follow-ups, short problems, long non-problem stories). A
+    ``# <lane> <intent>`` line starts a block; rows are kept as written (no variants), so
+    adding one leaves every other lane's generated rows as they were."""
+    out: list[dict[str, str]] = []
+    lane = intent = ""
+    for line in (RAW / "styles.txt").read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("# "):
+            lane, intent = line[2:].split()
+        elif line:
+            new_lane, new_intent = relabel(lane, intent, line)
+            out.append({"text": line, "lane": new_lane, "lang": "en", "intent": new_intent,
+                        "family": _hand_family(line)})  # fmt: skip
     return out
 
 

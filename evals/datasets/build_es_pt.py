@@ -56,15 +56,28 @@ def dedupe_key(text: str) -> str:
 
 def read_raw(lang: str) -> list[Row]:
     """Hand-written rows of one language, from every ``{lang}_*.txt`` file."""
+    return [row for path in sorted(RAW.glob(f"{lang}_*.txt")) for row in _read_file(path)]
+
+
+def read_styles(lang: str) -> list[Row]:
+    """The rows of ``{lang}_styles.txt``: phrasings written by style (help-seeking frames
+    around a purchase, reporting a problem, refunds with amounts, bot identity, social
+    talk, capabilities, elliptical follow-ups, colloquial Spain Spanish...)."""
+    return _read_file(RAW / f"{lang}_styles.txt")
+
+
+def _read_file(path: Path) -> list[Row]:
+    """``# <lane> <intent>`` starts a block; every other non-empty line is one message."""
     rows: list[Row] = []
-    for path in sorted(RAW.glob(f"{lang}_*.txt")):
-        lane = intent = ""
-        for line in path.read_text(encoding="utf-8").splitlines():
-            line = line.strip()
-            if line.startswith("# "):
-                lane, intent = line[2:].split()
-            elif line:
-                rows.append((line, lane, intent))
+    if not path.exists():
+        return rows
+    lane = intent = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("# "):
+            lane, intent = line[2:].split()
+        elif line:
+            rows.append((line, lane, intent))
     return rows
 
 
@@ -147,8 +160,10 @@ def build(lang: str, seed: int = 7) -> list[dict[str, str]]:
     rng = random.Random(seed)
     tpl = import_module(f"evals.datasets.{lang}_templates")
     hand = read_raw(lang)
+    styles = set(read_styles(lang))
     generated = from_templates(tpl, rng) + from_frames(tpl, rng)
-    generated += from_chat_variants(hand, tpl, rng)
+    # style rows are kept as written (no chat variants), and leave the others' sampling as is
+    generated += from_chat_variants([row for row in hand if row not in styles], tpl, rng)
     made = [(text, lane, intent, _hand_seed(text)) for text, lane, intent in hand] + generated
     seen: set[str] = set()
     rows: list[dict[str, str]] = []

@@ -384,6 +384,16 @@ _RULES["select_option"] = ((r".", "commerce", "select"),)
 _POLICY: Sequence[tuple[str, str, Rule]] = (
     # promotions and discounts are commerce (asking about a promotion, not a problem with one)
     ("info", _NOT_PROMO_CONTEXT, (_PROMO, "commerce", "promotions")),
+    # asking to speak to the manager / a supervisor is asking for a person, not a complaint
+    (
+        "support",
+        r"rude|grosero|grosseir|mal educad",
+        (
+            r"\b(speak|talk|hablar|falar)\b.*\b(manager|supervisor|gerente|encargad[oa]|responsable|chefe|superior)\b",
+            "support",
+            "human_request",
+        ),
+    ),
 )
 
 

@@ -61,7 +61,7 @@ def _leaves(understanding: Understanding, text: str) -> bool:
     if "?" in text or "¿" in text:
         return True
     if understanding.lane == LANE:  # "add 2 mugs", "where is my order" are not an address
-        asks = understanding.intent in ASKS_SOMETHING_ELSE and understanding.confidence >= 0.9
+        asks = understanding.intent in ASKS_SOMETHING_ELSE and understanding.confidence >= CONFIDENT
         classified = understanding.method not in {"sticky", "clarify"}
         entities = understanding.entities
         return bool(entities.products or entities.order_number) or (asks and classified)

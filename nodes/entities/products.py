@@ -62,14 +62,21 @@ def _content_words(text: str) -> set[str]:
 
 
 def _without_units(part: str, catalog: Catalog) -> set[str]:
-    """The part's content words, minus a unit word followed by "of"/"de" and a product."""
+    """The part's content words, minus a unit word followed by "of"/"de" and a product, or
+    any unit word when the other words still name a product ("coffee bags", "cafés en
+    bolsa": the coffee, not the tote bag)."""
     words = _WORD.findall(part)
     for index, word in enumerate(words[:-2]):
         if word in UNIT_WORDS and words[index + 1] in _OF:
             rest = _content_words(" ".join(words[index + 2 :]))
             if _best_matches(rest, catalog):
                 return _content_words(" ".join(words[:index] + words[index + 1 :]))
-    return _content_words(part)
+    content = _content_words(part)
+    plain = {w for w in content if w not in UNIT_STEMS}
+    return plain if plain != content and _best_matches(plain, catalog) else content
+
+
+UNIT_STEMS = frozenset(stem(word) for word in UNIT_WORDS)
 
 
 def product_words(product: Product) -> set[str]:

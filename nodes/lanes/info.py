@@ -37,7 +37,13 @@ from nodes.lanes.info_texts import (
     locations_text,
     open_now_text,
 )
-from nodes.lanes.info_vocabulary import BOT_IDENTITY, CLAIMS, SMALL_TALK_REPLIES, VOCABULARY
+from nodes.lanes.info_vocabulary import (
+    BOT_IDENTITY,
+    CLAIMS,
+    LOCATION_DETAILS,
+    SMALL_TALK_REPLIES,
+    VOCABULARY,
+)
 from nodes.lanes.menu import lane_options, offers
 from nodes.registry import LaneSpec, pass_to
 from nodes.taxonomy import COMMERCE_INTENTS, INFO_INTENTS, SUPPORT_INTENTS
@@ -103,7 +109,20 @@ async def hours_on_day(state: State, runtime: Runtime[Context]) -> dict[str, Any
 
 
 async def location(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    text = locations_text(tenant_of(state, runtime), state.language)
+    """The addresses. Asked about parking or access: the tenant's FAQ on it when there is
+    one, else the LLM's answer from the profile's facts (when there is an LLM), else an
+    honest "I don't have that" before the addresses."""
+    profile = tenant_of(state, runtime)
+    text = locations_text(profile, state.language)
+    if has_phrase(state.turn.text, LOCATION_DETAILS):
+        entry = tenant_faq(state, profile)
+        if entry is not None:
+            return reply(state, TextMessage(body=entry.answer.get(state.language)
+                                            or entry.answer["en"]))  # fmt: skip
+        grounded = await _llm_answer(state, runtime)  # with an LLM: from the profile's facts
+        if grounded is not None:
+            return reply(state, TextMessage(body=grounded))
+        text = f"{say('locations.no_detail', state.language)}\n{text}"
     return reply(state, TextMessage(body=text))
 
 

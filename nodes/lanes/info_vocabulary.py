@@ -78,6 +78,16 @@ HOW_ARE_YOU: tuple[str, ...] = (
 SMALL_TALK_REPLIES: Vocabulary = {"small_talk.how_are_you": HOW_ARE_YOU}
 """Which sentence answers a small-talk message (default `small_talk`): its wording only."""
 
+LOCATION_DETAILS: tuple[str, ...] = (
+    "parking", "park", "car park", "parking lot", "garage", "wheelchair", "accessible",
+    "accessibility", "estacionamiento", "estacionar", "aparcamiento", "aparcar",
+    "parqueadero", "parqueo", "silla de ruedas", "accesible", "accesibilidad",
+    "estacionamento", "estacionar", "vaga", "vagas", "cadeira de rodas", "acessivel",
+    "acessibilidade",
+)  # fmt: skip
+"""Details about getting to a shop (parking, access): a location question the profile may
+not answer; the lane says so and gives the addresses."""
+
 VOCABULARY: Vocabulary = {
     "bot_identity": BOT_IDENTITY,
     "hours_on_day": (
@@ -102,6 +112,7 @@ VOCABULARY: Vocabulary = {
         "where", "address", "location", "located", "locations", "directions", "donde",
         "direccion", "ubicacion", "ubicados", "ubicadas", "sucursal", "sucursales", "locales",
         "onde", "endereco", "localizacao", "lojas", "fica", "ficam", "quedan", "queda",
+        *LOCATION_DETAILS,
     ),
     "thanks": ("thanks", "thank you", "thx", "ty", "gracias", "obrigado", "obrigada", "valeu"),
     "goodbye": (

@@ -65,6 +65,18 @@ MODIFIERS = frozenset("\ufe0f\u200d!.?\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U
 MAX_ACT_WORDS = 5
 ACT_WORDS = ACK_WORDS | THANKS_WORDS | REFERENCE_WORDS
 
+REPLY_WORDS = frozenset(
+    """
+    i it me m do don dont t want need like add anything else more that s all im good fine
+    right now for nah thank all just
+    yo lo la eso quiero necesito agrega agregalo nada mas por ahora asi gracias estoy bien
+    eu isso quero preciso adiciona nada mais por agora assim obrigado estou bem tudo e so
+    """.split()  # noqa: SIM905
+)
+"""What follows a yes or a no in a reply that says only that ("no, I don't want it",
+"sí, lo quiero", "não, não preciso de nada"): the yes/no decides."""
+MAX_REPLY_WORDS = 8
+
 
 def _is_number(word: str) -> bool:
     return word.isdigit() and len(word) <= 2
@@ -76,6 +88,14 @@ def _only_gives(words: list[str], order_number: str) -> bool:
     return all(w in ORDER_FILLER or w.isdigit() or w in number for w in words)
 
 
+def _only_answers(words: list[str], entities: Entities) -> bool:
+    """A yes or no with nothing but words about wanting around it ("no, I don't want it")."""
+    if entities.affirmation is None or entities.products or entities.order_number:
+        return False
+    known = ACT_WORDS | REPLY_WORDS
+    return len(words) <= MAX_REPLY_WORDS and all(w in known or _is_number(w) for w in words)
+
+
 def dialogue_act(text: str, entities: Entities) -> str | None:
     """`affirm`, `deny`, `select`, `provide_info` or `thanks` for a short reply; else None."""
     words = tokens(text)
@@ -85,6 +105,8 @@ def dialogue_act(text: str, entities: Entities) -> str | None:
     if entities.order_number and _only_gives(words, entities.order_number):
         return "provide_info"
     if len(words) > MAX_ACT_WORDS or not all(w in ACT_WORDS or _is_number(w) for w in words):
+        if _only_answers(words, entities):
+            return "deny" if entities.affirmation == "no" else "affirm"
         return None
     points = entities.position is not None or (set(words) & REFERENCE_WORDS) - {"please", "quero"}
     if points and entities.affirmation is None:

@@ -76,7 +76,9 @@ def _coordinates(message: Message) -> dict[str, float]:
 
 async def make_controller(resources: Resources) -> ControllerLike:
     """The real controller (tests replace this function or put one in `ctx`)."""
-    await asyncio.to_thread(load_turn_machinery, resources.settings.tenants_dir)
+    settings = resources.settings
+    use_model_cache(settings.model_cache_dir)
+    await asyncio.to_thread(load_turn_machinery, settings.tenants_dir)
     from server.controller import create_controller
 
     return cast(ControllerLike, await create_controller(resources))
@@ -100,9 +102,18 @@ def router_ready() -> bool:
     return _router_loaded
 
 
+def use_model_cache(folder: str | None) -> None:
+    """Where the offline router keeps its cached training-set embeddings (CONVO_MODEL_CACHE)."""
+    from nodes.router.embeddings import set_cache_dir
+
+    if folder:
+        set_cache_dir(folder)
+
+
 def load_turn_machinery(tenants_dir: str | None = None) -> None:
-    """Import the graph, train the offline router and read the tenants' files: seconds of
-    CPU and file reads, run in a thread so no turn does them on the event loop."""
+    """Import the graph, train the offline router (its embedding side read from the model
+    cache when there) and read the tenants' files: seconds of CPU and file reads, run in a
+    thread so no turn does them on the event loop."""
     global _router_loaded
     import server.controller  # noqa: F401  (the graph, lanes, checkpointer)
     from nodes.router.offline import OfflineClassifier

@@ -151,4 +151,6 @@ async def test_unknown_questions_are_not_invented() -> None:
     result = await info_chat("do you have parking for trucks").send(
         "do you have parking for trucks"
     )
+    assert texts(result).startswith("I don't have information about parking")
+    result = await info_chat("do you rent bicycles").send("do you rent bicycles")
     assert "I don't have that information" in texts(result)

@@ -8,12 +8,15 @@ support problem): the answer must not depend on it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from graph_support import Conversation, context, scripted_router, texts
 
 from nodes.i18n import TEXTS
+from nodes.tenants import DEFAULT_TENANTS_DIR
 
 LANGS = ["en", "es", "pt"]
 
@@ -98,3 +101,55 @@ async def test_a_short_word_only_another_language_has_switches_to_it(lang: str) 
     result = await conversation.send(word)
     assert result["understanding"].language == switched
     assert texts(result) == TEXTS["thanks"][switched]  # type: ignore[index]
+
+
+THANKS = {"en": "thanks", "es": "gracias", "pt": "obrigado"}
+NOTHING_ELSE = {"en": "no, I don't need anything else", "es": "no, nada más por ahora",
+                "pt": "não, obrigado, é só isso"}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_longer_no_to_anything_else_says_goodbye_not_a_ticket(lang: str) -> None:
+    conversation = chat({THANKS[lang]: ("info", 0.95), NOTHING_ELSE[lang]: ("support", 0.9)})
+    await conversation.send(THANKS[lang])
+    result = await conversation.send(NOTHING_ELSE[lang])
+    assert texts(result).startswith(said("goodbye", lang)), texts(result)
+    assert result["session"]["support"]["open_tickets"] == []
+
+
+PARKING = {"en": "is there parking?", "es": "¿hay estacionamiento?",
+           "pt": "tem estacionamento?"}  # fmt: skip
+ADDRESS = "Rua Augusta 1500"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_parking_without_a_faq_says_so_and_gives_the_addresses(lang: str) -> None:
+    result = await chat({PARKING[lang]: ("info", 0.9)}).send(PARKING[lang])
+    assert result["understanding"].intent == "location"
+    assert texts(result).startswith(TEXTS["locations.no_detail"][lang])  # type: ignore[index]
+    assert ADDRESS in texts(result)
+
+
+def parking_tenant(tmp_path: Path) -> str:
+    """The demo shop with a FAQ entry about parking."""
+    profile = yaml.safe_load((DEFAULT_TENANTS_DIR / "demo.yaml").read_text())
+    profile["faqs"].append({
+        "id": "parking",
+        "keywords": ["parking", "estacionamiento", "estacionamento"],
+        "answer": {"en": "Free parking behind the Centro shop.",
+                   "es": "Estacionamiento gratis detrás de la tienda Centro.",
+                   "pt": "Estacionamento grátis atrás da loja Centro."},
+    })  # fmt: skip
+    (tmp_path / "demo.yaml").write_text(yaml.safe_dump(profile))
+    catalog = DEFAULT_TENANTS_DIR / profile["catalog"]
+    (tmp_path / profile["catalog"]).write_text(catalog.read_text())
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_parking_with_a_faq_answers_from_it(lang: str, tmp_path: Path) -> None:
+    conversation = chat({PARKING[lang]: ("info", 0.9)}, tenants_dir=parking_tenant(tmp_path))
+    result = await conversation.send(PARKING[lang])
+    assert {"en": "Free parking", "es": "Estacionamiento gratis",
+            "pt": "Estacionamento grátis"}[lang] in texts(result)  # fmt: skip
+    assert TEXTS["locations.no_detail"][lang] not in texts(result)  # type: ignore[index]

@@ -206,3 +206,40 @@ async def test_change_items_shows_the_cart_and_its_examples_work(lang: str) -> N
     back = await customer.tap(removed, "commerce:checkout")
     updated = summary_of(back)
     assert "2 ×" in updated.body and PAY[lang] not in updated.body
+
+
+OFFER = {"en": "do you have the french press?", "es": "¿tienen la prensa francesa?",
+         "pt": "vocês têm a prensa francesa?"}  # fmt: skip
+NO_WANT = {"en": "no, I don't want it", "es": "no, no la quiero", "pt": "não, não quero"}
+YES_WANT = {"en": "yes, I want it", "es": "sí, la quiero", "pt": "sim, eu quero"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_no_with_a_negated_want_declines_the_offer(lang: str) -> None:
+    # the classifier reads the refusal as a support complaint
+    conversation = chat({OFFER[lang]: ("commerce", 0.95), NO_WANT[lang]: ("support", 0.9)})
+    await conversation.send(OFFER[lang])
+    result = await conversation.send(NO_WANT[lang])
+    assert result["understanding"].intent == "deny"
+    assert texts(result) == TEXTS["declined"][lang]  # type: ignore[index]
+    assert cart(result) == {} and result["session"]["support"]["open_tickets"] == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_yes_with_i_want_it_takes_the_offer(lang: str) -> None:
+    conversation = chat({OFFER[lang]: ("commerce", 0.95), YES_WANT[lang]: ("support", 0.6)})
+    await conversation.send(OFFER[lang])
+    result = await conversation.send(YES_WANT[lang])
+    assert result["understanding"].intent == "affirm"
+    assert cart(result) == {"FRENCH-PRESS": 1}
+
+
+UNIT_AFTER = {"en": "add a couple of coffee bags", "es": "agrega dos cafés en bolsa",
+              "pt": "adiciona dois cafés em pacote"}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_unit_word_after_the_product_names_the_product_not_the_bag(lang: str) -> None:
+    text = UNIT_AFTER[lang]
+    result = await chat({text: ("commerce", 0.95)}).send(text)
+    assert cart(result) == {"COFFEE-250": 2}, texts(result)
