@@ -69,6 +69,10 @@ bench: install ## benchmarks, each against a baseline in the same run; the table
 	$(PY) -m benchmarks.startup --repeat $${BENCH_REPEAT:-3} 2>/dev/null | tee -a reports/bench.md
 	@echo "## Redis per turn and session bytes" >> reports/bench.md
 	$(PY) -m benchmarks.state_cost --turns 100 | tee -a reports/bench.md
+	@echo "## Turn CPU" >> reports/bench.md
+	$(PY) -m benchmarks.turn_cpu --turns 100 --repeat $${BENCH_REPEAT:-3} 2>/dev/null | tee -a reports/bench.md
+	@echo "## One worker, LLM answering in 0.5 s" >> reports/bench.md
+	$(PY) -m benchmarks.worker_llm --customers 120 --max-jobs 10 32 2>/dev/null | tee -a reports/bench.md
 	@echo "## Offline understanding per message" >> reports/bench.md
 	$(PY) -m benchmarks.understanding --rounds $${BENCH_REPEAT:-3} | tee -a reports/bench.md
 	@echo "## Webhook latency in-process" >> reports/bench.md

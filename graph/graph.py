@@ -23,6 +23,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from graph.context import Context
+from graph.edges import on_the_loop
 from graph.serde import allow_graph_types
 from graph.state import InputState, State
 from nodes.human.attend import after_attend, attend
@@ -56,12 +57,12 @@ def build_graph(
     builder.add_node(FINALIZE, finalize)
     builder.add_edge(START, "load")
     builder.add_edge("load", "attend")
-    builder.add_conditional_edges("attend", after_attend, ["route", FINALIZE])
+    builder.add_conditional_edges("attend", on_the_loop(after_attend), ["route", FINALIZE])
     # Lane names come from the registry, so the routers return `str` and the possible
     # destinations are listed here (which is also what Studio draws).
-    builder.add_conditional_edges("route", after_route, [CLARIFY, *lanes.names])
+    builder.add_conditional_edges("route", on_the_loop(after_route), [CLARIFY, *lanes.names])
     builder.add_edge(CLARIFY, FINALIZE)
-    builder.add_conditional_edges("handoff", after_handoff, [FINALIZE, *lanes.names])
+    builder.add_conditional_edges("handoff", on_the_loop(after_handoff), [FINALIZE, *lanes.names])
     builder.add_edge(FINALIZE, END)
     if checkpointer is not None:
         allow_graph_types(checkpointer)

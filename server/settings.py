@@ -127,6 +127,11 @@ class Settings(BaseSettings):
     enable_orchestration: bool = False
     """Run a turn of the conversation graph for each inbound text/button/interactive message."""
 
+    worker_max_jobs: int = Field(default=10, ge=1)
+    """Jobs one worker process runs at once (arq `max_jobs`). A turn mostly waits (on the
+    LLM, the store, the Graph API); measure before raising it: `benchmarks.worker_llm`
+    compares values with a 0.5 s LLM on your machine."""
+
     session_versions_kept: int = Field(default=1, ge=1)
     """Checkpoints kept per conversation (the current one and older ones for
     `convo inspect session --diff`); each costs about the session's size in Redis."""

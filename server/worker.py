@@ -87,6 +87,7 @@ def build_worker(
         burst=burst,
         handle_signals=handle_signals,
         poll_delay=0.1,
+        max_jobs=resources.settings.worker_max_jobs,
     )
     return worker
 

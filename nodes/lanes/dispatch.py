@@ -26,6 +26,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from graph.context import Context, context_from
+from graph.edges import on_the_loop
 from graph.state import State
 from nodes.lanes.common import Node, may_hand_off
 
@@ -96,6 +97,6 @@ def lane_subgraph(spec: LaneSpec, registry: LaneRegistry) -> CompiledStateGraph[
     builder.add_node("gate", make_gate(spec))
     builder.add_node("answer", make_answer(spec, registry))
     builder.add_edge(START, "gate")
-    builder.add_conditional_edges("gate", _after_gate)
+    builder.add_conditional_edges("gate", on_the_loop(_after_gate))
     builder.add_edge("answer", END)
     return builder.compile(name=spec.name)
