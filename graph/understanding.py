@@ -58,6 +58,8 @@ class Entities(_Frozen):
     """An order number as the customer wrote it, normalized ("#A-1042" -> "A-1042")."""
     affirmation: Affirmation | None = None
     """A yes or no, after negation ("no, I don't want it" -> no; "not that one" -> no)."""
+    zero_quantity: bool = False
+    """A quantity of zero was said ("add 0 mugs", "cero tazas") and no other quantity."""
     negated: bool = False
     """The request itself is negated ("I don't want the blue mug"): do not act on it."""
     weekday: Weekday | None = None

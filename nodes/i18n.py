@@ -224,6 +224,14 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "Ya está en tu carrito ({quantity} ×). ¿Lo quito?",
         "pt": "Já está no seu carrinho ({quantity} ×). Quer que eu tire?",
     },
+    "cart.zero_quantity": {
+        "en": "Zero adds nothing, so your cart is unchanged. To add {name}, write how many, "
+        'for example: "add 2 {name}".',
+        "es": "Cero no agrega nada, así que tu carrito no cambió. Para agregar {name}, escribe "
+        'cuántas unidades, por ejemplo: "agrega 2 {name}".',
+        "pt": "Zero não adiciona nada, então seu carrinho não mudou. Para adicionar {name}, "
+        'escreva quantas unidades, por exemplo: "adiciona 2 {name}".',
+    },
     "cart.nothing_added": {
         "en": "Okay, I won't add anything.",
         "es": "De acuerdo, no agrego nada.",

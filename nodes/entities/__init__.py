@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from graph.understanding import Entities
 from nodes.entities.days import is_weekday_word, relative_day_in, weekday_in
-from nodes.entities.numbers import lone_number, position_in, quantities, words_of
+from nodes.entities.numbers import lone_number, position_in, quantities, says_zero, words_of
 from nodes.entities.orders import order_number_in
 from nodes.entities.products import among_shown, mentions_in
 from nodes.entities.yesno import affirmation_in
@@ -59,12 +59,14 @@ def extract_entities(
     mentions = among_shown(named, position, shown, text, quantity=free)
     affirmation, negated = affirmation_in(folded, words)
     quantity = None if mentions else free
+    zero = free is None and not any(m.quantity for m in mentions) and says_zero(words)
     return Entities(
         products=tuple(mentions),
         quantity=quantity,
         position=position,
         order_number=order_number,
         affirmation=affirmation,
+        zero_quantity=zero,
         negated=negated,
         weekday=weekday_in(words),
         relative_day=relative_day_in(words),

@@ -75,6 +75,15 @@ def number_at(words: list[str], index: int) -> int | None:
     return None
 
 
+ZERO_WORDS = frozenset({"0", "zero", "cero"})
+"""Zero in digits or words (English and Portuguese "zero", Spanish "cero")."""
+
+
+def says_zero(words: list[str]) -> bool:
+    """Whether a quantity of zero is said ("add 0 mugs"): number_at never returns 0."""
+    return any(word in ZERO_WORDS or (word.isdigit() and int(word) == 0) for word in words)
+
+
 def quantities(words: list[str]) -> list[tuple[int, int]]:
     """(word index, quantity) of every quantity in `words`, in order."""
     found = []

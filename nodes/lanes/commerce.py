@@ -191,6 +191,8 @@ async def add(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     shop, entities = await shop_of(state, runtime), entities_of(state)
     if entities.negated:
         return _not_adding(state, shop)
+    if entities.zero_quantity:
+        return _zero_added(state, shop)
     session = session_of(state)
     if not entities.products:
         offered = _offered(state, shop)
@@ -208,6 +210,17 @@ async def add(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         for product in _products(shop, group[:1])
     ]
     return _add_products(state, runtime, shop, items)
+
+
+def _zero_added(state: State, shop: Shop) -> dict[str, Any]:
+    """ "add 0 mugs": nothing changes; say so and how to ask for a real quantity."""
+    language = state.language
+    named = _products(shop, [g[0] for g in _groups(entities_of(state).products)])
+    products = named or [p for p in [_offered(state, shop)] if p is not None]
+    if not products:
+        products = list(shop.catalog.products)[:1]
+    name = products[0].label(language) if products else "…"
+    return reply(state, TextMessage(body=say("cart.zero_quantity", language, name=name)))
 
 
 def _not_adding(state: State, shop: Shop) -> dict[str, Any]:

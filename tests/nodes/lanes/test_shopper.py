@@ -243,3 +243,20 @@ async def test_a_unit_word_after_the_product_names_the_product_not_the_bag(lang:
     text = UNIT_AFTER[lang]
     result = await chat({text: ("commerce", 0.95)}).send(text)
     assert cart(result) == {"COFFEE-250": 2}, texts(result)
+
+
+ZERO = {
+    "en": ("add 0 blue mugs", "Zero adds nothing, so your cart is unchanged."),
+    "es": ("agrega cero tazas azules", "Cero no agrega nada, así que tu carrito no cambió."),
+    "pt": ("adiciona 0 canecas azuis", "Zero não adiciona nada, então seu carrinho não mudou."),
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_quantity_of_zero_adds_nothing_and_says_so(lang: str) -> None:
+    text, said = ZERO[lang]
+    conversation = chat({text: ("commerce", 0.95), "add 1 blue mug": ("commerce", 0.95)})
+    await conversation.send("add 1 blue mug")
+    result = await conversation.send(text)
+    assert cart(result) == {"MUG-BLUE": 1}  # unchanged, not one more
+    assert texts(result).startswith(said), texts(result)
