@@ -41,8 +41,9 @@ from nodes.tenants import TenantProfile
 
 logger = logging.getLogger(__name__)
 RouterMode = Literal["offline", "llm", "hybrid"]
-UNANSWERED = frozenset({"faq_other", "unknown"})
-"""Intents whose lane has no specific answer: a product named there is a product question."""
+UNANSWERED = frozenset({"faq_other", "unknown", "greeting", "small_talk"})
+"""Intents whose lane has no specific answer for a product named with them ("hi, do you have
+coffee?" read as a greeting): such a message is a product question."""
 
 
 class LaneClassifier(Protocol):

@@ -260,6 +260,12 @@ async def test_stock_limits_are_explained(text: str, said: str, full: str) -> No
      ("¿tienen café?",
       "Café de la casa 250 g: USD 9.50. Tostado medio de Minas Gerais. Quedan 40."),
      ("vocês têm café?",
+      "Café da casa 250 g: USD 9.50. Torra média de Minas Gerais. 40 em estoque."),
+     ("good evening! do you have coffee?",
+      "House coffee beans 250 g: USD 9.50. Medium roast from Minas Gerais. 40 in stock."),
+     ("buenas noches, ¿tienen café?",
+      "Café de la casa 250 g: USD 9.50. Tostado medio de Minas Gerais. Quedan 40."),
+     ("bom dia, vocês têm café?",
       "Café da casa 250 g: USD 9.50. Torra média de Minas Gerais. 40 em estoque.")],
 )  # fmt: skip
 async def test_a_product_question_read_as_an_info_question_is_answered_about_the_product(
