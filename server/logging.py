@@ -1,7 +1,9 @@
 """JSON-lines logging in the original system's format: `{"at": "event.name", ...}`.
 
 Phone numbers are personal data: any field named like a phone number or WhatsApp id is
-masked before it is written, so call sites cannot leak one by accident.
+masked before it is written, so call sites cannot leak one by accident. Likewise the
+password of any URL in a line (`redis://app:s3cret@db`, a `redis+sentinel://` address
+quoted by an error) is replaced by `***`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,24 @@ PHONE_FIELDS = frozenset({"wa_id", "phone", "from", "to", "recipient_id", "phone
 TEXT_FIELDS = frozenset({"text", "body", "details", "reason"})
 """Free text (a reply, an error's details): phone-number-like digit runs in it are masked."""
 _DIGITS = re.compile(r"\+?\d{7,15}")
+
+
+_CREDENTIALS = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^\s'\"/<>]*)@")
+"""The `user:password@` part of any URL in a text (greedy up to the last `@` before the
+host, so a password with an unescaped `@` is hidden whole)."""
+
+
+def redact_url(text: str) -> str:
+    """`text` with the password of every URL in it replaced by `***`: an address
+    (`redis://app:s3cret@db/0` -> `redis://app:***@db/0`, `redis+sentinel://:s3cret@h1:1,h2:2/m`
+    -> `redis+sentinel://:***@h1:1,h2:2/m`) or a message that quotes one. A user name
+    without a password may be a token (`redis://s3cret@db`): hidden too."""
+
+    def hide(match: re.Match[str]) -> str:
+        user, colon, _password = match["userinfo"].partition(":")
+        return f"{match['scheme']}{user}:***@" if colon else f"{match['scheme']}***@"
+
+    return _CREDENTIALS.sub(hide, text)
 
 
 def mask_phone(value: object) -> str:
@@ -87,7 +107,7 @@ class JsonLinesFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[1] is not None:
             # The chain's class names, not the traceback's last line (the error's text)
             payload["error"] = _describe(record.exc_info[1])
-        return json.dumps(payload, default=str, ensure_ascii=False)
+        return redact_url(json.dumps(payload, default=str, ensure_ascii=False))
 
 
 class EventLogger:

@@ -14,6 +14,9 @@ primary when it connects and again after a failover (a connection to the demoted
 answers READONLY, which redis-py turns into a reconnect), so the web app, the workers'
 queue, the checkpointer, the session locks and the rate limiter follow the primary. arq
 gets the same address as its own `RedisSettings(sentinel=True)`.
+
+An address may hold a password: whatever prints one (an error, a log line) passes it
+through :func:`redact_url` first, and the log formatter does so for every line.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from urllib.parse import unquote, urlsplit
 import redis.asyncio as aioredis
 from arq.connections import RedisSettings
 from redis.asyncio.sentinel import Sentinel
+
+from server.logging import redact_url as redact_url  # re-exported with the addresses
 
 SENTINEL_SCHEME = "redis+sentinel"
 
@@ -58,7 +63,8 @@ def parse_host_ports(text: str) -> list[tuple[str, int]]:
             continue
         host, sep, port = item.rpartition(":")
         if not sep or not host or not port.isdigit():
-            raise RedisAddressError(f"{item!r} is not host:port")
+            shown = "***@" + item.rpartition("@")[2] if "@" in item else item  # no password
+            raise RedisAddressError(f"{shown!r} is not host:port")
         pairs.append((host.strip("[]"), int(port)))
     if not pairs:
         raise RedisAddressError("no host:port given")

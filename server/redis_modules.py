@@ -9,10 +9,10 @@ services often disable.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
+
+from server.redis_connect import redact_url
 
 PROBES: dict[str, tuple[str, ...]] = {
     "RedisJSON": ("JSON.TYPE", "convo:module-probe"),
@@ -34,17 +34,6 @@ class RedisModulesMissing(RuntimeError):
             "with --loadmodule. In development, unset REDIS_URL to use the embedded Redis."
         )
 
-
-def redact_url(url: str) -> str:
-    """The URL without its password (it may be printed)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + host))
 
 
 async def missing_modules(client: aioredis.Redis) -> list[str]:

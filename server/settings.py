@@ -315,7 +315,7 @@ class Settings(BaseSettings):
         return self
 
     def _redis_topology_is_complete(self) -> None:
-        from server.redis_connect import RedisAddressError, parse_host_ports
+        from server.redis_connect import RedisAddressError, parse_host_ports, redact_url
 
         if bool(self.redis_sentinels) != bool(self.redis_sentinel_master):
             raise SettingsError(
@@ -332,7 +332,9 @@ class Settings(BaseSettings):
                 parse_host_ports(self.redis_sentinels)
             for url in self.session_redis_urls:
                 if not url.startswith(("redis://", "rediss://", "redis+sentinel://", "unix://")):
-                    raise RedisAddressError(f"{url!r} is not a redis:// or redis+sentinel:// URL")
+                    raise RedisAddressError(
+                        f"{redact_url(url)!r} is not a redis:// or redis+sentinel:// URL"
+                    )
         except RedisAddressError as exc:
             raise SettingsError(f"REDIS_SENTINELS / REDIS_SESSION_URLS: {exc}") from None
 

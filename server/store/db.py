@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -48,7 +51,9 @@ def create_engine(
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_async_engine(
+            url, async_creator=_sqlite_connector(url), hide_parameters=True
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -68,6 +73,42 @@ def create_engine(
         pool_timeout=limits.connect_s,
         connect_args=connect_args,
     )
+
+
+class _SqliteConnection(aiosqlite.Connection):
+    """aiosqlite's connection, whose `stop()` always closes the SQLite connection.
+
+    SQLAlchemy ends a connection interrupted by a cancellation (a job cancelled mid-write,
+    then again while it is being cleaned up) with a graceful `close()` in a task of its
+    own and, when that is cancelled too, `stop()`. aiosqlite's `close()` can then clear
+    its handle before the thread runs `stop()`'s close, so nothing closes the SQLite
+    connection: its open write transaction keeps the database locked for every process
+    until the garbage collector happens to free it (every webhook and job then times
+    out). Here `stop()` queues the close of the handle it sees, in the connection's own
+    thread, ahead of aiosqlite's own."""
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        handle = self._connection
+        if handle is not None:
+            self._tx.put_nowait((None, handle.close))
+        return super().stop()
+
+
+def _sqlite_connector(url: str) -> Callable[[], Awaitable[aiosqlite.Connection]]:
+    """SQLAlchemy's `async_creator`: a :class:`_SqliteConnection` opened with the arguments
+    SQLAlchemy derives from `url`; another writer's lock is waited for up to 30 s."""
+    from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+    from sqlalchemy.engine import make_url
+
+    args, options = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+    options = {**options, "timeout": 30}
+
+    async def connect() -> aiosqlite.Connection:
+        connection = _SqliteConnection(lambda: sqlite3.connect(*args, **options), 64)
+        connection._thread.daemon = True  # as SQLAlchemy does: never holds the exit up
+        return await connection
+
+    return connect
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
