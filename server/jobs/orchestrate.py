@@ -66,7 +66,7 @@ def build_turn(message: Message) -> InboundTurn | None:
     )
 
 
-def _coordinates(message: Message) -> dict[str, float]:
+def _coordinates(message: Message) -> dict[str, Any]:
     """A shared location's coordinates (the checkout takes it as the delivery address)."""
     content = message.content
     if not isinstance(content, Location) or content.latitude is None or content.longitude is None:

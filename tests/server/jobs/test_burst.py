@@ -24,6 +24,7 @@ import server.jobs.burst as burst
 from nodes.tenants.profile import DEFAULT_TENANTS_DIR
 from server.chat_payloads import ChatUser, reply_payload, text_payload
 from server.jobs.orchestrate import orchestrate_turn
+from server.store.models import WaMessage
 from server.worker import build_worker
 
 WINDOW_MS = 10_000
@@ -195,3 +196,36 @@ async def test_a_meta_retry_of_a_coalesced_message_gets_no_second_reply(
     assert drained.session["version"] == 1
     replies_after = await stored_rows(app_with_window, "outbound")
     assert [r.id for r in replies_after] == [r.id for r in replies_before]
+
+
+def _row(wamid: str, kind: str, at_ms: int) -> WaMessage:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    return WaMessage(wamid=wamid, message_type=kind, created_at=t0 + timedelta(milliseconds=at_ms))
+
+
+def test_bursts_break_at_a_gap_longer_than_the_window_and_around_taps() -> None:
+    rows = [
+        _row("a", "text", 0),
+        _row("b", "text", 900),  # within 1 s of a
+        _row("c", "text", 2_500),  # 1.6 s after b: a new burst
+        _row("tap", "interactive", 2_600),
+        _row("d", "text", 2_700),  # right after a tap: never merged with it
+        _row("e", "text", 2_800),
+        _row("f", "location", 2_900),
+    ]
+    bursts = burst.plan_bursts(rows, 1_000, committed=set())
+    assert [[r.wamid for r in b] for b in bursts] == [
+        ["a", "b"], ["c"], ["tap"], ["d", "e"], ["f"]
+    ]  # fmt: skip
+    assert len(burst.plan_bursts(rows, 0, committed=set())) == len(rows)  # off
+
+
+def test_a_committed_message_is_never_part_of_a_new_burst() -> None:
+    rows = [_row("a", "text", 0), _row("b", "text", 10), _row("c", "text", 20)]
+    bursts = burst.plan_bursts(rows, 1_000, committed={"b"})
+    assert [[r.wamid for r in b] for b in bursts] == [["a"], ["b"], ["c"]]
+
+
+def test_a_burst_holds_at_most_ten_messages() -> None:
+    rows = [_row(f"m{i}", "text", i) for i in range(12)]
+    assert [len(b) for b in burst.plan_bursts(rows, 1_000, committed=set())] == [10, 2]
