@@ -35,7 +35,6 @@ class RedisModulesMissing(RuntimeError):
         )
 
 
-
 async def missing_modules(client: aioredis.Redis) -> list[str]:
     """The needed modules this server does not have (empty when all are there)."""
     missing = []

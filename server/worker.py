@@ -25,7 +25,7 @@ from server.chatwoot.status import CHATWOOT_STATUS_JOB
 from server.chatwoot.sync import CHATWOOT_SYNC_JOB
 from server.health import Readiness
 from server.jobs.handoff import expire_handoffs
-from server.jobs.orchestrate import close_controller, orchestrate_turn, router_ready, warm_up
+from server.jobs.orchestrate import ORCHESTRATE_TURN_JOB, close_controller, router_ready, warm_up
 from server.jobs.process import process_message, process_status, recover_pending
 from server.jobs.retry import describe_error
 from server.jobs.send import SEND_MESSAGE_JOB, close_client, recover_outbox
@@ -40,13 +40,14 @@ log = get_logger(__name__)
 JOB_FUNCTIONS: list[Any] = [
     process_message,
     process_status,
-    orchestrate_turn,
+    ORCHESTRATE_TURN_JOB,
     SEND_MESSAGE_JOB,
     NOTIFY_HANDOFF_JOB,
     CHATWOOT_SYNC_JOB,
     CHATWOOT_STATUS_JOB,
 ]
-"""Coroutine functions `async def job(ctx, ...)`; `ctx["resources"]` is the :class:`Resources`."""
+"""Coroutine functions `async def job(ctx, ...)` (or arq `func`s of them, for their own
+`max_tries`); `ctx["resources"]` is the :class:`Resources`."""
 
 CRON_JOBS: list[Any] = [
     cron(recover_pending, second=30, run_at_startup=True, unique=True),

@@ -19,12 +19,19 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
 import sqlalchemy.exc
-from arq.worker import Retry
+from arq.worker import Retry, func
 
 from graph.messages import InboundTurn, OutboundMessage
 from graph.session.errors import StaleStateError
 from server import metrics
-from server.jobs import SEND_MESSAGE, burst, enqueue_once, queue_from_ctx, send_job_id
+from server.jobs import (
+    ORCHESTRATE_TURN,
+    SEND_MESSAGE,
+    burst,
+    enqueue_once,
+    queue_from_ctx,
+    send_job_id,
+)
 from server.jobs.retry import MAX_TRIES, describe_error, is_transient, retry_transient
 from server.jobs.send import mark_read_best_effort
 from server.locks import LockError
@@ -159,11 +166,22 @@ TURN_CONFLICTS: tuple[type[BaseException], ...] = (LockError, StaleStateError)
 """Another turn of the same session holds the lock or advanced the state first: retry."""
 
 
+REDIS_SWITCH_BUDGET_S = 300.0
+"""How long a turn keeps being retried while Redis switches primaries (a failover, a
+replica resyncing; see `server.jobs.retry`): the customer's answer waits for the new
+primary and a replica, it is not given up after a few tries. Past it the turn is
+`turn_failed` (transient) and `recover_pending` runs it again."""
+
+
 async def orchestrate_turn(ctx: dict[str, Any], wamid: str) -> str:
     """Run the turn of inbound message `wamid`; returns what happened."""
     try:
         async with retry_transient(
-            ctx, "orchestrate_turn", extra=TURN_CONFLICTS, provider_message_id=wamid
+            ctx,
+            "orchestrate_turn",
+            extra=TURN_CONFLICTS,
+            redis_switch_budget_s=REDIS_SWITCH_BUDGET_S,
+            provider_message_id=wamid,
         ):
             return await _orchestrate(ctx, wamid)
     except Retry:
@@ -171,6 +189,14 @@ async def orchestrate_turn(ctx: dict[str, Any], wamid: str) -> str:
     except Exception as exc:
         await _mark_failed(ctx, wamid, exc)
         raise
+
+
+ORCHESTRATE_TURN_JOB = func(
+    orchestrate_turn,
+    name=ORCHESTRATE_TURN,
+    max_tries=MAX_TRIES + int(REDIS_SWITCH_BUDGET_S),  # a retry waits >= 1 s: the budget ends first
+)
+"""What `server.worker.JOB_FUNCTIONS` registers."""
 
 
 async def _mark_failed(ctx: dict[str, Any], wamid: str, exc: Exception) -> None:

@@ -9,6 +9,17 @@ mid-job); any other exception fails the job for good. So:
   (errors of other areas can opt in with a class attribute `transient = True`);
 - permanent: anything else (a bug, an invalid payload) -> logged and raised, not retried.
 
+A job that must outlast a Redis switch (`orchestrate_turn`: `redis_switch_budget_s`) is
+not limited to `MAX_TRIES` while the cause is Redis changing hands: a commit no replica
+has confirmed yet (`CommitNotReplicated`), the primary unreachable, read-only, loading, or
+refusing writes for want of a replica (`NOREPLICAS`, with `min-replicas-to-write`).
+A failover takes seconds (the sentinels notice, elect, promote) and a replica that comes
+back resyncs for as long as its data takes; a fixed count of tries would give the turn
+up in the middle of that. Such a job is retried every few seconds (backoff capped at
+`REDIS_SWITCH_BACKOFF_MAX_S`) until that budget, counted from when the job was enqueued,
+runs out; after that it fails like any transient error (and `recover_pending` runs the
+turn again later).
+
 An error is classified by its whole cause chain, not only its outer class: libraries wrap
 the connection error they met (redisvl raises `RedisVLError("Failed to load data: ...")
 from ConnectionError`, SQLAlchemy keeps the driver's error as `.orig`), and a wrapped
@@ -26,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg.exceptions
@@ -33,6 +45,7 @@ import redis.exceptions
 import sqlalchemy.exc
 from arq.worker import Retry
 
+from graph.session.errors import CommitNotReplicated
 from server.logging import get_logger
 
 log = get_logger(__name__)
@@ -44,6 +57,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     redis.exceptions.BusyLoadingError,
+    redis.exceptions.ReadOnlyError,  # the address now leads to a replica: the primary moved
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
     sqlalchemy.exc.TimeoutError,
@@ -55,6 +69,19 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.TooManyConnectionsError,
 )
+
+
+REDIS_SWITCH_ERRORS: tuple[type[BaseException], ...] = (
+    CommitNotReplicated,
+    redis.exceptions.ConnectionError,  # also MasterNotFoundError, BusyLoadingError
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ReadOnlyError,
+)
+"""Redis is changing hands (see module doc): worth waiting for, not counting tries."""
+
+REDIS_SWITCH_BACKOFF_MAX_S = 5.0
+"""While Redis switches, a job is tried again at least this often: the turn is answered
+within seconds of the replica being back."""
 
 
 MAX_CHAIN = 8
@@ -79,9 +106,22 @@ def cause_chain(exc: BaseException) -> list[BaseException]:
     return chain
 
 
+REDIS_SWITCH_REPLIES = ("NOREPLICAS", "MASTERDOWN")
+"""Redis replies (plain `ResponseError`s to redis-py) of a primary with no replica in reach
+(`min-replicas-to-write`) or a replica cut off from its primary: Redis is switching."""
+
+
+def _redis_switch_reply(exc: BaseException) -> bool:
+    return isinstance(exc, redis.exceptions.ResponseError) and str(exc).lstrip().startswith(
+        REDIS_SWITCH_REPLIES
+    )
+
+
 def _declares_transient(exc: BaseException) -> bool:
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
         return True  # SQLAlchemy saw the driver's error as a lost connection
+    if _redis_switch_reply(exc):
+        return True
     return getattr(exc, "transient", False) is True
 
 
@@ -115,11 +155,37 @@ def backoff_seconds(job_try: int) -> float:
     return float(min(2 ** max(job_try - 1, 0), 60))
 
 
+def waits_for_redis(exc: BaseException) -> bool:
+    """The error says Redis is switching primaries (see `REDIS_SWITCH_ERRORS`)."""
+    return any(
+        isinstance(link, REDIS_SWITCH_ERRORS) or _redis_switch_reply(link)
+        for link in cause_chain(exc)
+    )
+
+
+def _job_age_s(ctx: dict[str, Any]) -> float | None:
+    """Seconds since the job was enqueued (arq keeps the time through its retries); None
+    when unknown (then only the count of tries applies)."""
+    enqueued = ctx.get("enqueue_time")
+    if not isinstance(enqueued, datetime):
+        return None
+    if enqueued.tzinfo is None:
+        enqueued = enqueued.replace(tzinfo=UTC)
+    return max((datetime.now(UTC) - enqueued).total_seconds(), 0.0)
+
+
 @contextlib.asynccontextmanager
 async def retry_transient(
-    ctx: dict[str, Any], event: str, extra: tuple[type[BaseException], ...] = (), **fields: Any
+    ctx: dict[str, Any],
+    event: str,
+    extra: tuple[type[BaseException], ...] = (),
+    *,
+    redis_switch_budget_s: float = 0.0,
+    **fields: Any,
 ) -> AsyncIterator[None]:
-    """Turn a transient error into `Retry(defer=backoff)`; after `MAX_TRIES`, re-raise it."""
+    """Turn a transient error into `Retry(defer=backoff)`; after `MAX_TRIES`, re-raise it.
+    With `redis_switch_budget_s`, an error of Redis switching primaries is retried until
+    the job is that old instead (see module doc; the job's arq `max_tries` must allow it)."""
     try:
         yield
     except Retry:
@@ -129,6 +195,19 @@ async def retry_transient(
             raise
         job_try = int(ctx.get("job_try") or 1)
         error = describe_error(exc)
+        age_s = _job_age_s(ctx)
+        if age_s is not None and age_s < redis_switch_budget_s and waits_for_redis(exc):
+            defer = min(backoff_seconds(job_try), REDIS_SWITCH_BACKOFF_MAX_S)
+            log.warning(
+                f"{event}.retry",
+                job_try=job_try,
+                defer_s=defer,
+                error=error,
+                waiting_for="redis_switch",
+                waited_s=round(age_s, 1),
+                **fields,
+            )
+            raise Retry(defer=defer) from exc
         if job_try >= MAX_TRIES:
             log.error(f"{event}.gave_up", job_try=job_try, error=error, **fields)
             raise

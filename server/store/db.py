@@ -78,14 +78,13 @@ def create_engine(
 class _SqliteConnection(aiosqlite.Connection):
     """aiosqlite's connection, whose `stop()` always closes the SQLite connection.
 
-    SQLAlchemy ends a connection interrupted by a cancellation (a job cancelled mid-write,
-    then again while it is being cleaned up) with a graceful `close()` in a task of its
-    own and, when that is cancelled too, `stop()`. aiosqlite's `close()` can then clear
-    its handle before the thread runs `stop()`'s close, so nothing closes the SQLite
-    connection: its open write transaction keeps the database locked for every process
-    until the garbage collector happens to free it (every webhook and job then times
-    out). Here `stop()` queues the close of the handle it sees, in the connection's own
-    thread, ahead of aiosqlite's own."""
+    A connection SQLAlchemy ends after a cancellation (a job cancelled mid-write, then
+    again while it is cleaned up, as when a worker restarts on a Redis failover) could keep
+    its SQLite connection, and with it the database's write lock, open until the garbage
+    collector freed it: every webhook and job of every process then timed out on the lock.
+    aiosqlite's `stop()` closes whatever handle it finds when its thread gets to it, and
+    `close()` clears the handle first; this `stop()` queues the close of the handle it sees
+    now, in the connection's own thread (a second close is harmless)."""
 
     def stop(self) -> asyncio.Future[Any] | None:
         handle = self._connection
@@ -101,10 +100,14 @@ def _sqlite_connector(url: str) -> Callable[[], Awaitable[aiosqlite.Connection]]
     from sqlalchemy.engine import make_url
 
     args, options = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+    (database,) = args
     options = {**options, "timeout": 30}
 
+    def open_sqlite() -> sqlite3.Connection:
+        return sqlite3.connect(database, **options)
+
     async def connect() -> aiosqlite.Connection:
-        connection = _SqliteConnection(lambda: sqlite3.connect(*args, **options), 64)
+        connection = _SqliteConnection(open_sqlite, 64)
         connection._thread.daemon = True  # as SQLAlchemy does: never holds the exit up
         return await connection
 

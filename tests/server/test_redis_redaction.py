@@ -42,7 +42,9 @@ def test_every_address_quoted_in_a_text_is_redacted() -> None:
     redacted = redact_url(text)
     assert "one" not in redacted and "two" not in redacted and SECRET not in redacted
     assert "redis://:***@h1:1,redis://:***@h2:2" in redacted
-    assert "https://graph.facebook.com/v21.0/me" == redact_url("https://graph.facebook.com/v21.0/me")
+    assert (
+        redact_url("https://graph.facebook.com/v21.0/me") == "https://graph.facebook.com/v21.0/me"
+    )
 
 
 def test_a_sentinel_address_keeps_its_password_for_the_connection() -> None:

@@ -206,11 +206,12 @@ def _wrapped_connection_error() -> Exception:
 async def test_a_wrapped_connection_error_is_retried_then_recovered(app_client) -> None:
     """A Redis restart mid-turn: retried with backoff; once the tries are spent the turn is
     `turn_failed` as transient, and the recovery sweep runs it again until it is answered."""
-    from datetime import timedelta
+    from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import update
     from webhook_support import resources_of
 
+    from server.jobs.orchestrate import REDIS_SWITCH_BUDGET_S
     from server.jobs.process import FAILED_RETRY_AFTER, recover_pending
     from server.store.models import WaMessage, utcnow
 
@@ -221,7 +222,9 @@ async def test_a_wrapped_connection_error_is_retried_then_recovered(app_client) 
     assert raised.value.defer_score == 1000
     (inbound,) = await stored_rows(app)
     assert inbound.status == "received"  # not failed: the retry runs it
+    # Redis away is waited for up to the turn's budget (`server.jobs.retry`), then given up
     ctx["job_try"] = 5
+    ctx["enqueue_time"] = datetime.now(UTC) - timedelta(seconds=REDIS_SWITCH_BUDGET_S + 1)
     with pytest.raises(Exception, match="Failed to load data"):
         await orchestrate_turn(ctx, "wamid.TEXT1")
     (inbound,) = await stored_rows(app)
@@ -242,6 +245,7 @@ async def test_a_wrapped_connection_error_is_retried_then_recovered(app_client) 
     assert await recover_pending(ctx) == 0  # queued: not twice
     ctx["controller"].error = None
     ctx["job_try"] = 1
+    ctx["enqueue_time"] = datetime.now(UTC)
     assert await orchestrate_turn(ctx, "wamid.TEXT1") == "completed"
     assert [r.status for r in await stored_rows(app)] == ["answered", "logged"]
 

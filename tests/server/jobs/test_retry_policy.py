@@ -6,8 +6,11 @@ import asyncpg
 import pytest
 import redis.exceptions
 import sqlalchemy.exc
+from arq.worker import Retry
+from redis.sentinel import MasterNotFoundError
 from redisvl.exceptions import RedisSearchError, RedisVLError
 
+from graph.session.errors import CommitNotReplicated, StaleStateError
 from server.jobs.retry import describe_error, is_transient
 
 
@@ -94,3 +97,61 @@ def test_a_dbapi_error_sqlalchemy_saw_as_a_disconnect_is_transient() -> None:
     assert not is_transient(sqlalchemy.exc.DBAPIError("SELECT", None, orig))
     invalidated = sqlalchemy.exc.DBAPIError("SELECT", None, orig, connection_invalidated=True)
     assert is_transient(invalidated)
+
+
+# A turn caught by a Redis switch is retried until the switch is over, within a budget.
+
+
+def _ctx(job_try: int, age_s: float) -> dict[str, object]:
+    from datetime import UTC, datetime, timedelta
+
+    return {"job_try": job_try, "enqueue_time": datetime.now(UTC) - timedelta(seconds=age_s)}
+
+
+async def _run(ctx: dict[str, object], error: Exception, budget_s: float) -> BaseException:
+    from server.jobs.retry import retry_transient
+
+    with pytest.raises(BaseException) as raised:
+        async with retry_transient(ctx, "orchestrate_turn", redis_switch_budget_s=budget_s):
+            raise error
+    return raised.value
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        CommitNotReplicated("commit reached 0 of 1 replicas"),
+        redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379."),
+        MasterNotFoundError("No master found for 'convo'"),
+        redis.exceptions.ReadOnlyError("You can't write against a read only replica."),
+        redis.exceptions.ResponseError("NOREPLICAS Not enough good replicas to write."),
+    ],
+)
+async def test_a_redis_switch_is_waited_for_past_the_tries_within_the_budget(error) -> None:
+    """Tries 5, 9 and 30 of a turn whose commit no replica confirmed (or whose primary is
+    away) are retried every few seconds while the job is younger than the budget."""
+    for job_try in (5, 9, 30):
+        retried = await _run(_ctx(job_try, age_s=60), error, budget_s=300)
+        assert isinstance(retried, Retry), job_try
+        assert retried.defer_score is not None and 0 < retried.defer_score <= 5000
+    assert await _run(_ctx(9, age_s=301), error, budget_s=300) is error  # budget spent
+    assert await _run(_ctx(5, age_s=60), error, budget_s=0) is error  # a job without one
+    assert await _run({"job_try": 5}, error, budget_s=300) is error  # age unknown: tries count
+
+
+async def test_other_transient_errors_keep_their_count_of_tries() -> None:
+    stale = StaleStateError("version moved", expected=3, actual=4)
+    assert isinstance(await _run(_ctx(4, age_s=10), stale, budget_s=300), Retry)
+    assert await _run(_ctx(5, age_s=10), stale, budget_s=300) is stale
+    assert not is_transient(redis.exceptions.ResponseError("WRONGTYPE Operation against a key"))
+    bug = KeyError("checkpoint")
+    assert await _run(_ctx(1, age_s=10), bug, budget_s=300) is bug  # permanent: never
+
+
+def test_the_turn_job_allows_arq_enough_tries_for_the_budget() -> None:
+    from server.jobs.orchestrate import ORCHESTRATE_TURN_JOB, REDIS_SWITCH_BUDGET_S
+    from server.jobs.retry import MAX_TRIES
+
+    # a retry waits at least a second, so the budget ends before arq's count of tries
+    assert ORCHESTRATE_TURN_JOB.max_tries is not None
+    assert ORCHESTRATE_TURN_JOB.max_tries >= MAX_TRIES + REDIS_SWITCH_BUDGET_S
