@@ -1,16 +1,18 @@
 """Social readings while a lane holds the conversation: the holding lane answers them.
 
 The classifier reads many short replies as the info lane's social intents: "oh nice" as
-thanks, "agrégala" as a greeting, "ok, then the natural one" as a goodbye, "ah que bom" as
-small talk. Read that way, a conversation in the shop or in support jumps to info on an
-acknowledgement and back on the next message (a needless lane switch, and a reply that
-forgets what was being done). While a lane holds the conversation:
+thanks, "ok, then the natural one" as a goodbye, "ah que bom" as small talk. Read that way,
+a conversation in the shop or in support jumps to info on an acknowledgement and back on the
+next message (a needless lane switch, and a reply that forgets what was being done). While
+a lane holds the conversation:
 
 - a closing (thanks, goodbye) stays in the holding lane when that lane answers it: the lane
   that helped closes the conversation;
-- a greeting or small talk that the words themselves do not say (no claim, no phrase of the
-  lane's vocabulary) is the classifier's guess on a reply it does not know: it stays in the
-  holding lane as a dialogue act (`deny` when it says no, else `affirm`);
+- small talk that the words themselves do not say (no claim, no phrase of the lane's
+  vocabulary: "ah que bom", "amazing", "lol") is the classifier's guess on a reaction it does
+  not know: it stays in the holding lane, taken as thanks (`deny` when it says no). It is not
+  taken as a yes: "hmm" must not accept an offer. A greeting the classifier is sure of stays a
+  greeting ("holaaa", "oiee" are greetings the vocabulary does not spell);
 - "tudo bem", "todo bien", "all good" say "fine" as often as they ask how one is: without a
   question mark they acknowledge, in the holding lane, unless the lane's last turn was a
   greeting or small talk ("oi" -> "tudo bem" asks back);
@@ -82,8 +84,8 @@ def kept_in_holding_lane(
     said = said_social(text, understanding.lane, registry)
     if intent in CLOSINGS and said in {None, intent, *_PARTING}:
         kept = intent
-    elif said is None and not _asks(text):
-        kept = "deny" if understanding.entities.affirmation == "no" else "affirm"
+    elif intent == "small_talk" and said is None and not _asks(text):
+        kept = "deny" if understanding.entities.affirmation == "no" else "thanks"
     elif acknowledges(text) and not _asks(text) and last_intent not in OPENINGS:
         thanked = bool(set(tokens(text)) & THANKS_WORDS)
         kept = "thanks" if thanked else "affirm"

@@ -2,10 +2,9 @@
 EN/ES/PT, through the graph.
 
 The classifier is scripted to read these replies the way the trained model did when they
-switched the conversation to info ("oh nice" as thanks, "agrégala" as a greeting, "ah que
+switched the conversation to info ("oh nice" as thanks, "no, that's all" as a goodbye, "ah que
 bom" as small talk, "bye" claimed by info): the lane must not depend on that reading. A
-greeting or a "how are you?" the words do say still goes to info, and so does a real change
-of topic.
+greeting, a "how are you?" and a real change of topic still go to info.
 """
 
 from __future__ import annotations
@@ -78,22 +77,22 @@ async def test_an_acknowledgement_read_as_small_talk_stays_in_the_lane(lang: str
     conversation = chat(table, desk=MemoryDesk())
     opened = await conversation.send(PROBLEM[lang])
     result = await conversation.send(NICE[lang])
-    assert lane_and_intent(result) == ("support", "affirm")
+    assert lane_and_intent(result) == ("support", "thanks")
     assert (
         result["session"]["support"]["open_tickets"] == opened["session"]["support"]["open_tickets"]
     )
 
 
-ADD_IT = {"en": "put it in", "es": "agrégala", "pt": "bota aí"}
+HMM = {"en": "hmm", "es": "jaja", "pt": "kkkk"}
 
 
 @pytest.mark.parametrize("lang", LANGS)
-async def test_a_reply_the_model_reads_as_a_greeting_answers_the_offer(lang: str) -> None:
-    conversation = chat({PRICE[lang]: ("commerce", 0.95), ADD_IT[lang]: ("info", 0.99, "greeting")})
+async def test_a_reaction_read_as_small_talk_is_no_yes_to_the_offer(lang: str) -> None:
+    conversation = chat({PRICE[lang]: ("commerce", 0.95), HMM[lang]: ("info", 0.99, "small_talk")})
     await conversation.send(PRICE[lang])
-    result = await conversation.send(ADD_IT[lang])
-    assert lane_and_intent(result) == ("commerce", "affirm")
-    assert cart(result) == {"MUG-BLUE": 1}
+    result = await conversation.send(HMM[lang])
+    assert lane_and_intent(result) == ("commerce", "thanks")
+    assert cart(result) == {}  # the offer to add the mug is not taken
 
 
 ALL_GOOD = {"en": "all good", "es": "todo bien", "pt": "tudo bem"}
@@ -116,7 +115,7 @@ async def test_tudo_bem_mid_conversation_acknowledges_and_asks_after_a_greeting(
 
 
 HOW_ARE_YOU = {"en": "how are you?", "es": "¿cómo estás?", "pt": "como vai você?"}
-HELLO = {"en": "hello", "es": "hola", "pt": "olá"}
+HELLO = {"en": "hello", "es": "holaaa", "pt": "oiee"}
 HOURS = {"en": "what time do you close today?", "es": "¿a qué hora cierran hoy?",
          "pt": "que horas vocês fecham hoje?"}  # fmt: skip
 
