@@ -27,7 +27,7 @@ from server.health import Readiness
 from server.jobs.handoff import expire_handoffs
 from server.jobs.orchestrate import ORCHESTRATE_TURN_JOB, close_controller, router_ready, warm_up
 from server.jobs.process import process_message, process_status, recover_pending
-from server.jobs.retry import describe_error
+from server.jobs.retry import describe_error, waits_for_redis
 from server.jobs.send import SEND_MESSAGE_JOB, close_client, recover_outbox
 from server.logging import get_logger
 from server.redis_connect import arq_settings
@@ -77,7 +77,7 @@ def build_worker(
         await close_controller(ctx)  # created by warm_up or the first orchestrate_turn
         await close_client(ctx)  # the Graph API client, created by the first send_message
 
-    worker = Worker(
+    worker = _Worker(
         functions=JOB_FUNCTIONS,
         cron_jobs=CRON_JOBS,
         on_shutdown=on_shutdown,
@@ -91,6 +91,38 @@ def build_worker(
         max_jobs=resources.settings.worker_max_jobs,
     )
     return worker
+
+
+POLL_SWITCH_GRACE_S = 30.0
+"""How long arq's poll loop rides out Redis switching primaries before the worker is let
+die (and restarted by the supervisor)."""
+
+
+class _Worker(Worker):
+    """arq's worker, whose poll loop rides out a Redis switch (a failover: the primary
+    unreachable for the seconds the sentinels take, then a new one) instead of dying at the
+    first error. Dying cancels every running turn mid-flight; riding it out lets them finish
+    or retry on their own (`server.jobs.retry`). Past `POLL_SWITCH_GRACE_S` of failures
+    (Redis really away) it dies as before."""
+
+    _failing_since: float | None = None
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except Exception as exc:
+            if not waits_for_redis(exc):
+                raise
+            now = time.monotonic()
+            since = self._failing_since = self._failing_since or now
+            if now - since > POLL_SWITCH_GRACE_S:
+                raise
+            log.warning(
+                "worker.poll_failed", error=describe_error(exc), failing_s=round(now - since, 1)
+            )
+            await asyncio.sleep(1.0)
+        else:
+            self._failing_since = None
 
 
 HEARTBEAT_TTL_S = 30.0
