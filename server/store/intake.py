@@ -232,6 +232,8 @@ class SqliteBackend:
         self._pages_since_checkpoint = 0
         self._checkpoint: asyncio.Future[None] | None = None
         self.checkpoints = 0
+        self.busy_waits = 0
+        """Attempts that found another connection writing (each followed by a short sleep)."""
         dialect = sqlite_dialect.dialect()
         self._statements = [
             (
@@ -297,7 +299,7 @@ class SqliteBackend:
             await loop.run_in_executor(self._executor, self._write_in_thread, messages, statuses)
             return
         deadline = loop.time() + self.busy_timeout_s
-        pause = 0.0005
+        pause = 0.0002
         while True:
             try:
                 if self._loop_connection is None:
@@ -309,9 +311,11 @@ class SqliteBackend:
                     raise _dbapi_error(exc, "INSERT (webhook batch)") from exc
                 if loop.time() >= deadline:
                     raise _dbapi_error(exc, "INSERT (webhook batch)") from exc
-            # Another process writes: wait without holding the loop, then try again.
+            # Another process writes (the worker): wait without holding the loop, then try
+            # again soon: its transactions leave short gaps, which a long sleep would miss.
+            self.busy_waits += 1
             await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.02)
+            pause = min(pause * 2, 0.002)
         self._pages_since_checkpoint += 2 + len(messages) + len(statuses)
         if self._pages_since_checkpoint >= CHECKPOINT_PAGES and self._checkpoint is None:
             self._pages_since_checkpoint = 0
