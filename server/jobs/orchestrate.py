@@ -115,7 +115,14 @@ def load_turn_machinery(tenants_dir: str | None = None) -> None:
     model cache when there, else fitted and stored) and read the tenants' files: seconds of
     CPU and file reads, run in a thread so no turn does them on the event loop."""
     global _router_loaded
-    import server.controller  # noqa: F401  (the graph, lanes, checkpointer)
+    # The modules `create_controller` imports, here in the thread rather than on the
+    # event loop: the graph pulls in every lane, LangGraph and the commerce store.
+    import graph.graph  # noqa: F401
+    import server.commerce.runtime
+    import server.commerce.store
+    import server.controller
+    import server.graph_runtime
+    import server.support.wiring  # noqa: F401
     from nodes import language
     from nodes.router.offline import OfflineClassifier
     from nodes.tenants import load_catalog, load_profiles
