@@ -130,7 +130,15 @@ class Settings(BaseSettings):
     worker_max_jobs: int = Field(default=10, ge=1)
     """Jobs one worker process runs at once (arq `max_jobs`). A turn mostly waits (on the
     LLM, the store, the Graph API); measure before raising it: `benchmarks.worker_llm`
-    compares values with a 0.5 s LLM on your machine."""
+    compares values with a 0.5 s LLM on your machine. `convo worker --concurrency N`
+    overrides it for that process."""
+
+    worker_shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    """On SIGTERM (or SIGINT/SIGHUP) a worker stops taking jobs and lets the running ones
+    finish for up to this long; those still running then are handed back to the queue
+    (another worker runs them at once) and the process exits 0. 0: hand back at once.
+    Keep it below the service manager's kill timeout (systemd `TimeoutStopSec`, 90 s;
+    Kubernetes `terminationGracePeriodSeconds`, 30 s; `docker stop -t`, 10 s)."""
 
     session_versions_kept: int = Field(default=1, ge=1)
     """Checkpoints kept per conversation (the current one and older ones for
