@@ -73,8 +73,7 @@ class GatedLLM:
                 )  # fmt: skip
                 await reader.readexactly(length)
                 self.calls += 1
-                while not self.gate.is_set():
-                    await asyncio.sleep(0.05)
+                await asyncio.to_thread(self.gate.wait)
                 message = {"role": "assistant", "content": json.dumps(ANSWER), "refusal": None}
                 payload = json.dumps({
                     "id": "chatcmpl-stub", "object": "chat.completion", "created": 1_700_000_000,
@@ -94,25 +93,65 @@ class GatedLLM:
 
 
 @pytest.fixture(scope="module")
-def queue_redis() -> Iterator[EmbeddedRedis]:
-    with EmbeddedRedis() as server:
-        yield server
-
-
-@pytest.fixture
 def llm() -> GatedLLM:
     return GatedLLM().start()
 
 
-def _deployment(work: Path, redis: EmbeddedRedis, llm: GatedLLM, grace_s: float) -> Deployment:
+@pytest.fixture(scope="module")
+def web(llm: GatedLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """One Redis and one web app for the module; each test starts its own workers."""
     env = {
         "ROUTER_MODE": "llm",
         "OPENAI_API_KEY": "sk-stub",
         "OPENAI_BASE_URL": llm.base_url,
         "LLM_TIMEOUT_SECONDS": "600",  # the gate, not the client's timeout, ends the wait
-        "WORKER_SHUTDOWN_GRACE_SECONDS": str(grace_s),
     }
-    return Deployment(work, redis_env={"REDIS_URL": redis.url}, workers=1, extra_env=env)
+    work = tmp_path_factory.mktemp("shutdown")
+    with (
+        EmbeddedRedis() as redis,
+        Deployment(work, redis_env={"REDIS_URL": redis.url}, workers=0, extra_env=env) as dep,
+    ):
+        yield dep
+
+
+@pytest.fixture
+def deployment(web: Deployment, llm: GatedLLM) -> Iterator[Deployment]:
+    llm.gate.clear()
+    llm.calls = 0
+    yield web
+    llm.gate.set()  # a worker still waiting on the LLM can finish
+    for worker in web.workers:
+        if worker.poll() is None:
+            worker.terminate()
+    for worker in web.workers:
+        worker.wait(timeout=WAIT_S)
+    web.workers.clear()
+
+
+LOGS: dict[int, Path] = {}
+"""Each worker's own log file, by pid."""
+
+
+def _log(worker: subprocess.Popen[bytes]) -> str:
+    return LOGS[worker.pid].read_text("utf-8", "replace")
+
+
+def _start_worker(deployment: Deployment, grace_s: float) -> subprocess.Popen[bytes]:
+    """A `convo worker` with this grace period, once its controller is ready."""
+    ready = deployment.logs("worker").count('"orchestrate_turn.controller_ready"')
+    deployment.extra_env["WORKER_SHUTDOWN_GRACE_SECONDS"] = str(grace_s)
+    worker = deployment.add_worker()
+    LOGS[worker.pid] = sorted((deployment.work / "logs").glob("*-worker.log"))[-1]
+    _until(
+        lambda: (
+            deployment.logs("worker").count('"orchestrate_turn.controller_ready"') > ready
+            or worker.poll() is not None
+        ),
+        "the worker to be ready",
+        deployment,
+    )
+    assert worker.poll() is None, deployment.logs("worker")[-4000:]
+    return worker
 
 
 def _until(condition: object, what: str, deployment: Deployment) -> None:
@@ -147,62 +186,56 @@ def _assert_answered_once(deployment: Deployment, wamid: str) -> None:
     assert deployment.replies([wamid])[wamid] >= 1
 
 
-def _stop_line(deployment: Deployment) -> dict[str, object]:
-    lines = [line for line in deployment.logs("worker").splitlines() if '"worker.stopped"' in line]
-    assert len(lines) == 1, deployment.logs("worker")[-4000:]
+def _stop_line(worker: subprocess.Popen[bytes]) -> dict[str, object]:
+    lines = [line for line in _log(worker).splitlines() if '"worker.stopped"' in line]
+    assert len(lines) == 1, _log(worker)[-4000:]
     return dict(json.loads(lines[0]))
 
 
 def test_sigterm_lets_the_running_turn_finish_then_the_worker_exits_0(
-    queue_redis: EmbeddedRedis, llm: GatedLLM, tmp_path: Path
+    deployment: Deployment, llm: GatedLLM
 ) -> None:
-    with _deployment(tmp_path, queue_redis, llm, grace_s=600) as deployment:
-        deployment.wait_workers_ready()
-        (worker,) = deployment.workers
-        wamid = _send_one(deployment, llm)
-        worker.terminate()  # SIGTERM
-        _until(
-            lambda: '"worker.stopping"' in deployment.logs("worker"),
-            "the worker to stop taking jobs",
-            deployment,
-        )
-        assert worker.poll() is None  # still finishing its turn
-        llm.gate.set()
-        assert _exit_code(worker, deployment) == 0
-        stopped = _stop_line(deployment)
-        assert (stopped["finished_jobs"], stopped["handed_back_jobs"]) == (1, 0)
-        _assert_answered_once(deployment, wamid)  # by the worker that was stopping
+    worker = _start_worker(deployment, grace_s=600)
+    wamid = _send_one(deployment, llm)
+    worker.terminate()  # SIGTERM
+    _until(
+        lambda: '"worker.stopping"' in _log(worker),
+        "the worker to stop taking jobs",
+        deployment,
+    )
+    assert worker.poll() is None  # still finishing its turn
+    llm.gate.set()
+    assert _exit_code(worker, deployment) == 0
+    stopped = _stop_line(worker)
+    assert stopped["handed_back_jobs"] == 0  # (the start-up sweep may have run alongside)
+    _assert_answered_once(deployment, wamid)  # by the worker that was stopping
 
 
 def test_sigterm_past_the_grace_period_hands_the_turn_back_to_the_next_worker(
-    queue_redis: EmbeddedRedis, llm: GatedLLM, tmp_path: Path
+    deployment: Deployment, llm: GatedLLM
 ) -> None:
-    with _deployment(tmp_path, queue_redis, llm, grace_s=0.5) as deployment:
-        deployment.wait_workers_ready()
-        (first,) = deployment.workers
-        wamid = _send_one(deployment, llm)
-        first.terminate()
-        assert _exit_code(first, deployment) == 0
-        stopped = _stop_line(deployment)
-        assert (stopped["finished_jobs"], stopped["handed_back_jobs"]) == (0, 1)
-        assert deployment.statuses([wamid]) != {wamid: "answered"}
-        llm.gate.set()
-        deployment.add_worker()  # a new worker takes the handed-back job
-        _assert_answered_once(deployment, wamid)
+    first = _start_worker(deployment, grace_s=0.5)
+    wamid = _send_one(deployment, llm)
+    first.terminate()
+    assert _exit_code(first, deployment) == 0
+    stopped = _stop_line(first)
+    assert stopped["handed_back_jobs"] >= 1  # the turn (and any job running alongside)
+    assert deployment.statuses([wamid]) != {wamid: "answered"}
+    llm.gate.set()
+    _start_worker(deployment, grace_s=20)  # a new worker takes the handed-back job
+    _assert_answered_once(deployment, wamid)
 
 
 def test_a_turn_of_a_killed_worker_is_answered_once_by_another_worker(
-    queue_redis: EmbeddedRedis, llm: GatedLLM, tmp_path: Path
+    deployment: Deployment, llm: GatedLLM
 ) -> None:
     """The bound (README, *Deploying to production*): the job is free again once the dead
     worker's lease expires (30 s after its last heartbeat) and the turn runs once its claim
     (45 s from the turn's start) is gone. Waited for as a condition, not asserted."""
-    with _deployment(tmp_path, queue_redis, llm, grace_s=20) as deployment:
-        deployment.wait_workers_ready()
-        (first,) = deployment.workers
-        wamid = _send_one(deployment, llm)
-        first.kill()  # SIGKILL: no chance to hand anything back
-        assert first.wait(timeout=WAIT_S) != 0
-        llm.gate.set()
-        deployment.add_worker()
-        _assert_answered_once(deployment, wamid)
+    first = _start_worker(deployment, grace_s=20)
+    wamid = _send_one(deployment, llm)
+    first.kill()  # SIGKILL: no chance to hand anything back
+    assert first.wait(timeout=WAIT_S) != 0
+    llm.gate.set()
+    _start_worker(deployment, grace_s=20)
+    _assert_answered_once(deployment, wamid)
