@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     """Client-side shards for sessions: Redis addresses separated by commas or spaces (each
     a `redis://` URL or a `redis+sentinel://` address). Unset: sessions live on the main
     Redis. The job queue and the rate limits always stay on the main Redis."""
+    redis_session_urls_previous: str | None = Field(default=None, repr=False)
+    """After changing REDIS_SESSION_URLS: the list it had before (in its order; the main
+    Redis' address if sessions were not sharded). A session not found on its shard is moved
+    from the one it hashed to under this list on its next turn (`server.reshard`). Keep it
+    for 24 h (sessions untouched that long expire), then unset it."""
     redis_commit_replicas: int = Field(default=0, ge=0)
     """A turn's commit counts only once this many replicas have it (`WAIT`); a commit
     that does not reach them in `REDIS_COMMIT_WAIT_MS` is retried. Use 1 with a replica."""
@@ -276,6 +281,14 @@ class Settings(BaseSettings):
         return split_urls(self.redis_session_urls) if self.redis_session_urls else []
 
     @property
+    def session_redis_urls_previous(self) -> list[str]:
+        """The shard list before the last change (empty: no sessions to move)."""
+        from server.redis_connect import split_urls
+
+        previous = self.redis_session_urls_previous
+        return split_urls(previous) if previous else []
+
+    @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir}/convo.db"
 
@@ -338,11 +351,11 @@ class Settings(BaseSettings):
         try:
             if self.redis_sentinels:
                 parse_host_ports(self.redis_sentinels)
-            for url in self.session_redis_urls:
+            for url in [*self.session_redis_urls, *self.session_redis_urls_previous]:
                 if not url.startswith(("redis://", "rediss://", "redis+sentinel://", "unix://")):
                     raise RedisAddressError(f"{url!r} is not a redis:// or redis+sentinel:// URL")
         except RedisAddressError as exc:
-            raise SettingsError(f"REDIS_SENTINELS / REDIS_SESSION_URLS: {exc}") from None
+            raise SettingsError(f"REDIS_SENTINELS / REDIS_SESSION_URLS(_PREVIOUS): {exc}") from None
 
     def chatwoot_account(self, tenant: str) -> ChatwootAccount | None:
         """The Chatwoot account of `tenant`: its own, else the CHATWOOT_* one, else None."""
