@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import socket
@@ -42,6 +43,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.results import add_json_option, write_json
 from server.embedded_redis import EmbeddedRedis, free_port
 from server.settings import DEFAULT_APP_SECRET
 from server.whatsapp.signature import sign
@@ -331,6 +333,8 @@ def run(args: argparse.Namespace) -> str:
         if args.keep_logs:
             for log in work.glob("*.log"):
                 print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
+    runs = {name: dataclasses.asdict(target) for name, target in results.items()}
+    write_json(args.json, "webhook_throughput", {"rate": args.rate, "targets": runs})
     note = "" if pg_database else "\n\nPostgreSQL: no server answered; not measured."
     return table(results, args.rate) + note
 
@@ -344,6 +348,7 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=default_pg, help="'' to skip PostgreSQL")
     parser.add_argument("--skip", action="append", default=[], help="a target name to skip")
     parser.add_argument("--keep-logs", action="store_true", help="print the servers' log tails")
+    add_json_option(parser)
     print(run(parser.parse_args()))
 
 
