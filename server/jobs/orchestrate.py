@@ -32,7 +32,13 @@ from server.jobs import (
     queue_from_ctx,
     send_job_id,
 )
-from server.jobs.retry import MAX_TRIES, describe_error, is_transient, retry_transient
+from server.jobs.retry import (
+    MAX_TRIES,
+    describe_error,
+    is_transient,
+    job_age_s,
+    retry_transient,
+)
 from server.jobs.send import mark_read_best_effort
 from server.locks import LockError
 from server.logging import get_logger
@@ -392,7 +398,10 @@ async def _duplicate_turn(
         return "duplicate"
     claim_ms = int(await redis.pttl(orchestrated_key(wamid)))
     job_try = int(ctx.get("job_try") or 1)
-    if job_try >= MAX_TRIES:
+    age_s = job_age_s(ctx)
+    # Tries spent waiting out a Redis switch do not count against a claim (it lasts 45 s at
+    # most): within the switch budget the turn keeps waiting for it.
+    if job_try >= MAX_TRIES and (age_s is None or age_s >= REDIS_SWITCH_BUDGET_S):
         raise TurnClaimedElsewhere(f"turn {wamid} is still claimed after {job_try} tries")
     defer_s = max(claim_ms, 0) / 1000 + 1
     log.info("orchestrate_turn.claimed_elsewhere", provider_message_id=wamid, defer_s=defer_s)

@@ -163,7 +163,7 @@ def waits_for_redis(exc: BaseException) -> bool:
     )
 
 
-def _job_age_s(ctx: dict[str, Any]) -> float | None:
+def job_age_s(ctx: dict[str, Any]) -> float | None:
     """Seconds since the job was enqueued (arq keeps the time through its retries); None
     when unknown (then only the count of tries applies)."""
     enqueued = ctx.get("enqueue_time")
@@ -195,7 +195,7 @@ async def retry_transient(
             raise
         job_try = int(ctx.get("job_try") or 1)
         error = describe_error(exc)
-        age_s = _job_age_s(ctx)
+        age_s = job_age_s(ctx)
         if age_s is not None and age_s < redis_switch_budget_s and waits_for_redis(exc):
             defer = min(backoff_seconds(job_try), REDIS_SWITCH_BACKOFF_MAX_S)
             log.warning(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,7 +14,7 @@ from webhook_support import FakeController, job_ctx, load_payload, post_webhook,
 from graph.messages import InboundTurn
 from graph.session.errors import StaleStateError
 from server.controller import orchestrated_key, processed_key
-from server.jobs.orchestrate import TurnClaimedElsewhere, orchestrate_turn
+from server.jobs.orchestrate import REDIS_SWITCH_BUDGET_S, TurnClaimedElsewhere, orchestrate_turn
 from server.locks import LockError
 from server.settings import get_settings
 
@@ -182,6 +183,10 @@ async def test_duplicate_of_a_claimed_turn_retries_after_the_claim_expires(app_c
     (inbound,) = await stored_rows(app)
     assert inbound.status == "received"  # not answered: the retry runs the turn
     ctx["job_try"] = 5
+    ctx["enqueue_time"] = datetime.now(UTC)  # young: its tries went on a Redis switch
+    with pytest.raises(Retry):
+        await orchestrate_turn(ctx, "wamid.TEXT1")
+    ctx["enqueue_time"] = datetime.now(UTC) - timedelta(seconds=REDIS_SWITCH_BUDGET_S + 1)
     with pytest.raises(TurnClaimedElsewhere):
         await orchestrate_turn(ctx, "wamid.TEXT1")
     (inbound,) = await stored_rows(app)
