@@ -184,8 +184,11 @@ async def retry_transient(
     **fields: Any,
 ) -> AsyncIterator[None]:
     """Turn a transient error into `Retry(defer=backoff)`; after `MAX_TRIES`, re-raise it.
-    With `redis_switch_budget_s`, an error of Redis switching primaries is retried until
-    the job is that old instead (see module doc; the job's arq `max_tries` must allow it)."""
+    With `redis_switch_budget_s`, an error of Redis switching primaries, or one of the
+    `extra` conflicts (another turn of the session holds its lock or committed first, which
+    a switch makes last longer), is retried until the job is that old instead: a turn given
+    up while the session's later messages go on would be answered out of order (see module
+    doc; the job's arq `max_tries` must allow it)."""
     try:
         yield
     except Retry:
@@ -196,14 +199,19 @@ async def retry_transient(
         job_try = int(ctx.get("job_try") or 1)
         error = describe_error(exc)
         age_s = job_age_s(ctx)
-        if age_s is not None and age_s < redis_switch_budget_s and waits_for_redis(exc):
+        conflict = any(isinstance(link, extra) for link in cause_chain(exc))
+        if (
+            age_s is not None
+            and age_s < redis_switch_budget_s
+            and (waits_for_redis(exc) or conflict)
+        ):
             defer = min(backoff_seconds(job_try), REDIS_SWITCH_BACKOFF_MAX_S)
             log.warning(
                 f"{event}.retry",
                 job_try=job_try,
                 defer_s=defer,
                 error=error,
-                waiting_for="redis_switch",
+                waiting_for="redis_switch" if waits_for_redis(exc) else "session",
                 waited_s=round(age_s, 1),
                 **fields,
             )

@@ -108,11 +108,16 @@ def _ctx(job_try: int, age_s: float) -> dict[str, object]:
     return {"job_try": job_try, "enqueue_time": datetime.now(UTC) - timedelta(seconds=age_s)}
 
 
-async def _run(ctx: dict[str, object], error: Exception, budget_s: float) -> BaseException:
+async def _run(
+    ctx: dict[str, object],
+    error: Exception,
+    budget_s: float,
+    extra: tuple[type[BaseException], ...] = (),
+) -> BaseException:
     from server.jobs.retry import retry_transient
 
     with pytest.raises(BaseException) as raised:
-        async with retry_transient(ctx, "orchestrate_turn", redis_switch_budget_s=budget_s):
+        async with retry_transient(ctx, "orchestrate_turn", extra, redis_switch_budget_s=budget_s):
             raise error
     return raised.value
 
@@ -146,6 +151,15 @@ async def test_other_transient_errors_keep_their_count_of_tries() -> None:
     assert not is_transient(redis.exceptions.ResponseError("WRONGTYPE Operation against a key"))
     bug = KeyError("checkpoint")
     assert await _run(_ctx(1, age_s=10), bug, budget_s=300) is bug  # permanent: never
+
+
+async def test_a_turn_conflict_is_waited_for_within_the_budget() -> None:
+    """Another turn of the session holds its lock or committed first (longer during a
+    switch): given up after 5 tries, this message would be answered after later ones."""
+    stale = StaleStateError("version moved", expected=3, actual=4)
+    retried = await _run(_ctx(9, age_s=60), stale, budget_s=300, extra=(StaleStateError,))
+    assert isinstance(retried, Retry)
+    assert await _run(_ctx(9, age_s=301), stale, 300, extra=(StaleStateError,)) is stale
 
 
 def test_the_turn_job_allows_arq_enough_tries_for_the_budget() -> None:
