@@ -116,6 +116,12 @@ class _CharModel:
         return dict(zip(self._classes, (float(v) for v in row), strict=True))
 
 
+def load_model() -> None:
+    """Train the character model now (seconds of CPU, once per process), so that the first
+    message whose words do not decide its language does not pay for it inside its turn."""
+    _char_model()
+
+
 @lru_cache(maxsize=1)
 def _char_model() -> _CharModel | None:
     """Trained once per process; ``None`` (word lists only) when the split is missing."""

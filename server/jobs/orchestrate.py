@@ -112,14 +112,16 @@ def use_model_cache(folder: str | None) -> None:
 
 def load_turn_machinery(tenants_dir: str | None = None) -> None:
     """Import the graph, train the offline router (its embedding side read from the model
-    cache when there) and read the tenants' files: seconds of CPU and file reads, run in a
+    cache when there) and the language detector, and read the tenants' files: seconds of CPU and file reads, run in a
     thread so no turn does them on the event loop."""
     global _router_loaded
     import server.controller  # noqa: F401  (the graph, lanes, checkpointer)
+    from nodes.language import load_model
     from nodes.router.offline import OfflineClassifier
     from nodes.tenants import load_catalog, load_profiles
 
     OfflineClassifier.default()  # cached for the process
+    load_model()  # the language detector's character model, cached for the process
     for profile in load_profiles(tenants_dir):  # cached too
         load_catalog(profile)
     _router_loaded = True
