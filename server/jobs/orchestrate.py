@@ -112,8 +112,8 @@ def use_model_cache(folder: str | None) -> None:
 
 def load_turn_machinery(tenants_dir: str | None = None) -> None:
     """Import the graph, train the offline router (its embedding side read from the model
-    cache when there) and the language detector, and read the tenants' files: seconds of CPU and file reads, run in a
-    thread so no turn does them on the event loop."""
+    cache when there) and the language detector, and read the tenants' files: seconds of
+    CPU and file reads, run in a thread so no turn does them on the event loop."""
     global _router_loaded
     import server.controller  # noqa: F401  (the graph, lanes, checkpointer)
     from nodes.language import load_model
