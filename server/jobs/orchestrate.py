@@ -80,8 +80,11 @@ async def make_controller(resources: Resources) -> ControllerLike:
     use_model_cache(settings.model_cache_dir)
     await asyncio.to_thread(load_turn_machinery, settings.tenants_dir)
     from server.controller import create_controller
+    from server.llm_warm_up import warm_up_llm_client
 
-    return cast(ControllerLike, await create_controller(resources))
+    controller = await create_controller(resources)
+    await asyncio.to_thread(warm_up_llm_client, settings)  # the LLM client's one-off work
+    return cast(ControllerLike, controller)
 
 
 async def get_controller(ctx: dict[str, Any]) -> ControllerLike:
