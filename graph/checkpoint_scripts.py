@@ -18,13 +18,34 @@ Both lists are joined with newlines (message ids and keys contain none).
 
 from __future__ import annotations
 
+# The `recent` list with the ids of a turn just committed in front: `ids` is one message id,
+# or the newline-joined ids of a burst answered as one turn (all are kept, past `kept`).
+REMEMBER = """
+local function remember(ids, recent, kept)
+  local list, new = {}, {}
+  for id in string.gmatch(ids, '[^\\n]+') do
+    list[#list + 1] = id
+    new[id] = true
+  end
+  local bound = math.max(kept, #list)
+  for id in string.gmatch(recent, '[^\\n]+') do
+    if #list >= bound then break end
+    if not new[id] then list[#list + 1] = id end
+  end
+  return table.concat(list, '\\n')
+end
+"""
+
 # KEYS: 1 lock, 2 version hash, 3 latest pointer, 4 processed marker, 5 new checkpoint key,
 #       6 in-flight claim (orchestrated:{msg_id}; optional)
 # ARGV: 1 lock token, 2 expected version ("" = none yet), 3 new version, 4 document (JSON),
 #       5 session ttl ms, 6 processed ttl ms ("" = do not mark), 7 marker value,
-#       8 baseline version, 9 keep_last, 10 msg id ("" = none), 11 recent ids kept,
+#       8 baseline version, 9 keep_last, 10 msg id(s) ("" = none; a burst's ids joined
+#       with newlines), 11 recent ids kept,
 #       12 "1" = release the lock with the commit
-COMMIT = """
+COMMIT = (
+    REMEMBER
+    + """
 local holder = redis.call('GET', KEYS[1])
 if holder ~= ARGV[1] then
   return {'lock_lost', holder and 'another worker' or 'nobody', ''}
@@ -49,12 +70,7 @@ end
 local advanced = ARGV[6] ~= '' and tonumber(ARGV[3]) > tonumber(ARGV[8])
 local recent = fence[3] or ''
 if advanced and ARGV[10] ~= '' then
-  local ids = {ARGV[10]}
-  for id in string.gmatch(recent, '[^\\n]+') do
-    if #ids >= tonumber(ARGV[11]) then break end
-    if id ~= ARGV[10] then ids[#ids + 1] = id end
-  end
-  recent = table.concat(ids, '\\n')
+  recent = remember(ARGV[10], recent, tonumber(ARGV[11]))
 end
 redis.call('HSET', KEYS[2], 'version', ARGV[3], 'checkpoint', KEYS[5],
   'kept', table.concat(kept, '\\n'), 'recent', recent)
@@ -71,6 +87,7 @@ end
 if #gone > 0 then redis.call('DEL', unpack(gone)) end
 return {'ok', current, released}
 """
+)
 
 # KEYS: 1 latest pointer or checkpoint key; ARGV: 1 "latest" (KEYS[1] is the pointer) or "id"
 READ = """
@@ -123,18 +140,17 @@ if not redis.call('SET', KEYS[5], ARGV[3], 'NX', 'PX', ARGV[4]) then return {'bu
 )
 
 # KEYS: 1 processed marker, 2 version hash, 3 claim; ARGV: 1 marker value, 2 marker ttl ms,
-#       3 msg id ("" = none), 4 recent ids kept
+#       3 msg id(s) as in COMMIT ("" = none), 4 recent ids kept
 # A turn that ended without advancing the version (nothing for the commit to mark).
-MARK_DONE = """
+MARK_DONE = (
+    REMEMBER
+    + """
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if ARGV[3] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then
-  local ids = {ARGV[3]}
-  for id in string.gmatch(redis.call('HGET', KEYS[2], 'recent') or '', '[^\\n]+') do
-    if #ids >= tonumber(ARGV[4]) then break end
-    if id ~= ARGV[3] then ids[#ids + 1] = id end
-  end
-  redis.call('HSET', KEYS[2], 'recent', table.concat(ids, '\\n'))
+  local recent = redis.call('HGET', KEYS[2], 'recent') or ''
+  redis.call('HSET', KEYS[2], 'recent', remember(ARGV[3], recent, tonumber(ARGV[4])))
 end
 redis.call('DEL', KEYS[3])
 return 1
 """
+)

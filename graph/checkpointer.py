@@ -38,7 +38,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -113,6 +113,8 @@ class CommitFence:
     processed_ttl_ms: int = 7 * 24 * 3600 * 1000
     msg_id: str | None = None
     """Remembered in the version hash's `recent` list by a commit that advanced."""
+    merged_ids: tuple[str, ...] = ()
+    """A burst's other messages answered by the same turn: remembered with `msg_id`."""
     claim_key: str | None = None
     """`orchestrated:{msg_id}`, deleted by a commit that advanced (the marker says it all)."""
     release_lock: bool = False
@@ -121,6 +123,13 @@ class CommitFence:
     """The session's checkpoint as read under the lock: the run's first read uses it
     instead of asking Redis again. None: read it from Redis."""
     receipt: CommitReceipt = field(default_factory=CommitReceipt, compare=False)
+
+
+def recent_ids(msg_id: str | None, merged_ids: Sequence[str] = ()) -> str:
+    """The ids a commit adds to the session's `recent` list, as its scripts take them
+    (newline-joined; "" for none, and for an id that itself holds a newline)."""
+    ids = [i for i in (msg_id, *merged_ids) if i]
+    return "" if any("\n" in i for i in ids) else "\n".join(ids)
 
 
 def latest_pointer_key(thread_id: str) -> str:
@@ -403,7 +412,7 @@ class FencedRedisSaver(AsyncRedisSaver):
         expected = "" if fence.expected_version is None else str(fence.expected_version)
         version = expected if new_version is None else str(new_version)
         marking = fence.processed_key is not None and new_version is not None
-        msg_id = fence.msg_id or ""
+        msg_id = recent_ids(fence.msg_id, fence.merged_ids)
         result = await self._commit(
             keys=[
                 *(fence.lock_key, fence.version_key, pointer),
@@ -414,7 +423,7 @@ class FencedRedisSaver(AsyncRedisSaver):
                 *(fence.lock_token, expected, version or "0", orjson.dumps(data)),
                 *(self._ttl_ms(), fence.processed_ttl_ms if marking else ""),
                 *(processed_marker(checkpoint), fence.baseline_version, self.keep_last),
-                *("" if "\n" in msg_id else msg_id, self.recent_turns),
+                *(msg_id, self.recent_turns),
                 "1" if fence.release_lock else "",
             ],
         )

@@ -23,7 +23,12 @@ class InboundTurn(BaseModel):
     wa_id: str
     """The customer's WhatsApp id (personal data: log it masked)."""
     msg_id: str
-    """The inbound message id (`wamid...`): the turn's idempotency key."""
+    """The inbound message id (`wamid...`): the turn's idempotency key. For a burst of
+    messages answered as one turn, the newest of them."""
+    merged_ids: tuple[str, ...] = ()
+    """The ids of the burst's earlier messages this turn answers too, oldest first (their
+    texts come before this message's in `text`); committed with the turn, so none of them
+    gets a turn of its own."""
     text: str
     """What the user said: the text body, or the title of the button/list row they chose."""
     message_type: Literal["text", "button", "interactive", "location"] = "text"
@@ -39,6 +44,11 @@ class InboundTurn(BaseModel):
     @property
     def thread_id(self) -> str:
         return f"{self.tenant_id}:{self.wa_id}"
+
+    @property
+    def message_ids(self) -> tuple[str, ...]:
+        """Every message this turn answers, oldest first (its own id last)."""
+        return (*self.merged_ids, self.msg_id)
 
 
 class Button(BaseModel):

@@ -16,7 +16,9 @@ workers (each running several jobs at once) get there. So a caller may pass a
 :class:`Backlog`: under the lock, before its own turn, the controller runs the
 conversation's earlier messages still waiting (in the order the customer sent them), and
 their own jobs later find them committed. Turns therefore follow WhatsApp's timestamps
-however the jobs are scheduled.
+however the jobs are scheduled. The backlog may also coalesce a burst (texts sent within
+the tenant's window) into one turn: `InboundTurn.merged_ids` names the burst's other
+messages, and the commit records them all as answered in the same atomic step.
 
 A lock that expired mid-turn (another worker took the session over) ends in
 `StaleStateError`, never in a silent overwrite. Errors: `LockError` and `StaleStateError`
@@ -29,7 +31,7 @@ import contextlib
 import itertools
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 import redis.asyncio as aioredis
@@ -45,6 +47,7 @@ from graph.checkpointer import (
     document_session_version,
     latest_pointer_key,
     read_processed_marker,
+    recent_ids,
     redis_checkpointer,
 )
 from graph.messages import InboundTurn, OutboundMessage
@@ -76,6 +79,7 @@ __all__ = [
     "SessionShard",
     "StaleStateError",
     "TurnResult",
+    "committed_ids",
     "create_controller",
     "forget_replies",
     "orchestrated_key",
@@ -130,6 +134,9 @@ class TurnResult:
     """Lanes the turn was handed to after the router's choice, in order."""
     committed: bool = False
     """A duplicate whose turn is committed (not one that another run holds right now)."""
+    message_ids: tuple[str, ...] = ()
+    """A burst answered as one turn: every message it answered, oldest first, the one
+    its replies belong to last (empty: just the turn's own message)."""
 
 
 DUPLICATE = TurnResult("duplicate", None, [], None, None)
@@ -144,6 +151,11 @@ class Backlog(Protocol):
     async def earlier(self, turn: InboundTurn) -> Sequence[InboundTurn]:
         """The messages sent before `turn` and not answered yet, oldest first (read
         under the session lock)."""
+        ...
+
+    async def coalesced(self, turn: InboundTurn) -> InboundTurn:
+        """The turn to run for `turn` after the earlier ones: `turn` itself, or the burst it
+        belongs to as one turn (called after `earlier`, under the same lock)."""
         ...
 
     async def done(self, turn: InboundTurn, result: TurnResult) -> None:
@@ -238,8 +250,9 @@ class Controller:
             state_version=result.state_version,
             tenant_id=turn.tenant_id,
             wa_id=turn.wa_id,
-            msg_id=turn.msg_id,
+            msg_id=result.message_ids[-1] if result.message_ids else turn.msg_id,
             duration_ms=int((time.monotonic() - started) * 1000),
+            **({"merged_ids": list(result.message_ids[:-1])} if result.message_ids else {}),
         )
 
     async def _open(self, turn: InboundTurn, token: str) -> _Opened:
@@ -286,9 +299,14 @@ class Controller:
             earlier = await backlog.earlier(turn) if backlog is not None else []
             for waiting in earlier:
                 await self._run_earlier(waiting, lock, backlog)  # type: ignore[arg-type]
-            # What the begin script read is still the session's state unless a turn ran since.
+            own = await backlog.coalesced(turn) if backlog is not None else turn
+            # What the begin script read is still the session's state unless a turn ran since
+            # (a burst's other messages were checked uncommitted under the lock).
             fresh = opened if taken and not earlier else None
-            return await self._turn_under_lock(turn, lock, fresh, last=True)
+            result = await self._turn_under_lock(own, lock, fresh, last=True)
+        if own.msg_id != turn.msg_id:  # answered inside a burst: its own claim is spent
+            await self.shard(turn).redis.delete(orchestrated_key(turn.msg_id))
+        return result
 
     async def _run_earlier(self, turn: InboundTurn, lock: SessionLock, backlog: Backlog) -> None:
         """One earlier waiting message's turn, under the lock the caller holds."""
@@ -335,6 +353,7 @@ class Controller:
             processed_key=processed_key(turn.msg_id),
             processed_ttl_ms=self.config.processed_ttl_s * 1000,
             msg_id=turn.msg_id,
+            merged_ids=turn.merged_ids,
             claim_key=orchestrated_key(turn.msg_id),
             release_lock=last,
             prefetched=Prefetched(opened.document),
@@ -359,11 +378,13 @@ class Controller:
                 args=[
                     _REPLIES.dump_json(result.messages).decode(),
                     self.config.processed_ttl_s * 1000,
-                    turn.msg_id,
+                    recent_ids(turn.msg_id, turn.merged_ids),
                     DEFAULT_RECENT_TURNS,
                 ],
                 client=self.shard(turn).redis,
             )
+        if turn.merged_ids and result.status == "completed":
+            result = replace(result, message_ids=turn.message_ids)
         return result
 
     def _log_failure(self, turn: InboundTurn, exc: BaseException, started: float) -> None:
@@ -457,6 +478,22 @@ async def turn_committed(redis: aioredis.Redis, turn: InboundTurn | tuple[str, s
         pipe.hget(session_key(tenant_id, wa_id), "recent")
         marked, recent = await pipe.execute()
     return bool(marked) or msg_id.encode() in (recent or b"").split(b"\n")
+
+
+async def committed_ids(
+    redis: aioredis.Redis, tenant_id: str, wa_id: str, msg_ids: Sequence[str]
+) -> set[str]:
+    """Which of one session's messages have their turn committed (see `turn_committed`),
+    in one round trip."""
+    if not msg_ids:
+        return set()
+    async with redis.pipeline(transaction=False) as pipe:
+        for msg_id in msg_ids:
+            pipe.exists(processed_key(msg_id))
+        pipe.hget(session_key(tenant_id, wa_id), "recent")
+        *marked, recent = await pipe.execute()
+    listed = set((recent or b"").decode().split("\n"))
+    return {m for m, flag in zip(msg_ids, marked, strict=True) if flag or m in listed}
 
 
 async def forget_replies(redis: aioredis.Redis, msg_id: str) -> None:

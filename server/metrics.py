@@ -18,6 +18,8 @@ Turns
                                           state moved: retried), failed (for good)
   convo_turn_failures_total{error}        failed turns by exception class
   convo_turn_seconds{lane}                histogram: a committed turn, lock wait included
+  convo_burst_wait_seconds                histogram: a text turn's wait for the rest of a
+                                          burst (the tenant's `burst_window_ms`)
   convo_lane_handoffs_total{from_lane,to_lane}   a lane passing its turn to another
   convo_human_handoffs_total{event}       handoffs to people: requested, claimed, withdrawn
                                           (cancelled or expired unclaimed), released
@@ -85,6 +87,9 @@ LLM_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0)
 LOCK_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 """A session-lock wait: 0 when free, one turn's length when queued, 60 s is the give-up."""
 
+BURST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0)
+"""A burst wait: about one window (0.5-3 s typical), at most three (30 s at the limit)."""
+
 WEBHOOK_OUTCOMES = (
     "accepted",
     "too_large",
@@ -126,6 +131,10 @@ TURNS_RECOVERED = Counter(
 TURN_SECONDS = Histogram(
     "convo_turn_seconds", "Committed turn duration, lock wait included.", ["lane"],
     buckets=TURN_BUCKETS,
+)  # fmt: skip
+BURST_WAIT_SECONDS = Histogram(
+    "convo_burst_wait_seconds", "Wait of a text turn for the rest of its burst.",
+    buckets=BURST_BUCKETS,
 )  # fmt: skip
 LANE_HANDOFFS = Counter(
     "convo_lane_handoffs", "A lane passing a turn to another lane.", ["from_lane", "to_lane"]
@@ -217,6 +226,10 @@ def record_turn_result(result: str, error: str | None = None) -> None:
     (_TURN_RESULT.get(result) or TURN_RESULTS_TOTAL.labels(result)).inc()
     if result == "failed":
         TURN_FAILURES.labels(error or "unknown").inc()
+
+
+def record_burst_wait(seconds: float) -> None:
+    BURST_WAIT_SECONDS.observe(seconds)
 
 
 def record_turn_given_up(cause: str) -> None:

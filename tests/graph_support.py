@@ -31,12 +31,17 @@ MONDAY_NOON_SAO_PAULO = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 """Monday 12:00 in America/Sao_Paulo (UTC-3): the demo shop is open (09:00-19:00)."""
 
 
+Reading = tuple[str, float] | tuple[str, float, str]
+"""A scripted classifier's reading of a text: (lane, confidence[, the model's intent])."""
+
+
 class ScriptedClassifier:
-    """An offline classifier double: text -> (lane, confidence); unknown text is unsure."""
+    """An offline classifier double: text -> (lane, confidence) or (lane, confidence, intent);
+    unknown text is unsure."""
 
     def __init__(
         self,
-        table: Mapping[str, tuple[str, float]] | None = None,
+        table: Mapping[str, Reading] | None = None,
         default: tuple[str, float] = ("info", 0.34),
         lanes: tuple[str, ...] = ("info", "commerce", "support"),
     ):
@@ -47,17 +52,18 @@ class ScriptedClassifier:
 
     def predict(self, text: str) -> LanePrediction:
         self.calls.append(text)
-        lane, confidence = self.table.get(text, self.default)
+        lane, confidence, *intent = self.table.get(text, self.default)
         others = [name for name in self.lanes if name != lane]
         rest = (1.0 - confidence) / len(others)
         scores = {name: rest for name in others} | {lane: confidence}
         return LanePrediction(
-            lane=lane, intent=f"{lane}_intent", confidence=confidence, scores=scores
-        )
+            lane=lane, intent=intent[0] if intent else f"{lane}_intent", confidence=confidence,
+            scores=scores,
+        )  # fmt: skip
 
 
 def scripted_router(
-    table: Mapping[str, tuple[str, float]] | None = None,
+    table: Mapping[str, Reading] | None = None,
     *,
     mode: str = "offline",
     chat_model: ChatOpenAI | None = None,
@@ -180,5 +186,5 @@ def context(
     return Context(router=router, now=now, **kwargs)
 
 
-Table = Mapping[str, tuple[str, float]]
+Table = Mapping[str, Reading]
 Predicate = Callable[[str], bool]

@@ -40,7 +40,7 @@ from nodes.lanes.catalog_views import (
     product_list,
 )
 from nodes.lanes.commerce_vocabulary import CATALOG_ASKS, CLAIMS, VOCABULARY
-from nodes.lanes.common import entities_of, reply, session_of, tenant_of
+from nodes.lanes.common import entities_of, farewell, reply, session_of, tenant_of
 from nodes.lanes.dispatch import Handlers
 from nodes.registry import LaneSpec, pass_to
 from nodes.taxonomy import COMMERCE_INTENTS, INFO_INTENTS, SUPPORT_INTENTS
@@ -393,6 +393,11 @@ async def deny(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return _acknowledge(state, "declined")
 
 
+async def goodbye(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """ "Bye" while shopping: the goodbye, and the pending add-to-cart offer withdrawn."""
+    return farewell(state, runtime, patch=SessionPatch(slots=CLEARED))
+
+
 HANDLERS = Handlers(
     table={
         "browse_catalog": browse,
@@ -410,6 +415,7 @@ HANDLERS = Handlers(
         "affirm": affirm,
         "deny": deny,
         "thanks": thanks,
+        "goodbye": goodbye,
     },
     fallback=browse,
 )
@@ -427,7 +433,7 @@ SPEC = LaneSpec(
     default_intent="browse_catalog",
     handoffs={
         **pass_to("support", SUPPORT_INTENTS),
-        **pass_to("info", (name for name in INFO_INTENTS if name != "thanks")),
+        **pass_to("info", (name for name in INFO_INTENTS if name not in {"thanks", "goodbye"})),
     },
     vocabulary=VOCABULARY,
     claims=CLAIMS,

@@ -7,10 +7,11 @@ from typing import Any, Protocol
 from langgraph.runtime import Runtime
 
 from graph.context import Context, context_from
-from graph.messages import OutboundMessage
+from graph.messages import OutboundMessage, TextMessage
 from graph.session.contract import PendingQuestion, SessionPatch, SessionState
 from graph.state import State
 from graph.understanding import Entities, Understanding
+from nodes.i18n import say
 from nodes.tenants import Catalog, TenantProfile, load_catalog, load_profile
 
 MAX_HANDOFFS = 2
@@ -77,6 +78,15 @@ def reply(
 ) -> dict[str, Any]:
     """A lane's answer: messages appended to the turn's outbound, patch merged."""
     return {"outbound": [*state.outbound, *messages], "patch": merge_patches(state.patch, patch)}
+
+
+def farewell(
+    state: State, runtime: Runtime[Context], patch: SessionPatch | None = None
+) -> dict[str, Any]:
+    """ "Bye": the goodbye, from whichever lane holds the conversation (the lane that helped
+    closes it)."""
+    body = say("goodbye", state.language, business=tenant_of(state, runtime).name)
+    return reply(state, TextMessage(body=body), patch=patch)
 
 
 def visited(state: State) -> list[str]:

@@ -25,6 +25,7 @@ from nodes.lanes.common import (
     ANYTHING_ELSE,
     asking,
     entities_of,
+    farewell,
     reply,
     tenant_of,
     understanding_of,
@@ -159,8 +160,7 @@ async def greeting(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 async def goodbye(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    body = say("goodbye", state.language, business=tenant_of(state, runtime).name)
-    return reply(state, TextMessage(body=body))
+    return farewell(state, runtime)
 
 
 async def small_talk(state: State, runtime: Runtime[Context]) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from nodes.i18n import say
 from nodes.lanes.common import (
     ANYTHING_ELSE,
     asking,
+    farewell,
     merge_patches,
     reply,
     session_of,
@@ -198,6 +199,10 @@ async def thanks(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return reply(state, TextMessage(body=say("thanks", state.language)))
 
 
+async def goodbye(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return farewell(state, runtime)
+
+
 async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """The "Help" menu button asks what happened; a pick or a detail goes with the ticket."""
     support = session_of(state).support
@@ -236,6 +241,7 @@ HANDLERS = Handlers(
         "affirm": affirm,
         "deny": deny,
         "thanks": thanks,
+        "goodbye": goodbye,
         "select": select,
         "provide_info": select,
     },

@@ -55,6 +55,8 @@ ORDER_FILLER = frozenset(
     """.split()  # noqa: SIM905
 )
 """Words around an order number in a reply that gives only the number ("era do pedido 1234")."""
+ORDER_LINKS = frozenset({"for", "of", "about", "on", "del", "sobre", "referente", "ao", "no", "na"})
+"""Linking a yes or a thanks to the number ("yes, for order 1234", "sí, del pedido 1234")."""
 
 POSITIVE_EMOJI = frozenset("👍👌✅🙏😊🙂😀😁😃😄🤝👏💯🆗✔☺❤💙💚🥰😍🙌")
 """An emoji alone is a yes only when it says one: 💩 or 😡 is not an acknowledgement."""
@@ -62,8 +64,11 @@ POSITIVE_EMOJI = frozenset("👍👌✅🙏😊🙂😀😁😃😄🤝👏💯�
 MODIFIERS = frozenset("\ufe0f\u200d!.?\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff")
 """Variation selectors, joiners, skin tones and punctuation around an emoji."""
 
+POLITE_WORDS = frozenset({"por", "favor", "porfa", "porfavor", "pf", "pfv", "pls", "plz"})
+"""Politeness around a short reply ("sí por favor", "sim pf"): it changes nothing."""
+
 MAX_ACT_WORDS = 5
-ACT_WORDS = ACK_WORDS | THANKS_WORDS | REFERENCE_WORDS
+ACT_WORDS = ACK_WORDS | THANKS_WORDS | REFERENCE_WORDS | POLITE_WORDS
 
 REPLY_WORDS = frozenset(
     """
@@ -83,9 +88,11 @@ def _is_number(word: str) -> bool:
 
 
 def _only_gives(words: list[str], order_number: str) -> bool:
-    """Nothing but the order number and filler ("it's order 1234", "era do pedido 1234")."""
+    """Nothing but the order number and filler ("it's order 1234", "era do pedido 1234"),
+    perhaps after a yes or an ok ("yes, for order 1234", "sim, do pedido 1234")."""
     number = order_number.lower()
-    return all(w in ORDER_FILLER or w.isdigit() or w in number for w in words)
+    filler = ORDER_FILLER | ORDER_LINKS | ACK_WORDS | THANKS_WORDS | POLITE_WORDS
+    return all(w in filler or w.isdigit() or w in number for w in words)
 
 
 def _only_answers(words: list[str], entities: Entities) -> bool:

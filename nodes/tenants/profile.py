@@ -21,6 +21,8 @@ from nodes.tenants.commerce import CommerceSettings
 DEFAULT_TENANTS_DIR = Path(__file__).resolve().parent / "data"
 Weekday = str
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_BURST_WINDOW_MS = 10_000
+"""A longer wait before every answer reads as a bot that does not answer."""
 
 
 class TenantsError(Exception):
@@ -106,6 +108,10 @@ class TenantProfile(_Model):
     """Selling settings: currency/locale, fulfilment, payment methods, templates."""
     handoff: HandoffProfile = Field(default_factory=HandoffProfile)
     """Human handoff: team hours, timeouts, notification URL, reply templates."""
+    burst_window_ms: int = 0
+    """Text messages of one customer that arrive within this many milliseconds of each
+    other are answered as one turn (their texts joined in order); every text turn then
+    waits this long for a follow-up before it runs. 0: off, each message is its own turn."""
     source_dir: Path | None = None
 
     @field_validator("timezone")
@@ -115,6 +121,20 @@ class TenantProfile(_Model):
             ZoneInfo(value)
         except ZoneInfoNotFoundError as exc:
             raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("burst_window_ms", mode="before")
+    @classmethod
+    def _window_in_range(cls, value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(
+                f"burst_window_ms must be a whole number of milliseconds, got {value!r}"
+            )
+        if not 0 <= value <= MAX_BURST_WINDOW_MS:
+            raise ValueError(
+                f"burst_window_ms must be between 0 (off) and {MAX_BURST_WINDOW_MS}"
+                f" milliseconds, got {value}"
+            )
         return value
 
     @model_validator(mode="after")

@@ -4,7 +4,9 @@ A tapped button or list row is understood from its id (`nodes.router.choices`); 
 typed yes or no to the yes/no question the bot just asked (`Meta.pending_question`: "sí"
 to "Would you like to talk to a person?" is the "Talk to a person" button). Anything else
 typed goes to the router with the conversation's language, stickiness and the tenant's
-catalog (so "the second one" and "la azul" resolve against what was shown last).
+catalog (so "the second one" and "la azul" resolve against what was shown last). A thanks,
+a goodbye or an acknowledgement typed while a lane holds the conversation stays in that lane
+(`nodes.router.social`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from nodes.language import turn_language
 from nodes.registry import LaneRegistry
 from nodes.router.acts import dialogue_act
 from nodes.router.choices import choice_understanding
+from nodes.router.social import kept_in_holding_lane
 from nodes.tenants import load_catalog, load_profile
 from nodes.turn.cart_expiry import drop_expired_cart
 
@@ -103,6 +106,9 @@ async def understand(
             profile=profile,
         )
         chosen = salutation_in_context(chosen, text, session, ctx.clock())
+        holding = meta.current_lane if sticky else None
+        chosen = kept_in_holding_lane(chosen, text, holding=holding,
+                                      last_intent=meta.last_intent, registry=registry)  # fmt: skip
     if COMMERCE not in registry:
         return chosen
     shop = Shop(profile, catalog, card_links=True)

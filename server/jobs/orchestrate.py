@@ -24,7 +24,7 @@ from arq.worker import Retry
 from graph.messages import InboundTurn, OutboundMessage
 from graph.session.errors import StaleStateError
 from server import metrics
-from server.jobs import SEND_MESSAGE, enqueue_once, queue_from_ctx, send_job_id
+from server.jobs import SEND_MESSAGE, burst, enqueue_once, queue_from_ctx, send_job_id
 from server.jobs.retry import MAX_TRIES, describe_error, is_transient, retry_transient
 from server.jobs.send import mark_read_best_effort
 from server.locks import LockError
@@ -66,7 +66,7 @@ def build_turn(message: Message) -> InboundTurn | None:
     )
 
 
-def _coordinates(message: Message) -> dict[str, float]:
+def _coordinates(message: Message) -> dict[str, Any]:
     """A shared location's coordinates (the checkout takes it as the delivery address)."""
     content = message.content
     if not isinstance(content, Location) or content.latitude is None or content.longitude is None:
@@ -217,7 +217,10 @@ async def _orchestrate(ctx: dict[str, Any], wamid: str) -> str:
     controller = await get_controller(ctx)
     # Best-effort "read" + "typing…" (sending enabled only); never fails the turn.
     await mark_read_best_effort(ctx, turn.tenant_id, turn.msg_id)
-    backlog = StoredBacklog(ctx, repository.sent_order(row))
+    window_ms = burst.burst_window_ms(resources, turn.tenant_id)
+    if window_ms and turn.message_type == "text":
+        await burst.settle(resources, row, window_ms)
+    backlog = StoredBacklog(ctx, repository.sent_order(row), window_ms)
     result = cast(TurnResultLike, await controller.handle_turn(turn, backlog=backlog))
     if result.status == "duplicate" and not result.messages:
         return await _duplicate_turn(ctx, turn, committed=getattr(result, "committed", False))
@@ -226,8 +229,11 @@ async def _orchestrate(ctx: dict[str, Any], wamid: str) -> str:
 
 
 async def _deliver(ctx: dict[str, Any], wamid: str, result: TurnResultLike) -> None:
-    """Put a turn's replies in the outbox (the inbound row becomes `answered`) and send."""
-    rows = await _store_replies(ctx["resources"], wamid, result.messages)
+    """Put a turn's replies in the outbox (the inbound row becomes `answered`) and send.
+    A burst's replies belong to its newest message; the others become `answered` with it."""
+    answered: Sequence[str] = getattr(result, "message_ids", ()) or (wamid,)
+    wamid = answered[-1]
+    rows = await _store_replies(ctx["resources"], wamid, result.messages, answered[:-1])
     log.info(
         "orchestrate_turn.replies_stored",
         provider_message_id=wamid,
@@ -244,16 +250,25 @@ class StoredBacklog:
     sent before this job's own (WhatsApp timestamp, then arrival) that still wait for their
     turn. Read under the session lock, so whichever job of a conversation gets the lock
     first runs the waiting turns in the order they were sent; the others then find their
-    turn committed and only deliver its replies."""
+    turn committed and only deliver its replies.
 
-    def __init__(self, ctx: dict[str, Any], own_order: tuple[datetime, int]) -> None:
+    With the tenant's burst window on, the waiting messages are grouped into bursts
+    (`server.jobs.burst`) and each burst is one turn, this job's own included."""
+
+    def __init__(
+        self, ctx: dict[str, Any], own_order: tuple[datetime, int], window_ms: int = 0
+    ) -> None:
         self.ctx = ctx
         self.own_order = own_order
+        self.window_ms = window_ms
+        self._own: InboundTurn | None = None
 
     async def earlier(self, turn: InboundTurn) -> list[InboundTurn]:
         resources: Resources = self.ctx["resources"]
         async with resources.sessions() as session:
             rows = await repository.waiting_turns(session, turn.tenant_id, turn.wa_id)
+        if self.window_ms > 0:
+            return await self._bursts_before(turn, rows)
         turns = []
         for row in rows:
             if row.wamid == turn.msg_id or repository.sent_order(row) >= self.own_order:
@@ -268,6 +283,48 @@ class StoredBacklog:
                 earlier=[t.msg_id for t in turns],
             )
         return turns
+
+    async def _bursts_before(
+        self, turn: InboundTurn, rows: Sequence[WaMessage]
+    ) -> list[InboundTurn]:
+        """The bursts sent before the one holding `turn`, each as one turn; that one is
+        kept for `coalesced`."""
+        built = {row.wamid: build_turn(Message.from_envelope(row.payload)) for row in rows}
+        rows = [row for row in rows if built[row.wamid] is not None]
+        from server.controller import committed_ids  # the controller's keys
+
+        redis = self.ctx["resources"].session_redis(turn.tenant_id, turn.wa_id)
+        done = await committed_ids(
+            redis, turn.tenant_id, turn.wa_id, [row.wamid for row in rows if row.wamid]
+        )
+        bursts = burst.plan_bursts(rows, self.window_ms, done)
+        own = next(
+            (i for i, b in enumerate(bursts) if any(r.wamid == turn.msg_id for r in b)), None
+        )
+        if own is None:  # answered meanwhile: run it alone (it is found committed)
+            before = [b for b in bursts if repository.sent_order(b[-1]) < self.own_order]
+        else:
+            before = bursts[:own]
+            self._own = burst.merged_turn([cast(InboundTurn, built[r.wamid]) for r in bursts[own]])
+        turns = [burst.merged_turn([cast(InboundTurn, built[r.wamid]) for r in b]) for b in before]
+        if turns:
+            log.info(
+                "orchestrate_turn.earlier_first",
+                provider_message_id=turn.msg_id,
+                earlier=[t.msg_id for t in turns],
+            )
+        for coalesced in [*turns, *([self._own] if self._own else [])]:
+            if coalesced.merged_ids:
+                log.info(
+                    "orchestrate_turn.coalesced",
+                    provider_message_id=coalesced.msg_id,
+                    merged_ids=list(coalesced.merged_ids),
+                    window_ms=self.window_ms,
+                )
+        return turns
+
+    async def coalesced(self, turn: InboundTurn) -> InboundTurn:
+        return self._own if self._own is not None else turn
 
     async def done(self, turn: InboundTurn, result: Any) -> None:
         await _deliver(self.ctx, turn.msg_id, cast(TurnResultLike, result))
@@ -313,20 +370,25 @@ async def _duplicate_turn(
 
 
 async def _store_replies(
-    resources: Resources, wamid: str, messages: Sequence[OutboundMessage]
+    resources: Resources,
+    wamid: str,
+    messages: Sequence[OutboundMessage],
+    merged_ids: Sequence[str] = (),
 ) -> list[WaMessage]:
+    """Store the replies to `wamid` and mark it (and the burst's `merged_ids`) answered."""
     status = repository.QUEUED if resources.settings.sending_enabled else repository.LOGGED
     async with resources.sessions.begin() as session:
         inbound = await repository.get_by_wamid(session, wamid)
         assert inbound is not None
         conversation = (inbound.tenant_id, inbound.wa_id)
         rows = await repository.add_outbox(session, inbound, messages, status=status)
-        await repository.advance_inbound(
-            session,
-            wamid,
-            repository.ANSWERED,
-            from_statuses=[repository.RECEIVED, repository.PROCESSED, repository.TURN_FAILED],
-        )
+        for answered in (*merged_ids, wamid):
+            await repository.advance_inbound(
+                session,
+                answered,
+                repository.ANSWERED,
+                from_statuses=[repository.RECEIVED, repository.PROCESSED, repository.TURN_FAILED],
+            )
     await _forget_marker_replies(resources, *conversation, wamid)
     return rows
 

@@ -39,3 +39,25 @@ def test_a_bad_catalog_file_is_a_tenants_error(tmp_path: Path) -> None:
     (tmp_path / profile["catalog"]).write_text(yaml.safe_dump({"products": [MUG, MUG]}))
     with pytest.raises(TenantsError, match="SKUs must be unique"):
         load_catalog(load_profile("100200300400500", str(tmp_path)))
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (-1, "between 0 \\(off\\) and 10000 milliseconds, got -1"),
+        (60_000, "between 0 \\(off\\) and 10000 milliseconds, got 60000"),
+        ("1500ms", "a whole number of milliseconds, got '1500ms'"),
+        (1.5, "a whole number of milliseconds, got 1.5"),
+    ],
+)
+def test_a_bad_burst_window_is_refused_naming_the_file_and_field(
+    tmp_path: Path, value: object, message: str
+) -> None:
+    profile = yaml.safe_load((DEFAULT_TENANTS_DIR / "demo.yaml").read_text(encoding="utf-8"))
+    (tmp_path / "demo.yaml").write_text(yaml.safe_dump({**profile, "burst_window_ms": value}))
+    with pytest.raises(TenantsError, match=f"demo.yaml(.|\\n)*burst_window_ms(.|\\n)*{message}"):
+        load_profile("demo", tmp_path)
+
+
+def test_the_burst_window_defaults_to_off() -> None:
+    assert load_profile("demo").burst_window_ms == 0

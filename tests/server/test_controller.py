@@ -381,6 +381,9 @@ class ListBacklog:
     async def earlier(self, own: InboundTurn) -> list[InboundTurn]:
         return list(self.waiting)
 
+    async def coalesced(self, own: InboundTurn) -> InboundTurn:
+        return own
+
     async def done(self, earlier: InboundTurn, result: Any) -> None:
         self.delivered.append((earlier.msg_id, result.status, result.state_version))
 
