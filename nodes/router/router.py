@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from langchain_core.language_models import BaseChatModel
 
@@ -34,10 +34,12 @@ from nodes.router.claims import claimed
 from nodes.router.config import RouterConfig
 from nodes.router.errors import LLMRouteError
 from nodes.router.intents import best_model_intent, resolve_intent
-from nodes.router.llm import LLMClassifier
 from nodes.router.offline import LanePrediction, OfflineClassifier
 from nodes.router.reading import Reading, specific_intent
 from nodes.tenants import TenantProfile
+
+if TYPE_CHECKING:  # the LLM client (openai, langchain_openai) takes seconds to import
+    from nodes.router.llm import LLMClassifier
 
 logger = logging.getLogger(__name__)
 RouterMode = Literal["offline", "llm", "hybrid"]
@@ -161,12 +163,18 @@ class Router:
         return Candidate(lane, None, scores[lane], scores)
 
     async def _classify(self, text: str) -> Candidate:
-        offline = self.offline(text)
-        if self._llm is None or (self.mode == "hybrid" and self.confident(offline)):
+        if self._llm is None:
+            return self.offline(text)
+        # In "llm" mode the offline model is only the fallback: it runs when the LLM fails,
+        # not on every turn (milliseconds of CPU saved while the LLM answers).
+        offline = None if self.mode == "llm" else self.offline(text)
+        if self.mode == "hybrid" and offline is not None and self.confident(offline):
             return offline
         try:
             verdict = await self._llm.classify(text)
         except LLMRouteError as error:
+            if offline is None:
+                offline = self.offline(text)
             logger.warning(
                 "router.llm.fallback",
                 extra={"fields": {"reason": error.reason, "transient": error.transient,
@@ -254,11 +262,11 @@ def build_router(
     registry = registry or default_registry()
     if mode != "offline" and chat_model is None:
         logger.warning("router.mode.degraded", extra={"fields": {"mode": mode, "to": "offline"}})
-    llm = (
-        LLMClassifier(chat_model, list(registry), config.llm_method)
-        if mode != "offline" and chat_model is not None
-        else None
-    )
+    llm = None
+    if mode != "offline" and chat_model is not None:
+        from nodes.router.llm import LLMClassifier
+
+        llm = LLMClassifier(chat_model, list(registry), config.llm_method)
     return Router(
         mode,
         classifier=classifier or OfflineClassifier.default(),
