@@ -321,11 +321,9 @@ class StoredBacklog:
             before = bursts[:own]
             self._own = burst.merged_turn([cast(InboundTurn, built[r.wamid]) for r in bursts[own]])
         turns = [burst.merged_turn([cast(InboundTurn, built[r.wamid]) for r in b]) for b in before]
-        if turns:
+        if waiting := [t.msg_id for t in turns if t.msg_id not in done]:  # not just delivery
             log.info(
-                "orchestrate_turn.earlier_first",
-                provider_message_id=turn.msg_id,
-                earlier=[t.msg_id for t in turns],
+                "orchestrate_turn.earlier_first", provider_message_id=turn.msg_id, earlier=waiting
             )
         for coalesced in [*turns, *([self._own] if self._own else [])]:
             if coalesced.merged_ids:
