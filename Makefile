@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export UV_PYTHON ?= 3.11
 
-.PHONY: help install run test lint format eval studio bench faults faults-quick clean
+.PHONY: help install run test lint format eval studio bench bench-readme faults faults-quick clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,26 +61,32 @@ studio: install ## LangGraph Studio: `langgraph dev` on a free port (STUDIO_PORT
 	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true \
 	.venv/bin/langgraph dev --port $$PORT --no-browser
 
-bench: install ## benchmarks, each against a baseline in the same run; the tables land in reports/bench.md
-	@mkdir -p reports
-	@echo "# make bench, $$(date -u +%Y-%m-%dT%H:%MZ), $$(git rev-parse --short HEAD 2>/dev/null)" > reports/bench.md
-	@echo "## Webhook throughput (production shape)" >> reports/bench.md
-	$(PY) -m benchmarks.webhook_throughput --repeat $${BENCH_REPEAT:-3} | tee -a reports/bench.md
-	@echo "## Start-up" >> reports/bench.md
-	$(PY) -m benchmarks.startup --repeat $${BENCH_REPEAT:-3} 2>/dev/null | tee -a reports/bench.md
-	@echo "## Redis per turn and session bytes" >> reports/bench.md
-	$(PY) -m benchmarks.state_cost --turns 100 | tee -a reports/bench.md
-	@echo "## Turn CPU" >> reports/bench.md
-	$(PY) -m benchmarks.turn_cpu --turns 100 --repeat $${BENCH_REPEAT:-3} 2>/dev/null | tee -a reports/bench.md
-	@echo "## One worker, LLM answering in 0.5 s" >> reports/bench.md
-	$(PY) -m benchmarks.worker_llm --customers 120 --max-jobs 10 32 2>/dev/null | tee -a reports/bench.md
-	@echo "## Offline understanding per message" >> reports/bench.md
-	$(PY) -m benchmarks.understanding --rounds $${BENCH_REPEAT:-3} | tee -a reports/bench.md
-	@echo "## Webhook latency in-process" >> reports/bench.md
-	$(PY) -m benchmarks.webhook_latency --requests 300 2>/dev/null | tee -a reports/bench.md
-	$(PY) -m benchmarks.send_limiter --seconds 8 --processes 2
-	@echo "## Workers: 1, 2, 4 processes on one Redis and on two session shards" >> reports/bench.md
-	$(PY) -m benchmarks.workers --customers $${BENCH_CUSTOMERS:-100} | tee -a reports/bench.md
+BENCH_REPEAT ?= 3
+BENCH_JSON := reports/bench-json
+BENCH_DETAILS := reports/bench-details.md
+# Each benchmark prints its own table (collected in $(BENCH_DETAILS)) and writes its results
+# as JSON; benchmarks/summary.py turns them into the one table of targets (reports/bench.md,
+# then copied into the README's bench block). A benchmark that fails is reported as "not
+# measured" and makes the run fail, leaving the README as it was (stderr: reports/bench-stderr.log).
+bench: install ## benchmarks against baselines in the same run (BENCH_REPEAT=3): reports/bench.md, the README's bench block
+	@mkdir -p reports && rm -rf $(BENCH_JSON) && mkdir -p $(BENCH_JSON) && : > $(BENCH_DETAILS) && : > reports/bench-stderr.log
+	@set -o pipefail; failed=0; \
+	run() { title="$$1"; shift; echo "### $$title" >> $(BENCH_DETAILS); echo >> $(BENCH_DETAILS); \
+		echo "+ $$*"; "$$@" 2>> reports/bench-stderr.log | tee -a $(BENCH_DETAILS) || { failed=1; echo "FAILED: $$*" | tee -a $(BENCH_DETAILS); }; \
+		echo >> $(BENCH_DETAILS); }; \
+	run "Webhook throughput (production shape)" $(PY) -m benchmarks.webhook_throughput --repeat $(BENCH_REPEAT) --json $(BENCH_JSON)/webhook_throughput.json; \
+	run "Start-up" $(PY) -m benchmarks.startup --repeat $(BENCH_REPEAT) --json $(BENCH_JSON)/startup.json; \
+	run "Redis per turn and session bytes" $(PY) -m benchmarks.state_cost --turns 100 --json $(BENCH_JSON)/state_cost.json; \
+	run "Turn CPU" $(PY) -m benchmarks.turn_cpu --turns 100 --repeat $(BENCH_REPEAT) --json $(BENCH_JSON)/turn_cpu.json; \
+	run "One worker, LLM answering in 0.5 s" $(PY) -m benchmarks.worker_llm --customers 120 --max-jobs 10 32 --json $(BENCH_JSON)/worker_llm.json; \
+	run "Offline understanding per message" $(PY) -m benchmarks.understanding --rounds $(BENCH_REPEAT) --json $(BENCH_JSON)/understanding.json; \
+	run "Webhook latency in-process" $(PY) -m benchmarks.webhook_latency --requests 300; \
+	run "Send rate limiter across processes" $(PY) -m benchmarks.send_limiter --seconds 8 --processes 2; \
+	run "Workers: 1, 2, 4 processes on one Redis and on two session shards" $(PY) -m benchmarks.workers --customers $${BENCH_CUSTOMERS:-100}; \
+	$(PY) -m benchmarks.summary --results $(BENCH_JSON) --details $(BENCH_DETAILS) --repeat $(BENCH_REPEAT) --out reports/bench.md --readme README.md && exit $$failed
+
+bench-readme: install ## copy the table of reports/bench.md (the last make bench) into the README's bench block
+	$(PY) -m benchmarks.summary --from reports/bench.md --readme README.md
 
 faults: install ## fault injection on the real processes (Redis restarts and outages, kill -9, poison, LLM and Graph API faults, a refusing/hanging store; PostgreSQL rows need TEST_DATABASE_URL); table in reports/faults.md, exit 1 on a lost or duplicated message (what CI runs)
 	@mkdir -p reports

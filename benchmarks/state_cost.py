@@ -37,6 +37,7 @@ import redis.asyncio as aioredis
 from langgraph.checkpoint.redis.aio import AsyncRedisSaver
 
 from benchmarks.redis_count import RoundTrips, command_count, counting_client
+from benchmarks.results import add_json_option, write_json
 from benchmarks.state_graph import TurnContext, build_contract_graph
 from graph.checkpointer import redis_checkpointer
 from graph.context import Context
@@ -285,14 +286,37 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--turns", type=int, default=100)
     parser.add_argument("--redis-url", default=None, help="an idle Redis 8; default: embedded")
+    add_json_option(parser)
     args = parser.parse_args(argv)
     if args.turns < SNAPSHOT_AT + 10:
         parser.error(f"--turns must be at least {SNAPSHOT_AT + 10}")
     if args.redis_url:
-        print_table(asyncio.run(run_all(args.redis_url, args.turns)), args.turns)
-        return
-    with EmbeddedRedis() as server:
-        print_table(asyncio.run(run_all(server.url, args.turns)), args.turns)
+        results = asyncio.run(run_all(args.redis_url, args.turns))
+    else:
+        with EmbeddedRedis() as server:
+            results = asyncio.run(run_all(server.url, args.turns))
+    print_table(results, args.turns)
+    write_json(args.json, "state_cost", as_json(results, args.turns))
+
+
+def as_json(results: list[Measurement], turns: int) -> dict[str, object]:
+    """Per configuration: commands and round trips per turn (p50 / max of the last 10 turns),
+    keys, bytes after `SNAPSHOT_AT` and after `turns` turns, the latest state as JSON."""
+    rows = {}
+    for result in results:
+        last_c, last_r = result.commands[-10:], result.round_trips[-10:]
+        key = result.name.strip("*").split(" (")[0]
+        rows[key] = {
+            "commands_p50": statistics.median(last_c),
+            "commands_max": max(last_c),
+            "round_trips_p50": statistics.median(last_r) if any(result.round_trips) else None,
+            "round_trips_max": max(last_r) if any(result.round_trips) else None,
+            "keys": result.keys,
+            "bytes_at_snapshot": result.bytes_at_20,
+            "bytes": result.bytes,
+            "state_json": result.state_json or None,
+        }
+    return {"turns": turns, "snapshot_at": SNAPSHOT_AT, "configurations": rows}
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
+from benchmarks.results import add_json_option, write_json
 from nodes.router import build_router
 from nodes.router.offline import (
     TRAIN_PATH,
@@ -81,7 +82,9 @@ def row(name: str, clock: Clock, baseline: Clock | None) -> str:
     return f"| {name} | **{cpu[0]:.2f}** | {cpu[1]:.2f} | {ratio} | {wall[0]:.2f} | {wall[1]:.2f} |"
 
 
-async def measure(messages: list[LabeledExample], rounds: int) -> None:
+async def measure(
+    messages: list[LabeledExample], rounds: int, json_path: Path | None = None
+) -> None:
     where = pin_to_one_core()
     train = load_examples(TRAIN_PATH)
     started = time.perf_counter()
@@ -131,13 +134,36 @@ async def measure(messages: list[LabeledExample], rounds: int) -> None:
     print(f"\n(`{current.kind}` was built from the model cache when present; "
           "the baseline is always trained.)")  # fmt: skip
 
+    def quantiles(clock: Clock) -> dict[str, float]:
+        return {
+            "cpu_p50_ms": percentile(clock.cpu, 0.5),
+            "cpu_p95_ms": percentile(clock.cpu, 0.95),
+            "wall_p50_ms": percentile(clock.wall, 0.5),
+        }
+
+    results = {
+        "messages": len(messages),
+        "rounds": rounds,
+        "models": {
+            "baseline" if name == first else "current": {
+                "name": name,
+                "predict": quantiles(predict[name]),
+                "route": quantiles(route[name]),
+                "accuracy": right[name] / len(messages),
+            }
+            for name in names
+        },
+    }
+    write_json(json_path, "understanding", results)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the messages")
     parser.add_argument("--messages", type=Path, default=MESSAGES, help="JSONL with text, lane")
+    add_json_option(parser)
     args = parser.parse_args()
-    asyncio.run(measure(load_examples(args.messages), args.rounds))
+    asyncio.run(measure(load_examples(args.messages), args.rounds, args.json))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.deployment import Deployment, body, cpu_seconds
+from benchmarks.results import add_json_option, write_json
 from server.embedded_redis import EmbeddedRedis, free_port
 
 ANSWER = {"lane": "commerce", "intent": "browse_catalog", "confidence": 0.95}
@@ -139,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=120)
     parser.add_argument("--max-jobs", type=int, nargs="+", default=[10, 32])
     parser.add_argument("--llm-seconds", type=float, default=0.5)
+    add_json_option(parser)
     args = parser.parse_args(argv)
     llm = SlowLLM(args.llm_seconds).start()
     rows = []
@@ -161,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
             f" | {r['ideal']:.1f} | {r['rate'] / r['ideal']:.2f}× | {r['calls']:.2f}"
             f" | {r['cpu_ms']:.0f} | {ceiling:.0f} |"
         )
+    write_json(args.json, "worker_llm", {"llm_seconds": args.llm_seconds, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ conversation's language there.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -19,11 +20,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.naive_bayes import MultinomialNB
+import numpy as np
 
 from graph.messages import InboundTurn
-from nodes.text import tokens
+from nodes.text import char_wb_ngrams, join_terms, split_terms, tokens
 
 Language = Literal["en", "es", "pt"]
 TRAIN_PATH = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "routing_train.jsonl"
@@ -102,30 +102,93 @@ def _scores(text: str) -> dict[Language, float]:
     return scores
 
 
-class _CharModel:
-    """Character 1-4 gram naive Bayes over the train split's texts and languages."""
+CHAR_NGRAMS = (1, 4)
+NB_ALPHA = 0.1
+CHAR_MODEL_CACHE = "language-chars"
+"""Name of the character model's entries in the model cache (`nodes.router.embeddings`)."""
+_CHAR_ARRAYS = ("classes", "terms", "feature_log_prob", "class_log_prior")
 
-    def __init__(self, texts: list[str], languages: list[str]) -> None:
-        self._vectorizer = CountVectorizer(analyzer="char_wb", ngram_range=(1, 4))
-        self._model = MultinomialNB(alpha=0.1)
-        self._model.fit(self._vectorizer.fit_transform(texts), languages)
-        self._classes = [str(c) for c in self._model.classes_]
+
+class _CharModel:
+    """Character 1-4 gram naive Bayes over the train split's texts and languages.
+
+    Fitted with scikit-learn (`CountVectorizer(analyzer="char_wb")` + `MultinomialNB`) and
+    kept as plain arrays (vocabulary, log-probabilities) in the model cache; a prediction
+    is the same arithmetic in numpy: no scikit-learn import, no per-call validation."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self._classes = [str(name) for name in arrays["classes"]]
+        self._vocabulary = split_terms(bytes(arrays["terms"]))
+        self._feature_log_prob = np.ascontiguousarray(arrays["feature_log_prob"], np.float64)
+        self._class_log_prior = np.asarray(arrays["class_log_prior"], dtype=np.float64)
+
+    @staticmethod
+    def fit(texts: list[str], languages: list[str]) -> dict[str, np.ndarray]:
+        from sklearn.feature_extraction.text import CountVectorizer
+        from sklearn.naive_bayes import MultinomialNB
+
+        vectorizer = CountVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS)
+        model = MultinomialNB(alpha=NB_ALPHA)
+        model.fit(vectorizer.fit_transform(texts), languages)
+        vocabulary = vectorizer.vocabulary_
+        terms = sorted(vocabulary, key=vocabulary.__getitem__)
+        return {
+            "classes": np.array([str(name) for name in model.classes_]),
+            "terms": np.frombuffer(join_terms(terms), dtype=np.uint8),
+            "feature_log_prob": np.asarray(model.feature_log_prob_, dtype=np.float64),
+            "class_log_prior": np.asarray(model.class_log_prior_, dtype=np.float64),
+        }
 
     def log_probabilities(self, text: str) -> dict[str, float]:
-        row = self._model.predict_log_proba(self._vectorizer.transform([text]))[0]
+        """Same numbers as `MultinomialNB.predict_log_proba` on the text's counts."""
+        counts: dict[int, int] = {}
+        for gram in char_wb_ngrams(text, *CHAR_NGRAMS):
+            column = self._vocabulary.get(gram)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        joint = self._class_log_prior.copy()
+        if counts:
+            columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            seen = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            joint += self._feature_log_prob[:, columns] @ seen
+        top = joint.max()
+        row = joint - (top + math.log(float(np.exp(joint - top).sum())))
         return dict(zip(self._classes, (float(v) for v in row), strict=True))
+
+
+def _char_model_key(raw: bytes) -> str:
+    from importlib.metadata import version
+
+    from nodes.router.embeddings import cache_key
+
+    source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    recipe = f"sklearn-{version('scikit-learn')}-numpy-{version('numpy')}-src-{source[:16]}"
+    return cache_key(recipe, hashlib.sha256(raw).hexdigest())
 
 
 @lru_cache(maxsize=1)
 def _char_model() -> _CharModel | None:
-    """Trained once per process; ``None`` (word lists only) when the split is missing."""
+    """Loaded once per process from the model cache (fitted and stored there when missing);
+    ``None`` (word lists only) when the split is missing."""
+    from nodes.router.embeddings import cached_arrays
+
     if not TRAIN_PATH.exists():
         return None
-    rows = [json.loads(line) for line in TRAIN_PATH.read_text("utf-8").splitlines() if line]
+    raw = TRAIN_PATH.read_bytes()
+    rows = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line]
     rows = [row for row in rows if row.get("lang") in LANGUAGES]
     if len({row["lang"] for row in rows}) < len(LANGUAGES):
         return None
-    return _CharModel([_clean(row["text"]) for row in rows], [row["lang"] for row in rows])
+
+    def build() -> dict[str, np.ndarray]:
+        return _CharModel.fit([_clean(row["text"]) for row in rows], [row["lang"] for row in rows])
+
+    return _CharModel(cached_arrays(CHAR_MODEL_CACHE, _char_model_key(raw), build, _CHAR_ARRAYS))
+
+
+def warm_up() -> None:
+    """Load the character model now (a worker's start), not during the first turn."""
+    _char_model()
 
 
 def _clean(text: str) -> str:

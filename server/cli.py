@@ -86,18 +86,36 @@ async def _serve(host: str, port: int) -> None:
         sock.close()
 
 
-async def _worker() -> None:
+async def _worker(settings: Settings) -> None:
     from server.resources import open_resources
     from server.worker import WorkerSupervisor
 
-    async with open_resources(get_settings()) as resources:
-        # arq's own handlers: SIGINT/SIGTERM stop the worker; the supervisor restarts a
-        # worker that died (Redis away) with a backoff, and returns after a signal.
-        # The terminal closing stops it like SIGTERM does (see `WorkerSupervisor`).
+    async with open_resources(settings) as resources:
+        # SIGINT/SIGTERM, and the terminal closing (SIGHUP), stop taking jobs, let the
+        # running ones finish for WORKER_SHUTDOWN_GRACE_SECONDS and hand back the rest;
+        # the supervisor restarts a worker that died (Redis away) with a backoff.
         supervisor = WorkerSupervisor(resources, handle_signals=True, stop_on_sighup=True)
-        log.info("worker.started")
+        log.info(
+            "worker.started",
+            concurrency=settings.worker_max_jobs,
+            shutdown_grace_s=settings.worker_shutdown_grace_seconds,
+        )
         with contextlib.suppress(asyncio.CancelledError):
             await supervisor.run()
+        log.info("worker.exited")
+
+
+def concurrency(value: str) -> int:
+    """`--concurrency`: a whole number of jobs, at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be 1 or more (jobs this worker runs at once), got {number}"
+        )
+    return number
 
 
 async def _migrate(settings: Settings) -> int:
@@ -138,7 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="web app + in-process worker (development)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    commands.add_parser("worker", help="the job worker alone (production)")
+    worker = commands.add_parser("worker", help="the job worker alone (production)")
+    worker.add_argument(
+        "--concurrency",
+        type=concurrency,
+        default=None,
+        metavar="N",
+        help="jobs this process runs at once (default: WORKER_MAX_JOBS, 10)",
+    )
     commands.add_parser(
         "migrate", help="bring the database to this version's schema (before an upgrade)"
     )
@@ -168,6 +193,11 @@ def add_chat_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
     chat.add_argument("--name", default="Chat Tester", help="your WhatsApp profile name")
     chat.add_argument(
         "--say", action="append", help="say this, print the replies and exit (repeatable)"
+    )
+    chat.add_argument(
+        "--burst",
+        action="store_true",
+        help="send all --say lines at once, as a burst of messages, then print the replies",
     )
     chat.add_argument("--timeout", type=float, default=60.0, help="seconds to wait per answer")
     chat.add_argument(
@@ -241,6 +271,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             timeout_s=args.timeout,
             dev_token=read_dev_token(settings),
             listen_s=args.listen,
+            together=args.burst,
         )
     )
 
@@ -272,7 +303,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "serve":
             run_async(_serve(args.host, args.port))
         elif args.command == "worker":
-            run_async(_worker())
+            if args.concurrency is not None:
+                settings = settings.model_copy(update={"worker_max_jobs": args.concurrency})
+            run_async(_worker(settings))
         elif args.command == "migrate":
             return asyncio.run(_migrate(settings))
         elif args.command == "retry-failed":

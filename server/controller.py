@@ -198,6 +198,7 @@ class Controller:
         config: ControllerConfig | None = None,
         on_close: Callable[[], Awaitable[Any]] | None = None,
         shards: Sequence[SessionShard] | None = None,
+        moved_from: Callable[[str], aioredis.Redis | None] | None = None,
     ) -> None:
         self.graph = graph
         self.redis = redis
@@ -205,6 +206,9 @@ class Controller:
         self.shards = list(shards) if shards else [SessionShard(graph, redis, saver)]
         """Where sessions live: one entry per Redis (`server.shards`); the first is the
         `graph`/`redis`/`saver` given."""
+        self.moved_from = moved_from
+        """thread id -> the Redis its session was on before the shard list changed, if
+        another one (`server.reshard`); None: the list did not change."""
         self.context = context
         self.config = config or ControllerConfig()
         self._on_close = on_close
@@ -296,17 +300,37 @@ class Controller:
             config=self.config.lock,
             taken_with=taken,
         ) as lock:
+            moved = await self._adopt_moved_session(turn)
             earlier = await backlog.earlier(turn) if backlog is not None else []
             for waiting in earlier:
                 await self._run_earlier(waiting, lock, backlog)  # type: ignore[arg-type]
             own = await backlog.coalesced(turn) if backlog is not None else turn
             # What the begin script read is still the session's state unless a turn ran since
-            # (a burst's other messages were checked uncommitted under the lock).
-            fresh = opened if taken and not earlier else None
+            # (a burst's other messages were checked uncommitted under the lock), or the
+            # session was just moved here from its previous shard.
+            fresh = opened if taken and not earlier and not moved else None
             result = await self._turn_under_lock(own, lock, fresh, last=True)
         if own.msg_id != turn.msg_id:  # answered inside a burst: its own claim is spent
             await self.shard(turn).redis.delete(orchestrated_key(turn.msg_id))
         return result
+
+    async def _adopt_moved_session(self, turn: InboundTurn) -> bool:
+        """Under the session lock: bring the session over from the shard it was on before
+        the shard list changed, if it is not here yet (`server.reshard`)."""
+        source = self.moved_from(turn.thread_id) if self.moved_from is not None else None
+        if source is None:
+            return False
+        from server.reshard import move_session
+
+        moved = await move_session(
+            source,
+            self.shard(turn).redis,
+            tenant_id=turn.tenant_id,
+            wa_id=turn.wa_id,
+            version_key=session_key(turn.tenant_id, turn.wa_id),
+            marker_key=processed_key,
+        )
+        return moved > 0
 
     async def _run_earlier(self, turn: InboundTurn, lock: SessionLock, backlog: Backlog) -> None:
         """One earlier waiting message's turn, under the lock the caller holds."""
@@ -586,4 +610,5 @@ async def create_controller(
         config=config,
         on_close=stack.aclose,
         shards=shards,
+        moved_from=resources.session_moved_from,
     )

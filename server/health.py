@@ -4,6 +4,8 @@ Liveness (`/healthz`) only says the process answers. Readiness checks what a tur
 needs, each entry `ok` or an error with its latency:
 
 - `redis`: reachable, *with* the RedisJSON and RediSearch modules the checkpointer needs;
+- `session_shards` (with `REDIS_SESSION_URLS`): every session shard answers, with the
+  same modules;
 - `database`: the message store answers a query;
 - checks added by the process's parts through :class:`Readiness` (the in-process
   worker adds `router` and `controller`: the router is trained or loaded and the turn
@@ -75,6 +77,23 @@ async def _redis(resources: Resources) -> dict[str, Any]:
     return {"status": "ok"}
 
 
+async def _session_shards(resources: Resources) -> dict[str, Any]:
+    """Each session shard (`REDIS_SESSION_URLS`) answers and has the modules; an error
+    names the shard by its position in the list (its address may hold a password)."""
+    for position, shard in enumerate(resources.session_shards):
+        try:
+            await shard.ping()
+            missing = await missing_modules(shard)
+        except Exception as exc:  # reported, never raised
+            entry = _failed("session_shards", exc)
+            entry["error"] = f"shard {position}: {entry['error']}"
+            return entry
+        if missing:
+            return {"status": "error", "error": f"shard {position}: missing modules: "
+                    f"{', '.join(missing)}"}  # fmt: skip
+    return {"status": "ok", "shards": len(resources.session_shards)}
+
+
 async def _database(resources: Resources) -> dict[str, Any]:
     try:
         async with resources.engine.connect() as conn:
@@ -99,6 +118,8 @@ async def check_readiness(
         "redis": await _timed(lambda: _redis(resources)),
         "database": await _timed(lambda: _database(resources)),
     }
+    if resources.session_shards:
+        checks["session_shards"] = await _timed(lambda: _session_shards(resources))
     if readiness is not None:
         checks |= await readiness.run()
     ready = all(entry["status"] == "ok" for entry in checks.values())

@@ -22,6 +22,7 @@ from server.jobs import enqueue_committed
 from server.logging import get_logger
 from server.redis_connect import connect
 from server.redis_modules import require_modules
+from server.reshard import SourceOf, previous_shards
 from server.settings import Settings
 from server.shards import shard_index, thread_id
 from server.store import create_engine, migrate, session_factory
@@ -43,6 +44,9 @@ class Resources:
     always set by `open_resources`."""
     session_shards: tuple[aioredis.Redis, ...] = ()
     """One client per session shard (`REDIS_SESSION_URLS`); empty: sessions on `redis`."""
+    session_moved_from: SourceOf | None = None
+    """After a change of the shard list (`REDIS_SESSION_URLS_PREVIOUS`): where a thread's
+    session was before, when that is another server (`server.reshard`)."""
 
     def session_redis(self, tenant_id: str, wa_id: str) -> aioredis.Redis:
         """The Redis that holds this conversation's session, lock and turn markers."""
@@ -109,6 +113,7 @@ async def open_resources(
             stack.push_async_callback(shard.aclose)
             await require_modules(shard, shard_url)
             shards.append(shard)
+        moved_from = await _previous_shards(stack, settings, url, client, shards)
         await migrate(settings.sqlalchemy_url)
         timeouts = StoreTimeouts(
             connect_s=settings.database_connect_timeout_seconds,
@@ -138,4 +143,27 @@ async def open_resources(
             sessions=session_factory(engine),
             intake=intake,
             session_shards=tuple(shards),
+            session_moved_from=moved_from,
         )
+
+
+async def _previous_shards(
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    main_url: str,
+    main: aioredis.Redis,
+    shards: list[aioredis.Redis],
+) -> SourceOf | None:
+    """The previous shard list's lookup (`server.reshard`), with a client per address:
+    the ones already open when the address is the same, new ones for the others."""
+    previous = settings.session_redis_urls_previous
+    current = settings.session_redis_urls or [main_url]
+    clients: dict[str, aioredis.Redis] = dict(zip(current, shards or [main], strict=True))
+    clients.setdefault(main_url, main)
+    for address in previous:
+        if address not in clients:
+            client = connect(address)
+            stack.push_async_callback(client.aclose)
+            await client.ping()
+            clients[address] = client
+    return previous_shards(current, previous, clients)

@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     """Client-side shards for sessions: Redis addresses separated by commas or spaces (each
     a `redis://` URL or a `redis+sentinel://` address). Unset: sessions live on the main
     Redis. The job queue and the rate limits always stay on the main Redis."""
+    redis_session_urls_previous: str | None = Field(default=None, repr=False)
+    """After changing REDIS_SESSION_URLS: the list it had before (in its order; the main
+    Redis' address if sessions were not sharded). A session not found on its shard is moved
+    from the one it hashed to under this list on its next turn (`server.reshard`). Keep it
+    for 24 h (sessions untouched that long expire), then unset it."""
     redis_commit_replicas: int = Field(default=0, ge=0)
     """A turn's commit counts only once this many replicas have it (`WAIT`); a commit
     that does not reach them in `REDIS_COMMIT_WAIT_MS` is retried. Use 1 with a replica."""
@@ -130,7 +135,15 @@ class Settings(BaseSettings):
     worker_max_jobs: int = Field(default=10, ge=1)
     """Jobs one worker process runs at once (arq `max_jobs`). A turn mostly waits (on the
     LLM, the store, the Graph API); measure before raising it: `benchmarks.worker_llm`
-    compares values with a 0.5 s LLM on your machine."""
+    compares values with a 0.5 s LLM on your machine. `convo worker --concurrency N`
+    overrides it for that process."""
+
+    worker_shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    """On SIGTERM (or SIGINT/SIGHUP) a worker stops taking jobs and lets the running ones
+    finish for up to this long; those still running then are handed back to the queue
+    (another worker runs them at once) and the process exits 0. 0: hand back at once.
+    Keep it below the service manager's kill timeout (systemd `TimeoutStopSec`, 90 s;
+    Kubernetes `terminationGracePeriodSeconds`, 30 s; `docker stop -t`, 10 s)."""
 
     session_versions_kept: int = Field(default=1, ge=1)
     """Checkpoints kept per conversation (the current one and older ones for
@@ -268,6 +281,14 @@ class Settings(BaseSettings):
         return split_urls(self.redis_session_urls) if self.redis_session_urls else []
 
     @property
+    def session_redis_urls_previous(self) -> list[str]:
+        """The shard list before the last change (empty: no sessions to move)."""
+        from server.redis_connect import split_urls
+
+        previous = self.redis_session_urls_previous
+        return split_urls(previous) if previous else []
+
+    @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir}/convo.db"
 
@@ -330,11 +351,11 @@ class Settings(BaseSettings):
         try:
             if self.redis_sentinels:
                 parse_host_ports(self.redis_sentinels)
-            for url in self.session_redis_urls:
+            for url in [*self.session_redis_urls, *self.session_redis_urls_previous]:
                 if not url.startswith(("redis://", "rediss://", "redis+sentinel://", "unix://")):
                     raise RedisAddressError(f"{url!r} is not a redis:// or redis+sentinel:// URL")
         except RedisAddressError as exc:
-            raise SettingsError(f"REDIS_SENTINELS / REDIS_SESSION_URLS: {exc}") from None
+            raise SettingsError(f"REDIS_SENTINELS / REDIS_SESSION_URLS(_PREVIOUS): {exc}") from None
 
     def chatwoot_account(self, tenant: str) -> ChatwootAccount | None:
         """The Chatwoot account of `tenant`: its own, else the CHATWOOT_* one, else None."""

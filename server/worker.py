@@ -11,6 +11,7 @@ while the queue was away is enqueued). `convo worker` and the in-process worker 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from dataclasses import dataclass, field
@@ -137,7 +138,12 @@ STABLE_AFTER_S = 60.0
 
 @dataclass
 class WorkerSupervisor:
-    """Runs the arq worker and starts a new one whenever it dies (see module doc)."""
+    """Runs the arq worker and starts a new one whenever it dies (see module doc).
+
+    With `handle_signals`, SIGINT and SIGTERM (and SIGHUP with `stop_on_sighup`) stop it
+    gracefully (`stop`): no new job is taken, the running ones get
+    `WORKER_SHUTDOWN_GRACE_SECONDS` to finish, those still running after that are handed
+    back to the queue, and `run` returns. A second signal hands back at once."""
 
     resources: Resources
     handle_signals: bool = True
@@ -148,31 +154,107 @@ class WorkerSupervisor:
     restarts: int = 0
     last_error: str | None = None
     _delay_s: float = field(default=RESTART_MIN_S, repr=False)
+    _stopping: asyncio.Event | None = field(default=None, repr=False)
+    _drain: asyncio.Task[None] | None = field(default=None, repr=False)
+    _hurry: asyncio.Event | None = field(default=None, repr=False)
 
     async def run(self) -> None:
         """Until the worker stops on purpose (a signal, a burst drained) or this task is
         cancelled."""
-        while True:
-            started = time.monotonic()
-            if await self._run_once():
-                return
-            if time.monotonic() - started > STABLE_AFTER_S:
-                self._delay_s = RESTART_MIN_S
-            log.warning("worker.restarting", in_s=self._delay_s, restarts=self.restarts + 1)
-            await asyncio.sleep(self._delay_s)
-            self._delay_s = min(self._delay_s * 2, RESTART_MAX_S)
-            self.restarts += 1
+        self._stopping = asyncio.Event()
+        self._hurry = asyncio.Event()
+        signals = self._install_signal_handlers()
+        try:
+            while not self._stopping.is_set():
+                started = time.monotonic()
+                if await self._run_once():
+                    return
+                if time.monotonic() - started > STABLE_AFTER_S:
+                    self._delay_s = RESTART_MIN_S
+                log.warning("worker.restarting", in_s=self._delay_s, restarts=self.restarts + 1)
+                with contextlib.suppress(TimeoutError):  # a stop signal ends the wait
+                    await asyncio.wait_for(self._stopping.wait(), self._delay_s)
+                self._delay_s = min(self._delay_s * 2, RESTART_MAX_S)
+                self.restarts += 1
+        finally:
+            loop = asyncio.get_running_loop()
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            if self._drain is not None and not self._drain.done():
+                self._drain.cancel()
+
+    def _install_signal_handlers(self) -> list[signal.Signals]:
+        if not self.handle_signals:
+            return []
+        wanted = [signal.SIGINT, signal.SIGTERM]
+        if self.stop_on_sighup:
+            wanted.append(signal.SIGHUP)
+        loop = asyncio.get_running_loop()
+        installed = []
+        for sig in wanted:
+            try:
+                loop.add_signal_handler(sig, self.stop, sig)
+            except (NotImplementedError, RuntimeError):  # Windows; not the main thread
+                continue
+            installed.append(sig)
+        return installed
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        """Stop gracefully (see class doc); called again: hand the running jobs back now."""
+        if self._stopping is None or self._hurry is None:
+            return
+        if self._stopping.is_set():
+            log.info("worker.stop_hurried", signal=sig.name)
+            self._hurry.set()
+            return
+        self._stopping.set()
+        self._drain = asyncio.get_running_loop().create_task(
+            self._drain_and_stop(sig), name="worker-drain"
+        )
+
+    async def _drain_and_stop(self, sig: signal.Signals) -> None:
+        worker = self.worker
+        if worker is None or not self.running:
+            return  # between two workers: `run` sees the stop and returns
+        assert self._hurry is not None
+        worker.allow_pick_jobs = False  # arq's poll loop keeps running but takes no job
+        grace_s = self.resources.settings.worker_shutdown_grace_seconds
+        running = [task for task in worker.tasks.values() if not task.done()]
+        log.info("worker.stopping", signal=sig.name, running_jobs=len(running), grace_s=grace_s)
+        if running and grace_s > 0:
+            finished = asyncio.ensure_future(asyncio.wait(running))
+            hurry = asyncio.ensure_future(self._hurry.wait())
+            await asyncio.wait([finished, hurry], timeout=grace_s, return_when="FIRST_COMPLETED")
+            finished.cancel()  # only the wait: the jobs themselves go on
+            hurry.cancel()
+        left = [job_id for job_id, task in worker.tasks.items() if not task.done()]
+        for job_id in left:
+            # The job's own task when it runs (arq then puts the job back in the queue,
+            # free for any worker at once), else arq's task that is starting it.
+            (worker.job_tasks.get(job_id) or worker.tasks[job_id]).cancel()
+        if left:  # arq's bookkeeping of the hand-back (in-progress key deleted)
+            await asyncio.wait([worker.tasks[job_id] for job_id in left], timeout=10)
+        log.info(
+            "worker.stopped",
+            signal=sig.name,
+            finished_jobs=len(running) - len(left),
+            handed_back_jobs=len(left),
+        )
+        if worker.main_task is not None and not worker.main_task.done():
+            worker.main_task.cancel()
 
     async def _run_once(self) -> bool:
         """Run one worker; True when it ended on purpose, False when it died."""
-        worker = build_worker(self.resources, handle_signals=self.handle_signals)
-        if self.stop_on_sighup:
-            worker._add_signal_handler(signal.SIGHUP, worker.handle_sig)
+        worker = build_worker(self.resources, handle_signals=False)
         self.worker = worker
         self.running = True
         try:
             await worker.async_run()
             return True
+        except asyncio.CancelledError:
+            if _being_cancelled() or self._stopping is None or not self._stopping.is_set():
+                raise
+            return True  # stopped by `stop`
         except Exception as exc:  # Redis away (arq's poll raised), or a start-up failure
             self.last_error = describe_error(exc)
             log.error("worker.died", error=self.last_error)

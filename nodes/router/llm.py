@@ -14,19 +14,20 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from langchain_openai.chat_models.base import OpenAIRefusalError
 from pydantic import BaseModel, Field, ValidationError
 
 from nodes.registry import LaneSpec
 from nodes.router.config import LLMMethod
 from nodes.router.errors import LLMRouteError
 from prompts import RenderedPrompt, load_prompt
+
+if TYPE_CHECKING:  # openai takes seconds to import: a process routing offline never needs it
+    import openai
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ def _status_reason(error: openai.APIStatusError) -> str:
 
 def _api_error(error: openai.OpenAIError) -> LLMRouteError:
     """Map the OpenAI client's exceptions onto a reason (order matters: subclasses first)."""
+    import openai
+
     if isinstance(error, openai.APITimeoutError):
         return LLMRouteError("timeout", str(error))
     if isinstance(error, openai.APIConnectionError):
@@ -130,6 +133,9 @@ class LLMClassifier:
         )
 
     async def _call(self, messages: list[BaseMessage]) -> dict[str, Any]:
+        import openai  # loaded with the chat model already: a lookup, not an import
+        from langchain_openai.chat_models.base import OpenAIRefusalError
+
         try:
             async with asyncio.timeout(self._deadline_s):
                 result = await self._structured.ainvoke(messages)

@@ -17,28 +17,30 @@ The embeddings carry meaning across phrasings and languages that the word model 
 the word model keeps the exact cues (slots, emoji, order numbers). `intent_scores` is the
 mean of the intent probabilities of models 2 and 3; `intent` is the best one of the chosen
 lane. `OfflineClassifier.default()` trains once per process from
-``evals/datasets/routing_train.jsonl`` only (the test split never leaks in); the embedding
-side is read from a cache keyed by the rows and the encoder version when it exists.
+``evals/datasets/routing_train.jsonl`` only (the test split never leaks in). Both sides are
+read from the model cache when it holds them (`nodes.router.embeddings.cached_arrays`, plain
+arrays, no pickle): the embedding side keyed by the rows, the encoder version and the recipe;
+the word model's vocabularies, idf weights and coefficients keyed by the rows, the versions
+of scikit-learn and numpy and this module's source. A prediction runs on those arrays in
+plain Python and numpy: scikit-learn is imported only to fit.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
-from scipy.sparse import csr_matrix, spmatrix
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
-from sklearn.preprocessing import normalize
 
 from nodes.router.embeddings import (
     SentenceEncoder,
@@ -47,6 +49,12 @@ from nodes.router.embeddings import (
     default_encoder,
     single_thread,
 )
+from nodes.text import char_wb_ngrams, join_terms, split_terms
+
+if TYPE_CHECKING:  # scikit-learn and scipy take seconds to import: only fitting needs them
+    from scipy.sparse import spmatrix
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion
 
 logger = logging.getLogger(__name__)
 
@@ -112,28 +120,61 @@ def normalize_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+WORD_NGRAMS = (1, 2)
+CHAR_NGRAMS = (2, 5)
+_WORD_TOKEN = r"(?u)\b\w+\b"
+_WORD_TOKENS = re.compile(_WORD_TOKEN)
+
+
 def _vectorizer() -> FeatureUnion:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
     words = TfidfVectorizer(
         analyzer="word",
-        ngram_range=(1, 2),
-        token_pattern=r"(?u)\b\w+\b",
+        ngram_range=WORD_NGRAMS,
+        token_pattern=_WORD_TOKEN,
         sublinear_tf=True,
         min_df=1,
     )
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+    chars = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=2
+    )
     return FeatureUnion([("words", words), ("chars", chars)])
+
+
+def _word_grams(text: str) -> list[str]:
+    """The n-grams `_vectorizer()`'s word analyzer makes of `text` (lowercased `\\b\\w+\\b`
+    tokens, then each pair of neighbours), without scikit-learn."""
+    assert WORD_NGRAMS == (1, 2)
+    tokens = _WORD_TOKENS.findall(text.lower())
+    return tokens + [f"{first} {second}" for first, second in itertools.pairwise(tokens)]
+
+
+def _char_wb_grams(text: str) -> list[str]:
+    """The n-grams of its `char_wb` analyzer (2-5 characters inside each space-padded word)."""
+    return char_wb_ngrams(text, *CHAR_NGRAMS)
+
+
+ANALYZERS: dict[str, Callable[[str], list[str]]] = {"words": _word_grams, "chars": _char_wb_grams}
+"""The analyzers of `_vectorizer()`'s parts, by name, in the order of its columns."""
 
 
 class _IntentIndex:
     """Intent = weighted vote of the nearest training rows of the predicted lane."""
 
     def __init__(self, examples: Sequence[LabeledExample], matrix: spmatrix, k: int = 7) -> None:
+        from scipy.sparse import csr_matrix
+        from sklearn.preprocessing import normalize
+
         self._rows = csr_matrix(normalize(matrix))
         self._lanes = np.array([row.lane for row in examples])
         self._intents = [row.intent or row.lane for row in examples]
         self._k = k
 
     def closest(self, vector: spmatrix, lane: str) -> str:
+        from sklearn.preprocessing import normalize
+
         similarity = np.asarray((self._rows @ normalize(vector).T).todense()).ravel()
         similarity[self._lanes != lane] = -1.0
         votes: dict[str, float] = {}
@@ -153,19 +194,34 @@ RECIPE = f"intent-logreg-C{INTENT_C}"
 """Part of the cache key: changing how the embedding side is fitted invalidates the cache."""
 
 
+WORDS_CACHE = "lanes-tfidf"
+"""Name of the word model's entries in the model cache."""
+
+
 class _WordModel:
-    """TF-IDF word + character n-grams -> lanes (logistic regression), intents (neighbours)."""
+    """TF-IDF word + character n-grams -> lanes (logistic regression), intents (neighbours).
+
+    Fitted (`fit`): `features`, `lanes` and `intents` hold the scikit-learn objects. Read
+    from the model cache (`cached`): only the arrays a lane prediction needs, no
+    scikit-learn; the intents then come from the embedding side.
+    """
 
     def __init__(
-        self, features: FeatureUnion, lanes: LogisticRegression, intents: _IntentIndex
+        self,
+        fast: _FastLanes,
+        classes: Sequence[str],
+        fitted: tuple[FeatureUnion, LogisticRegression, _IntentIndex] | None = None,
     ) -> None:
-        self.features = features
-        self.lanes = lanes
-        self.intents = intents
-        self._fast = _FastLanes(features, lanes)
+        self._fast = fast
+        self.classes = [str(name) for name in classes]
+        self.features: FeatureUnion | None = fitted[0] if fitted else None
+        self.lanes: LogisticRegression | None = fitted[1] if fitted else None
+        self.intents: _IntentIndex | None = fitted[2] if fitted else None
 
     @classmethod
     def fit(cls, examples: Sequence[LabeledExample]) -> _WordModel:
+        from sklearn.linear_model import LogisticRegression
+
         texts = [normalize_text(row.text) for row in examples]
         features = _vectorizer()
         matrix = features.fit_transform(texts)
@@ -173,11 +229,67 @@ class _WordModel:
         # One BLAS thread: on a busy machine thread contention made the fit 4x slower.
         with single_thread():
             lanes.fit(matrix, [row.lane for row in examples])
-        return cls(features, lanes, _IntentIndex(examples, matrix))
+        fast = _FastLanes.from_arrays(_word_arrays(features, lanes))
+        return cls(fast, lanes.classes_, (features, lanes, _IntentIndex(examples, matrix)))
+
+    @classmethod
+    def cached(cls, examples: Sequence[LabeledExample]) -> _WordModel:
+        """The lane part of the model fitted on `examples`, from the model cache (fitted and
+        stored there when missing)."""
+        rows = "\n".join(json.dumps([r.text, r.lane, r.intent]) for r in examples)
+        key = cache_key(words_recipe(), rows)
+        arrays = cached_arrays(
+            WORDS_CACHE, key, lambda: _word_arrays_of(cls.fit(examples)), WORD_ARRAYS
+        )
+        return cls(_FastLanes.from_arrays(arrays), [str(name) for name in arrays["classes"]])
 
     def lane_probabilities(self, normalized: str) -> np.ndarray:
         """Same numbers as ``lanes.predict_proba(features.transform([normalized]))[0]``."""
         return self._fast.probabilities(normalized)
+
+
+@lru_cache(maxsize=1)
+def words_recipe() -> str:
+    """What the word model's arrays depend on besides the rows: scikit-learn's and numpy's
+    versions and this module's source (normalization, analyzers, vectorizer settings)."""
+    source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    return f"sklearn-{version('scikit-learn')}-numpy-{version('numpy')}-src-{source}"
+
+
+WORD_ARRAYS = (
+    *("classes", "coef", "intercept"),
+    *(f"{part}_{kind}" for part in ANALYZERS for kind in ("terms", "idf")),
+)
+
+
+def _word_arrays_of(model: _WordModel) -> dict[str, np.ndarray]:
+    assert model.features is not None and model.lanes is not None
+    return _word_arrays(model.features, model.lanes)
+
+
+def _word_arrays(features: FeatureUnion, lanes: LogisticRegression) -> dict[str, np.ndarray]:
+    """The fitted word model as plain arrays: per vectorizer its terms in column order (one
+    UTF-8 buffer, newline-separated: a normalized text has no newline) and idf weights;
+    the lane model's classes, coefficients and intercepts."""
+    names = [name for name, _ in features.transformer_list]
+    if names != list(ANALYZERS):
+        raise ValueError(f"the fast path knows the parts {list(ANALYZERS)}, not {names}")
+    arrays: dict[str, np.ndarray] = {
+        "classes": np.array([str(name) for name in lanes.classes_]),
+        "coef": np.asarray(lanes.coef_, dtype=np.float64),
+        "intercept": np.asarray(lanes.intercept_, dtype=np.float64),
+    }
+    for name, vectorizer in features.transformer_list:
+        expected = {"words": ("word", WORD_NGRAMS), "chars": ("char_wb", CHAR_NGRAMS)}[name]
+        settings = (vectorizer.analyzer, tuple(vectorizer.ngram_range))
+        plain = vectorizer.sublinear_tf and vectorizer.norm == "l2" and vectorizer.use_idf
+        if settings != expected or not plain or not vectorizer.lowercase:
+            raise ValueError("the fast path computes sublinear, idf-weighted, L2-normed TF-IDF")
+        vocabulary = vectorizer.vocabulary_
+        terms = sorted(vocabulary, key=vocabulary.__getitem__)
+        arrays[f"{name}_terms"] = np.frombuffer(join_terms(terms), dtype=np.uint8)
+        arrays[f"{name}_idf"] = np.asarray(vectorizer.idf_, dtype=np.float64)
+    return arrays
 
 
 class _FastLanes:
@@ -186,28 +298,35 @@ class _FastLanes:
     scikit-learn's `transform` + `predict_proba` spend ~2 ms per message validating inputs
     and dispatching through joblib for a text of a few dozen n-grams; this does the same
     arithmetic (n-gram counts, 1 + log tf, idf, L2 norm per vectorizer, linear decision,
-    softmax) in ~0.1 ms. `tests/nodes/router/test_offline.py` checks it matches.
+    softmax) in ~0.1 ms, from plain arrays (`_word_arrays`) so a process that reads them
+    from the model cache never imports scikit-learn. `tests/nodes/router/test_offline.py`
+    checks it matches.
     """
 
-    def __init__(self, features: FeatureUnion, lanes: LogisticRegression) -> None:
-        self._parts = []
+    def __init__(
+        self,
+        parts: list[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, np.ndarray]],
+        intercept: np.ndarray,
+    ) -> None:
+        self._parts = parts
+        self._intercept = intercept
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> _FastLanes:
+        coef = np.asarray(arrays["coef"], dtype=np.float64)
+        parts = []
         offset = 0
-        coef = np.asarray(lanes.coef_, dtype=np.float64)
-        for _, vectorizer in features.transformer_list:
-            size = len(vectorizer.vocabulary_)
-            self._parts.append(
-                (
-                    vectorizer.build_analyzer(),
-                    vectorizer.vocabulary_,
-                    np.asarray(vectorizer.idf_, dtype=np.float64),
-                    np.ascontiguousarray(coef[:, offset : offset + size].T),
-                )
-            )
-            offset += size
-        self._intercept = np.asarray(lanes.intercept_, dtype=np.float64)
-        vectorizers = [v for _, v in features.transformer_list]
-        if not all(v.sublinear_tf and v.norm == "l2" and v.use_idf for v in vectorizers):
-            raise ValueError("the fast path computes sublinear, idf-weighted, L2-normed TF-IDF")
+        for name, analyzer in ANALYZERS.items():
+            vocabulary = split_terms(bytes(arrays[f"{name}_terms"]))
+            idf = np.asarray(arrays[f"{name}_idf"], dtype=np.float64)
+            if len(vocabulary) != len(idf):
+                raise ValueError(f"{name}: {len(vocabulary)} terms for {len(idf)} idf weights")
+            block = np.ascontiguousarray(coef[:, offset : offset + len(idf)].T)
+            parts.append((analyzer, vocabulary, idf, block))
+            offset += len(idf)
+        if offset != coef.shape[1]:
+            raise ValueError(f"{offset} terms for {coef.shape[1]} coefficients")
+        return cls(parts, np.asarray(arrays["intercept"], dtype=np.float64))
 
     def probabilities(self, normalized: str) -> np.ndarray:
         decision = self._intercept.copy()
@@ -228,7 +347,7 @@ class _FastLanes:
             positive = 1.0 / (1.0 + np.exp(-decision[0]))
             return np.array([1.0 - positive, positive])
         decision = np.exp(decision - decision.max())
-        return decision / decision.sum()
+        return np.asarray(decision / decision.sum())
 
 
 def _class_name(row: LabeledExample) -> str:
@@ -261,6 +380,8 @@ class _EmbeddingModel:
         labels = [_class_name(row) for row in examples]
 
         def build() -> dict[str, np.ndarray]:
+            from sklearn.linear_model import LogisticRegression
+
             vectors = encoder.encode([row.text for row in examples])
             classes = sorted(set(labels))
             model = LogisticRegression(C=INTENT_C, max_iter=3000, random_state=0)
@@ -356,12 +477,15 @@ class OfflineClassifier:
         encoder: SentenceEncoder | None = None,
         cache: bool = True,
     ) -> OfflineClassifier:
-        """Fit on `rows`. ``embeddings=False`` is the word model alone (the former router);
-        ``cache=False`` recomputes the embedding side instead of reading or storing it."""
+        """Fit on `rows`. ``embeddings=False`` is the word model alone (the former router,
+        fitted in this process: its intents come from the TF-IDF neighbours); with
+        embeddings, both sides are read from the model cache when there (``cache=False``
+        fits them instead of reading or storing them)."""
         examples = list(rows)
         if len({row.lane for row in examples}) < 2:
             raise ValueError("training needs examples of at least two lanes")
-        words = _WordModel.fit(examples)
+        cached = cache and embeddings
+        words = _WordModel.cached(examples) if cached else _WordModel.fit(examples)
         embedding = None
         if embeddings:
             encoder = encoder or default_encoder()
@@ -372,16 +496,18 @@ class OfflineClassifier:
 
     @property
     def lanes(self) -> list[str]:
-        return [str(lane) for lane in self._words.lanes.classes_]
+        return self._words.classes
 
     def predict(self, text: str) -> LanePrediction:
         with single_thread():  # every matmul of a prediction on one BLAS thread
             normalized = normalize_text(text)
             probabilities = self._words.lane_probabilities(normalized)
             if self._embedding is None:
-                vector = self._words.features.transform([normalized])
+                features, intents = self._words.features, self._words.intents
+                assert features is not None and intents is not None  # fitted, never cached
+                vector = features.transform([normalized])
                 return self._prediction(
-                    probabilities, lambda lane: self._words.intents.closest(vector, lane), {}
+                    probabilities, lambda lane: intents.closest(vector, lane), {}
                 )
             linear, neighbours = self._embedding.intent_probabilities(text)
         lanes = _pooled(

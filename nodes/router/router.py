@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from langchain_core.language_models import BaseChatModel
 
@@ -34,10 +34,12 @@ from nodes.router.claims import claimed
 from nodes.router.config import RouterConfig
 from nodes.router.errors import LLMRouteError
 from nodes.router.intents import best_model_intent, resolve_intent
-from nodes.router.llm import LLMClassifier
 from nodes.router.offline import LanePrediction, OfflineClassifier
 from nodes.router.reading import Reading, specific_intent
 from nodes.tenants import TenantProfile
+
+if TYPE_CHECKING:  # the LLM client (openai, langchain_openai) takes seconds to import
+    from nodes.router.llm import LLMClassifier
 
 logger = logging.getLogger(__name__)
 RouterMode = Literal["offline", "llm", "hybrid"]
@@ -254,11 +256,11 @@ def build_router(
     registry = registry or default_registry()
     if mode != "offline" and chat_model is None:
         logger.warning("router.mode.degraded", extra={"fields": {"mode": mode, "to": "offline"}})
-    llm = (
-        LLMClassifier(chat_model, list(registry), config.llm_method)
-        if mode != "offline" and chat_model is not None
-        else None
-    )
+    llm = None
+    if mode != "offline" and chat_model is not None:
+        from nodes.router.llm import LLMClassifier
+
+        llm = LLMClassifier(chat_model, list(registry), config.llm_method)
     return Router(
         mode,
         classifier=classifier or OfflineClassifier.default(),

@@ -65,9 +65,13 @@ def queue_from_ctx(ctx: dict[str, Any]) -> ArqRedis:
     return queue
 
 
-async def enqueue_once(queue: ArqRedis, function: str, *args: Any, job_id: str) -> bool:
-    """Enqueue unless a job with this id is queued, running or has a kept result."""
-    return await queue.enqueue_job(function, *args, _job_id=job_id) is not None
+async def enqueue_once(
+    queue: ArqRedis, function: str, *args: Any, job_id: str, defer_s: float = 0
+) -> bool:
+    """Enqueue unless a job with this id is queued, running or has a kept result; the job
+    runs no sooner than `defer_s` seconds from now."""
+    defer = defer_s if defer_s > 0 else None
+    return await queue.enqueue_job(function, *args, _job_id=job_id, _defer_by=defer) is not None
 
 
 async def enqueue_again(queue: ArqRedis, function: str, *args: Any, job_id: str) -> bool:
@@ -129,10 +133,22 @@ _scripts: weakref.WeakKeyDictionary[aioredis.Redis, Any] = weakref.WeakKeyDictio
 
 async def enqueue_committed(client: aioredis.Redis, batch: Sequence[Any]) -> None:
     """`GroupCommitter.after_commit` of the webhook: enqueue the jobs of a committed batch
-    (`PendingWrite.jobs`) in one call. A failure is logged, not raised: the items are
-    stored with status `received`, and `recover_pending` enqueues them later."""
+    (`PendingWrite.jobs`) in one call, and log the batch (`webhook.received`: requests,
+    messages, statuses, jobs enqueued; a duplicate delivery enqueues nothing). A failure is
+    logged, not raised: the items are stored with status `received`, and `recover_pending`
+    enqueues them later."""
     jobs = [job for pending in batch for job in pending.jobs]
+    enqueued: int | None = None
     try:
-        await enqueue_many(client, jobs)
+        enqueued = await enqueue_many(client, jobs)
     except TRANSIENT_ERRORS as exc:
         log.error("webhook.enqueue_failed", error=describe_error(exc))
+    # One line per committed batch, not per POST: under load a line per request (a write to
+    # stderr each) cost more CPU than the rest of the request's own work.
+    log.info(
+        "webhook.received",
+        requests=len(batch),
+        messages=sum(len(pending.messages) for pending in batch),
+        statuses=sum(len(pending.statuses) for pending in batch),
+        jobs_enqueued=enqueued,
+    )

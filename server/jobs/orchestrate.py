@@ -111,15 +111,24 @@ def use_model_cache(folder: str | None) -> None:
 
 
 def load_turn_machinery(tenants_dir: str | None = None) -> None:
-    """Import the graph, train the offline router (its embedding side read from the model
-    cache when there) and read the tenants' files: seconds of CPU and file reads, run in a
-    thread so no turn does them on the event loop."""
+    """Import the graph, load the offline router and the language model (read from the
+    model cache when there, else fitted and stored) and read the tenants' files: seconds of
+    CPU and file reads, run in a thread so no turn does them on the event loop."""
     global _router_loaded
-    import server.controller  # noqa: F401  (the graph, lanes, checkpointer)
+    # The modules `create_controller` imports, here in the thread rather than on the
+    # event loop: the graph pulls in every lane, LangGraph and the commerce store.
+    import graph.graph  # noqa: F401
+    import server.commerce.runtime
+    import server.commerce.store
+    import server.controller
+    import server.graph_runtime
+    import server.support.wiring  # noqa: F401
+    from nodes import language
     from nodes.router.offline import OfflineClassifier
     from nodes.tenants import load_catalog, load_profiles
 
     OfflineClassifier.default()  # cached for the process
+    language.warm_up()  # the language model, read from the model cache too
     for profile in load_profiles(tenants_dir):  # cached too
         load_catalog(profile)
     _router_loaded = True

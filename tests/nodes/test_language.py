@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from evals.split import TEST
@@ -70,3 +72,37 @@ def test_held_out_rows_are_almost_all_detected_right() -> None:
 def test_portuguese_and_spanish_near_twins_are_told_apart() -> None:
     assert detect_language("quiero cancelar mi pedido") == "es"
     assert detect_language("quero cancelar meu pedido") == "pt"
+
+
+def test_the_character_model_predicts_what_scikit_learn_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Read back from the model cache (plain arrays), the character model gives the
+    numbers of the fitted `CountVectorizer` + `MultinomialNB`, without scikit-learn."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.naive_bayes import MultinomialNB
+
+    from nodes import language
+    from nodes.router import embeddings
+
+    monkeypatch.setattr(embeddings, "_cache_dir", tmp_path)
+    texts = ["hola quiero una caneca", "oi quero uma caneca", "hi i want a mug", "gracias"]
+    langs = ["es", "pt", "en", "es"]
+    vectorizer = CountVectorizer(analyzer="char_wb", ngram_range=language.CHAR_NGRAMS)
+    model = MultinomialNB(alpha=language.NB_ALPHA).fit(vectorizer.fit_transform(texts), langs)
+    ours = language._CharModel(language._CharModel.fit(texts, langs))
+    for text in ["hola", "obrigado pela ajuda", "where is  my order", "zzz", "", "¿qué?"]:
+        expected = model.predict_log_proba(vectorizer.transform([text]))[0]
+        got = ours.log_probabilities(text)
+        assert [got[name] for name in model.classes_] == pytest.approx(expected, abs=1e-9)
+
+    language._char_model.cache_clear()
+    try:
+        language.warm_up()  # fitted on the train split and stored
+        (entry,) = tmp_path.glob(f"{language.CHAR_MODEL_CACHE}-*.npz")
+        stored = entry.stat().st_mtime_ns
+        language._char_model.cache_clear()
+        assert language.detect_language("quiero comprar una caneca azul") == "es"
+        assert entry.stat().st_mtime_ns == stored, "read from the cache, not fitted again"
+    finally:
+        language._char_model.cache_clear()

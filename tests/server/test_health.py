@@ -70,6 +70,38 @@ async def test_readyz_is_503_when_redis_is_gone(
     assert response.json()["checks"]["database"]["status"] == "ok"
 
 
+async def test_readyz_checks_every_session_shard(
+    redis_url: str, moduleless_redis: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `REDIS_SESSION_URLS`, a shard that is gone (or lost its modules) makes the
+    process not ready; the error names the shard's position, never its address."""
+    with EmbeddedRedis() as second:
+        env = {"REDIS_SESSION_URLS": f"{redis_url},{second.url}"}
+        async with running_app(monkeypatch, redis_url, **env) as (client, app):
+            ready = await client.get("/readyz")
+            shards = app.state.resources.session_shards
+            app.state.resources.session_shards = (
+                shards[0],
+                aioredis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2),
+            )
+            gone = await client.get("/readyz")
+            app.state.resources.session_shards = (
+                shards[0],
+                aioredis.Redis.from_url(moduleless_redis),
+            )
+            plain = await client.get("/readyz")
+            await app.state.resources.session_shards[1].aclose()
+            app.state.resources.session_shards = shards
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["session_shards"]["status"] == "ok"
+    assert ready.json()["checks"]["session_shards"]["shards"] == 2
+    assert gone.status_code == 503
+    assert gone.json()["checks"]["session_shards"]["error"] == "shard 1: ConnectionError"
+    assert "127.0.0.1" not in gone.text
+    assert plain.status_code == 503
+    assert "shard 1: missing modules" in plain.json()["checks"]["session_shards"]["error"]
+
+
 async def test_readyz_is_503_against_a_redis_without_the_modules(
     redis_url: str, moduleless_redis: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from evals.split import DATASETS, TEST, TRAIN, dedupe_key
 from evals.tradeoff import breakdown, predict_all
-from nodes.router.offline import LabeledExample, OfflineClassifier, load_examples, normalize_text
+from nodes.router import embeddings
+from nodes.router.offline import (
+    ANALYZERS,
+    WORD_ARRAYS,
+    WORDS_CACHE,
+    LabeledExample,
+    OfflineClassifier,
+    _WordModel,
+    load_examples,
+    normalize_text,
+)
+
+REPO = Path(__file__).resolve().parents[3]
 
 STYLE_DEV = DATASETS / "style_dev.jsonl"
 
@@ -114,12 +130,77 @@ def test_prediction_is_deterministic_and_scores_are_probabilities() -> None:
     assert first.confidence == max(first.scores.values())
 
 
-def test_the_fast_word_model_matches_scikit_learn(classifier: OfflineClassifier) -> None:
-    words = classifier._words
-    texts = [normalize_text(t) for t, _ in BOUNDARY_CASES] + ["", "qqqq zzzz", "slotordernumber"]
-    for text in texts:
-        expected = words.lanes.predict_proba(words.features.transform([text]))[0]
-        assert words.lane_probabilities(text) == pytest.approx(expected, abs=1e-9), text
+@pytest.fixture(scope="module")
+def fitted_words() -> _WordModel:
+    return _WordModel.fit(load_examples(TRAIN))
+
+
+FAST_TEXTS = [normalize_text(t) for t, _ in BOUNDARY_CASES] + [
+    *("", "qqqq zzzz", "slotordernumber", "a", "ok  ok", "x" * 40, "hola ¿qué tal? 0 0"),
+    *(" leading and trailing ", "tab\there", "çãõ ñ ü", "emoji 😡 stays", "a b c d e f g"),
+]
+
+
+def test_the_analyzers_make_scikit_learns_ngrams(fitted_words: _WordModel) -> None:
+    assert fitted_words.features is not None
+    for name, vectorizer in fitted_words.features.transformer_list:
+        analyzer = vectorizer.build_analyzer()
+        for text in FAST_TEXTS:
+            assert ANALYZERS[name](text) == analyzer(text), (name, text)
+
+
+def test_the_fast_word_model_matches_scikit_learn(fitted_words: _WordModel) -> None:
+    assert fitted_words.features is not None and fitted_words.lanes is not None
+    for text in FAST_TEXTS:
+        features = fitted_words.features.transform([text])
+        expected = fitted_words.lanes.predict_proba(features)[0]
+        assert fitted_words.lane_probabilities(text) == pytest.approx(expected, abs=1e-9), text
+
+
+def test_the_word_model_is_cached_and_read_back_without_scikit_learn(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A start with the model cache reads the word model's arrays (no pickle) instead of
+    refitting it, predicts the same numbers, and never imports scikit-learn or scipy."""
+    monkeypatch.setattr(embeddings, "_cache_dir", tmp_path)
+    rows = [row for i, row in enumerate(load_examples(TRAIN)) if i % 8 == 0]
+    fitted = _WordModel.fit(rows)
+    first = _WordModel.cached(rows)  # fitted and stored
+    (entry,) = tmp_path.glob(f"{WORDS_CACHE}-*.npz")
+    with np.load(entry, allow_pickle=False) as archive:
+        assert set(archive.files) == set(WORD_ARRAYS)
+    for text in FAST_TEXTS:
+        expected = fitted.lane_probabilities(text)
+        assert first.lane_probabilities(text) == pytest.approx(expected, abs=1e-12), text
+    assert first.classes == fitted.classes and first.features is None
+
+    script = (
+        "import sys, json\n"
+        "from nodes.router import embeddings\n"
+        "from nodes.router.offline import LabeledExample, _WordModel\n"
+        f"embeddings.set_cache_dir({str(tmp_path)!r})\n"
+        "rows = [LabeledExample(**row) for row in json.load(sys.stdin)]\n"
+        "model = _WordModel.cached(rows)\n"
+        "print(json.dumps({'p': model.lane_probabilities('i want a refund').tolist(),\n"
+        "  'loaded': sorted(m for m in ('sklearn', 'scipy') if m in sys.modules)}))\n"
+    )
+    rows_json = json.dumps([row.model_dump() for row in rows])
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=rows_json,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["loaded"] == [], "reading the cached word model imported " + str(answer)
+    assert answer["p"] == pytest.approx(fitted.lane_probabilities("i want a refund"), abs=1e-12)
+    assert len(list(tmp_path.glob(f"{WORDS_CACHE}-*.npz"))) == 1, "read, not stored again"
+
+    changed = [*rows[1:], LabeledExample(text="brand new row", lane="info")]
+    _WordModel.cached(changed)
+    assert len(list(tmp_path.glob(f"{WORDS_CACHE}-*.npz"))) == 2, "other rows, another entry"
 
 
 def test_training_needs_more_than_one_lane() -> None:
