@@ -18,13 +18,14 @@ from typing import Any
 import pytest
 import yaml
 from fastapi import FastAPI
-from webhook_support import post_webhook, running_app, stored_rows
+from webhook_support import job_ctx, post_webhook, running_app, stored_rows
 
 import server.jobs.burst as burst
+import server.jobs.orchestrate as orchestrate_module
 from nodes.tenants.profile import DEFAULT_TENANTS_DIR
 from server.chat_payloads import ChatUser, reply_payload, text_payload
 from server.jobs import process as process_module
-from server.jobs.orchestrate import orchestrate_turn
+from server.jobs.orchestrate import close_controller, orchestrate_turn
 from server.jobs.process import process_message
 from server.store.models import WaMessage
 from server.worker import build_worker
@@ -286,3 +287,48 @@ async def test_the_wait_ends_a_window_after_the_newest_text_at_most_three_window
     monkeypatch.setattr(burst, "CLOCK", clock)
     await burst.settle(resources, first, WINDOW_MS)
     assert clock.at == burst.arrived(first) + 3 * window  # answered then; the rest comes next
+
+
+class Crash(BaseException):
+    """The worker process dies here (nothing after it runs, nothing is marked)."""
+
+
+async def test_a_crash_after_the_burst_committed_loses_nothing_and_answers_once(
+    app_with_window: FastAPI, clock: StepClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = ChatUser(wa_id="5511900000007", name="Gil")
+    texts = [text_payload(user, f"wamid.CRASH.{i}", t) for i, t in enumerate(BURSTS["en"])]
+    rows = await _stored(app_with_window, texts)
+    wamids = [row.wamid for row in rows]
+    ctx = job_ctx(app_with_window)
+    for wamid in wamids:
+        assert await process_message(ctx, wamid) == "orchestrating"
+    store_replies = orchestrate_module._store_replies
+
+    async def crash(*args: Any, **kwargs: Any) -> Any:
+        raise Crash
+
+    monkeypatch.setattr(orchestrate_module, "_store_replies", crash)
+    try:
+        with pytest.raises(Crash):  # the burst's turn commits, then the worker dies
+            await orchestrate_turn(ctx, wamids[0])
+        statuses = {r.wamid: r.status for r in await stored_rows(app_with_window, "inbound")}
+        assert set(statuses.values()) == {"processed"}  # all still waiting in the store
+        monkeypatch.setattr(orchestrate_module, "_store_replies", store_replies)
+        for wamid in reversed(wamids):  # the jobs run again, in any order
+            await orchestrate_turn(ctx, wamid)
+    finally:
+        await close_controller(ctx)
+
+    rows = await stored_rows(app_with_window)
+    assert {r.wamid: r.status for r in rows if r.direction == "inbound"} == dict.fromkeys(
+        wamids, "answered"
+    )
+    replies = [r for r in rows if r.direction == "outbound"]
+    assert replies and {r.context_wamid for r in replies} == {wamids[-1]}
+    keys = [r.idempotency_key for r in replies]
+    assert len(keys) == len(set(keys))  # each reply once
+    version = await app_with_window.state.resources.redis.hget(
+        f"session:100200300400500:{user.wa_id}", "version"
+    )
+    assert version == b"1"  # one turn
