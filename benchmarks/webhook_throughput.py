@@ -150,6 +150,28 @@ class Runs:
     cpu_ms: list[float] = field(default_factory=list)
     busy: list[tuple[float, float]] = field(default_factory=list)
     """Per closed-loop run: (web, worker) CPU seconds per wall second."""
+    drain_s: list[float] = field(default_factory=list)
+    """Per repetition: how long the worker took to catch up after the closed loop."""
+
+
+def drain(target: Target, timeout: float = 60) -> float:
+    """Wait until the worker has run every queued job (the closed loop can queue thousands),
+    so its catching up does not compete with the next run; seconds waited."""
+    if not target.worker:
+        return 0.0
+    import redis
+
+    client = redis.Redis.from_url(target.env["REDIS_URL"])
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < timeout:
+            if not client.zcard("arq:queue"):
+                break
+            time.sleep(0.2)
+    finally:
+        client.close()
+    time.sleep(0.5)  # the last jobs finish
+    return time.monotonic() - started
 
 
 def measure(target: Target, work: Path, repeat: int, seconds: float, rate: float) -> Runs:
@@ -169,7 +191,8 @@ def measure(target: Target, work: Path, repeat: int, seconds: float, rate: float
         runs.busy.append((used[0] / elapsed, (used[1] / elapsed) if len(used) > 1 else 0.0))
         runs.max_rps.append(float(closed["rps"]))
         write_bodies(bodies, prefix + "r", int(rate * seconds) + 10)
-        time.sleep(1)  # let the worker drain what the closed loop queued
+        drained_s = drain(target)  # the rate run measures a steady state, not the backlog
+        runs.drain_s.append(drained_s)
         opened = load(
             target.port, bodies, "--mode", "rate", "--rate", str(rate), "--seconds", str(seconds)
         )
@@ -178,6 +201,7 @@ def measure(target: Target, work: Path, repeat: int, seconds: float, rate: float
         runs.rate_over_1s.append(int(opened["over_1s"]))
         runs.rate_errors.append(int(opened["errors"]) + opened["requests"] - opened["ok"])
         write_bodies(bodies, prefix + "s", 2000)
+        drain(target)
         cpu_before = cpu_seconds(server)
         serial = load(target.port, bodies, "--mode", "closed", "--connections", "1",
                       "--seconds", "1.5")  # fmt: skip

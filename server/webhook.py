@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy.exc
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
 
 from server import metrics
 from server.jobs import PROCESS_MESSAGE, PROCESS_STATUS, JobSpec, process_job_id, status_job_id
@@ -96,7 +97,6 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post(WEBHOOK_PATH)
 async def receive_webhook(request: Request) -> Response:
     started = time.perf_counter()
     response, outcome, batch = await _receive(request)
@@ -111,6 +111,12 @@ async def receive_webhook(request: Request) -> Response:
             errors=len(batch.errors),
         )
     return response
+
+
+router.routes.append(Route(WEBHOOK_PATH, receive_webhook, methods=["POST"]))
+"""A plain Starlette route: it needs no FastAPI parameter parsing or dependency solving,
+which cost about 4x the route's own work per POST (~170 µs of ~220 µs measured in-process).
+Not listed in the development OpenAPI docs."""
 
 
 async def _receive(request: Request) -> tuple[Response, str, WebhookBatch | None]:
@@ -251,13 +257,21 @@ async def _persist_each(resources: Resources, batch: WebhookBatch, first: Except
 
 
 def _log_batch(batch: WebhookBatch) -> None:
-    log.info(
-        "webhook.received",
-        messages=len(batch.messages),
-        statuses=len(batch.statuses),
-        errors=len(batch.errors),
-        ignored_fields=list(batch.ignored_fields) or None,
-    )
+    """The items stored are logged once per committed group (`server.jobs.enqueue_committed`);
+    a POST is logged on its own only when it holds something else."""
+    if (
+        batch.errors
+        or batch.ignored_fields
+        or batch.dropped
+        or not (batch.messages or batch.statuses)
+    ):
+        log.info(
+            "webhook.received",
+            messages=len(batch.messages),
+            statuses=len(batch.statuses),
+            errors=len(batch.errors),
+            ignored_fields=list(batch.ignored_fields) or None,
+        )
     for message in batch.messages:
         if message.is_partial:
             log.warning(

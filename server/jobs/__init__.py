@@ -129,10 +129,22 @@ _scripts: weakref.WeakKeyDictionary[aioredis.Redis, Any] = weakref.WeakKeyDictio
 
 async def enqueue_committed(client: aioredis.Redis, batch: Sequence[Any]) -> None:
     """`GroupCommitter.after_commit` of the webhook: enqueue the jobs of a committed batch
-    (`PendingWrite.jobs`) in one call. A failure is logged, not raised: the items are
-    stored with status `received`, and `recover_pending` enqueues them later."""
+    (`PendingWrite.jobs`) in one call, and log the batch (`webhook.received`: requests,
+    messages, statuses, jobs enqueued; a duplicate delivery enqueues nothing). A failure is
+    logged, not raised: the items are stored with status `received`, and `recover_pending`
+    enqueues them later."""
     jobs = [job for pending in batch for job in pending.jobs]
+    enqueued: int | None = None
     try:
-        await enqueue_many(client, jobs)
+        enqueued = await enqueue_many(client, jobs)
     except TRANSIENT_ERRORS as exc:
         log.error("webhook.enqueue_failed", error=describe_error(exc))
+    # One line per committed batch, not per POST: under load a line per request (a write to
+    # stderr each) cost more CPU than the rest of the request's own work.
+    log.info(
+        "webhook.received",
+        requests=len(batch),
+        messages=sum(len(pending.messages) for pending in batch),
+        statuses=sum(len(pending.statuses) for pending in batch),
+        jobs_enqueued=enqueued,
+    )

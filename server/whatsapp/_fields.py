@@ -16,6 +16,8 @@ EMPTY: Mapping[str, Any] = {}
 
 def obj(value: object) -> Mapping[str, Any]:
     """`value` if it is a JSON object, else an empty mapping."""
+    if type(value) is dict:  # what `json.loads` gives: skip the slower ABC check
+        return value
     return value if isinstance(value, Mapping) else EMPTY
 
 
@@ -23,7 +25,7 @@ def objects(value: object) -> tuple[Mapping[str, Any], ...]:
     """The JSON objects of a list (other items and non-lists are dropped)."""
     if not isinstance(value, list):
         return ()
-    return tuple(item for item in value if isinstance(item, Mapping))
+    return tuple(item for item in value if type(item) is dict or isinstance(item, Mapping))
 
 
 def string(value: object) -> str | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +16,16 @@ from sqlalchemy import make_url, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from webhook_support import load_payload
 
-from server.store import create_engine, migrate, repository, session_factory
-from server.store.intake import GroupCommitter, PendingWrite, create_backend
+from server.jobs.retry import is_transient
+from server.store import create_engine, intake, migrate, repository, session_factory
+from server.store.intake import (
+    GroupCommitter,
+    PendingWrite,
+    Row,
+    SqliteBackend,
+    SqliteSynchronous,
+    create_backend,
+)
 from server.store.models import WaMessage, WaStatusEvent
 from server.whatsapp import parse_webhook
 
@@ -151,3 +160,116 @@ async def test_an_unreachable_database_fails_the_batch_as_transient(tmp_path: Pa
     with pytest.raises(sqlalchemy.exc.OperationalError):
         await writer.write(message_rows("wamid.X"))
     await writer.aclose()
+
+
+async def test_sqlite_waits_for_another_writer_without_holding_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/store.db"
+    await migrate(url)
+    backend = create_backend(url)
+    assert isinstance(backend, SqliteBackend) and backend.on_loop  # `normal`: no disk sync
+    writer = GroupCommitter(backend)
+    other = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process (the worker) is writing
+        write = asyncio.create_task(writer.write(message_rows("wamid.WAIT"), jobs=["w"]))
+        ticks = 0
+        while ticks < 20:  # the loop keeps serving other requests meanwhile
+            await asyncio.sleep(0.005)
+            ticks += 1
+        assert not write.done()
+        other.execute("COMMIT")
+        await write
+    finally:
+        other.close()
+        await writer.aclose()
+    messages, _ = await stored(url)
+    assert [row.wamid for row in messages] == ["wamid.WAIT"]
+
+
+async def test_sqlite_gives_a_transient_error_when_the_lock_is_never_released(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/store.db"
+    await migrate(url)
+    writer = GroupCommitter(SqliteBackend(str(tmp_path / "store.db"), busy_timeout_s=0.05))
+    other = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(sqlalchemy.exc.OperationalError) as raised:
+            await writer.write(message_rows("wamid.LOCKED"))
+        assert is_transient(raised.value)  # the webhook answers 503: Meta delivers again
+        other.execute("ROLLBACK")
+        await writer.write(message_rows("wamid.LOCKED"))  # and the next attempt stores it
+    finally:
+        other.close()
+        await writer.aclose()
+    messages, _ = await stored(url)
+    assert [row.wamid for row in messages] == ["wamid.LOCKED"]
+
+
+@pytest.mark.parametrize("synchronous", ["full", "normal"])
+async def test_sqlite_checkpoints_the_wal_off_the_loop_and_full_sync_writes_in_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synchronous: SqliteSynchronous
+) -> None:
+    monkeypatch.setattr(intake, "CHECKPOINT_PAGES", 10)
+    url = f"sqlite+aiosqlite:///{tmp_path}/store.db"
+    await migrate(url)
+    backend = create_backend(url, sqlite_synchronous=synchronous)
+    assert isinstance(backend, SqliteBackend)
+    assert backend.on_loop == (synchronous == "normal")  # `full` syncs at every commit
+    writer = GroupCommitter(backend)
+    try:
+        for index in range(12):
+            await writer.write(message_rows(f"wamid.CK{index}"))
+    finally:
+        await writer.aclose()
+    if backend.on_loop:
+        assert backend.checkpoints >= 1
+    messages, _ = await stored(url)
+    assert len(messages) == 12
+
+
+class HeldBackend:
+    """Commits only when told to; records how many batches are being written at once."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.concurrency = concurrency
+        self.release = asyncio.Event()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.batches: list[list[str]] = []
+        self.started = asyncio.Event()
+
+    async def write(self, messages: Sequence[Row], statuses: Sequence[Row]) -> None:
+        self.started.set()
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        self.batches.append([str(row["wamid"]) for row in messages])
+        try:
+            await self.release.wait()
+        finally:
+            self.in_flight -= 1
+
+    async def aclose(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+async def test_a_batch_fills_and_commits_while_the_previous_one_waits_for_its_commit(
+    concurrency: int,
+) -> None:
+    backend = HeldBackend(concurrency)
+    writer = GroupCommitter(backend)
+    first = asyncio.create_task(writer.write([{"wamid": "A"}]))
+    await backend.started.wait()
+    rest = [asyncio.create_task(writer.write([{"wamid": w}])) for w in ("B", "C")]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert backend.most_in_flight == concurrency
+    backend.release.set()
+    await asyncio.gather(first, *rest)
+    await writer.aclose()
+    # one connection: B and C wait for A's commit, then share one; two: they commit at once
+    assert sorted(sorted(batch) for batch in backend.batches) == [["A"], ["B", "C"]]

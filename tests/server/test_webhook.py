@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import sqlite3
 from collections.abc import AsyncIterator
@@ -252,3 +253,45 @@ async def test_mutated_payloads_are_all_acknowledged(app_client) -> None:
     for _ in range(150):
         response = await post_webhook(client, mutate_payload(rng.choice(payloads), rng))
         assert response.status_code == 200, response.text
+
+
+def _received_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
+    return [
+        dict(record.fields)  # type: ignore[attr-defined]
+        for record in caplog.records
+        if record.getMessage() == "webhook.received"
+    ]
+
+
+async def test_stored_posts_are_logged_once_per_committed_group(
+    app_client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One `webhook.received` line per group commit (requests, items, jobs enqueued), and
+    a duplicate delivery shows as nothing enqueued; a POST with only a value-level error
+    (nothing to store) still gets its own line."""
+    client, _ = app_client
+    payloads = []
+    for index in range(20):
+        payload = load_payload("text")
+        payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = f"wamid.L{index}"
+        payloads.append(payload)
+    with caplog.at_level(logging.INFO, logger="server"):
+        responses = await asyncio.gather(*(post_webhook(client, p) for p in payloads))
+        assert [r.status_code for r in responses] == [200] * 20
+        grouped = _received_lines(caplog)
+        assert sum(int(str(line["requests"])) for line in grouped) == 20
+        assert sum(int(str(line["messages"])) for line in grouped) == 20
+        assert sum(int(str(line["jobs_enqueued"])) for line in grouped) == 20
+        assert len(grouped) < 20
+
+        caplog.clear()
+        assert (await post_webhook(client, payloads[0])).status_code == 200
+        assert _received_lines(caplog) == [
+            {"requests": 1, "messages": 1, "statuses": 0, "jobs_enqueued": 0}
+        ]
+
+        caplog.clear()
+        response = await post_webhook(client, load_payload("errors_value_level"))
+        assert response.status_code == 200
+        [line] = _received_lines(caplog)
+        assert (line["messages"], line["statuses"], line["errors"]) == (0, 0, 1)
