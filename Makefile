@@ -35,14 +35,15 @@ format: install ## apply ruff's fixes and formatting
 # Thresholds for the offline router, a few points under the numbers measured on the family
 # split when they were set (routing: accuracy 94.9%, on unfamiliar rows 94.4%, recall info
 # 95.3% / commerce 93.7% / support 95.6%). Conversations: the gates apply to the frozen test
-# set (96.1% of turns right, needless lane switches 5.4% of follow-up turns when set); the goal
-# is >= 93% and <= 2%: the switch rate does not reach it, so its gate only stops a regression.
+# set (98.4% of turns right, needless lane switches 2.2% = 2 of 93 follow-up turns when set,
+# 5.4% before social replies stayed in the holding lane); the goal is >= 93% and <= 2%: the
+# switch rate is just above it, so its gate (0.03) stops a regression, it does not prove the goal.
 # The dev set is reported, not gated. Below a gate `make eval` fails (exit 1).
 EVAL_MIN_ACCURACY ?= 0.92
 EVAL_MIN_UNFAMILIAR_ACCURACY ?= 0.91
 EVAL_MIN_RECALL ?= --min-lane-recall info=0.92 --min-lane-recall commerce=0.90 --min-lane-recall support=0.92
 EVAL_MIN_TURN_ACCURACY ?= 0.93
-EVAL_MAX_NEEDLESS_SWITCH_RATE ?= 0.07
+EVAL_MAX_NEEDLESS_SWITCH_RATE ?= 0.03
 
 eval: install ## score the offline router: test split (+ unfamiliar rows), conversations dev + frozen test; reports/eval-*.{html,json}; fails under the thresholds
 	@mkdir -p reports

@@ -10,9 +10,13 @@ customers each send one message, all POSTed at once; the clock runs from the fir
 until every message is answered.
 
 The ideal rate of a worker whose turns only wait on the LLM is
-`max_jobs / (llm_seconds × LLM calls per turn)` (calls counted by the stub). Reported per
-row: turns/s, the ideal, their ratio, and the worker's CPU per turn (from `/proc`), whose
-inverse bounds one process whatever `max_jobs` is.
+`max_jobs / (llm_seconds × LLM calls per turn)` (calls counted by the stub as they arrive;
+the worker's start-up warm-up of its LLM client answers in-process and is not counted).
+Reported per row: turns/s, the ideal, their ratio, and the worker's CPU per turn (from
+`/proc`), whose inverse bounds one process whatever `max_jobs` is. The stub also reports
+how long it really took to answer (request read to response written, mean): the stub
+shares this process with the POSTing threads, and an answer later than `--llm-seconds`
+would lower the rate without being the worker's doing.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ class SlowLLM:
     def __init__(self, delay_s: float) -> None:
         self.delay_s = delay_s
         self.calls = 0
+        self.served_s: list[float] = []
+        """Per answered call: request read to response written (the stub's own delay)."""
         self.port = free_port()
         self._loop = asyncio.new_event_loop()
         self._started = threading.Event()
@@ -73,6 +79,7 @@ class SlowLLM:
                 )  # fmt: skip
                 await reader.readexactly(length)
                 self.calls += 1
+                received = time.monotonic()
                 await asyncio.sleep(self.delay_s)
                 message = {"role": "assistant", "content": json.dumps(ANSWER), "refusal": None}
                 payload = json.dumps({
@@ -88,6 +95,7 @@ class SlowLLM:
                     + payload
                 )
                 await writer.drain()
+                self.served_s.append(time.monotonic() - received)
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
 
@@ -109,7 +117,7 @@ def one_row(redis_url: str, llm: SlowLLM, max_jobs: int, customers: int) -> dict
                 (f"55119{run}{i:04d}", f"wamid.{run}.{i}", "do you have mugs?")
                 for i in range(customers)
             ]
-            calls_before = llm.calls
+            calls_before, served_before = llm.calls, len(llm.served_s)
             (worker_pid,) = dep.pids()["worker"]
             cpu_before = cpu_seconds(worker_pid)
             started = time.monotonic()
@@ -125,6 +133,7 @@ def one_row(redis_url: str, llm: SlowLLM, max_jobs: int, customers: int) -> dict
             answered = sum(1 for w in wamids if statuses.get(w) == "answered")
             cpu = cpu_seconds(worker_pid) - cpu_before
             calls = (llm.calls - calls_before) / max(answered, 1)
+            served = llm.served_s[served_before:]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rate = answered / seconds
@@ -132,6 +141,7 @@ def one_row(redis_url: str, llm: SlowLLM, max_jobs: int, customers: int) -> dict
     return {
         "max_jobs": max_jobs, "answered": answered, "customers": customers, "rate": rate,
         "ideal": ideal, "calls": calls, "cpu_ms": cpu * 1000 / max(answered, 1),
+        "seconds": seconds, "llm_answer_s": sum(served) / len(served) if served else 0.0,
     }  # fmt: skip
 
 
@@ -150,6 +160,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"One worker, LLM answering in {args.llm_seconds} s, {args.customers} customers × 1 message"
     )
+    served = ", ".join(f"{r['llm_answer_s']:.3f} s" for r in rows)
+    print(f"(the stub's measured answer time, mean per row: {served})")
     print()
     print(
         "| max_jobs | answered | turns/s | ideal (max_jobs ÷ LLM wait per turn) | achieved ÷ ideal"

@@ -130,6 +130,18 @@ class ChatSession:
         async with self._turn:
             return await self._say(line)
 
+    async def say_together(self, lines: list[str]) -> list[BotReply]:
+        """Send every line as a text at once, as someone typing a burst, then wait for all
+        their turns; the replies (one for a burst the tenant answers as one turn)."""
+        async with self._turn:
+            wamids = []
+            for line in lines:
+                wamids.append(new_wamid())
+                await self._post(text_payload(self.user, wamids[-1], line))
+            replies = [reply for wamid in wamids for reply in await self._wait(wamid)]
+        self._remember_choices(replies)
+        return replies
+
     async def arrivals(self) -> list[BotReply]:
         """Messages that came without a turn of ours (a person's replies, notices)."""
         async with self._turn:
@@ -314,14 +326,27 @@ def _render_message(console: Console, message: OutboundMessage, speaker: str = "
 
 
 async def run_script(
-    session: ChatSession, lines: list[str], console: Console, *, listen_s: float = 0.0
+    session: ChatSession,
+    lines: list[str],
+    console: Console,
+    *,
+    listen_s: float = 0.0,
+    together: bool = False,
 ) -> int:
     """`convo chat --say ...`: say each line, print the replies; 1 if a turn got none
     (a turn the bot stays quiet on because a person has the chat is not missing one).
+    `together` (`--burst`): send all lines at once, then print the replies to them all.
     With `listen_s`, then print what arrives (a person's replies) for that long, or until
     the chat is back with the bot."""
     await session.start()
     missing = 0
+    if together:
+        for line in lines:
+            console.print(Text("you › ", style="bold cyan") + Text(line))
+        replies = await session.say_together(lines)
+        render(console, replies, session.handoff)
+        missing += not replies and not session.handoff.muted
+        lines = []
     for line in lines:
         console.print(Text("you › ", style="bold cyan") + Text(line))
         replies = await session.say(line)
@@ -378,6 +403,7 @@ async def chat(
     timeout_s: float,
     dev_token: str | None = None,
     listen_s: float = 0.0,
+    together: bool = False,
 ) -> int:
     """The `convo chat` command; the exit code."""
     from server.dev import DEV_TOKEN_HEADER
@@ -388,7 +414,7 @@ async def chat(
         session = ChatSession(http, app_secret=app_secret, user=user, timeout_s=timeout_s)
         try:
             if say:
-                return await run_script(session, say, console, listen_s=listen_s)
+                return await run_script(session, say, console, listen_s=listen_s, together=together)
             return await run_interactive(session, console)
         except ChatError as exc:
             Console(stderr=True).print(Text(f"convo chat: {exc}", style="bold red"))

@@ -194,6 +194,11 @@ def add_chat_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
     chat.add_argument(
         "--say", action="append", help="say this, print the replies and exit (repeatable)"
     )
+    chat.add_argument(
+        "--burst",
+        action="store_true",
+        help="send all --say lines at once, as a burst of messages, then print the replies",
+    )
     chat.add_argument("--timeout", type=float, default=60.0, help="seconds to wait per answer")
     chat.add_argument(
         "--listen",
@@ -266,6 +271,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             timeout_s=args.timeout,
             dev_token=read_dev_token(settings),
             listen_s=args.listen,
+            together=args.burst,
         )
     )
 

@@ -18,7 +18,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from graph.checkpointer import FencedRedisSaver, redis_checkpointer
-from server.jobs.orchestrate import load_turn_machinery, use_model_cache
+from server.jobs.orchestrate import prepare_turn_machinery
 from server.redis_connect import connect
 from server.resources import redis_server
 from server.settings import get_settings
@@ -28,8 +28,7 @@ from server.settings import get_settings
 async def checkpointer() -> AsyncIterator[FencedRedisSaver]:
     """Yield the Redis saver for the dev server; stop the embedded Redis on exit."""
     settings = get_settings()
-    use_model_cache(settings.model_cache_dir)
-    await asyncio.to_thread(load_turn_machinery, settings.tenants_dir)
+    await asyncio.to_thread(prepare_turn_machinery, settings.model_cache_dir, settings.tenants_dir)
     async with redis_server(settings) as url:
         client = connect(url)
         try:

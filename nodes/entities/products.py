@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from graph.understanding import ProductMention
-from nodes.entities.numbers import quantities
+from nodes.entities.numbers import quantities, says_zero
 from nodes.tenants import Catalog, Product
 from nodes.text import fold
 
@@ -92,8 +92,13 @@ def _best_matches(words: set[str], catalog: Catalog) -> list[Product]:
 
 
 def _quantity(part: str) -> int | None:
-    found = quantities(_WORD.findall(fold(part)))
-    return found[0][1] if found else None
+    """The quantity said in the part; 0 when it says none ("0 mugs", "no mugs" is not zero:
+    that is a negation)."""
+    words = _WORD.findall(fold(part))
+    found = quantities(words)
+    if found:
+        return found[0][1]
+    return 0 if says_zero(words) else None
 
 
 def mentions_in(text: str, catalog: Catalog) -> list[ProductMention]:
@@ -120,7 +125,9 @@ def among_shown(
     quantity: int | None = None,
 ) -> list[ProductMention]:
     """Narrow to the products last shown: a position picks one (with the `quantity` said
-    beside it: "change the second one to 2"); words keep the shown ones."""
+    beside it: "change the second one to 2"); an ambiguous name keeps its shown matches ("the
+    mug" after the blue one was shown); a name with one match stays, shown or not ("two coffee
+    bags" after the mugs were shown)."""
     if not shown:
         return mentions
     if position is not None:
@@ -128,5 +135,9 @@ def among_shown(
         if 0 <= index < len(shown):
             return [ProductMention(sku=shown[index], quantity=quantity, text=text.strip())]
         return mentions
-    narrowed = [m for m in mentions if m.sku in shown]
-    return narrowed or mentions
+    kept: list[ProductMention] = []
+    for part in dict.fromkeys(m.text for m in mentions):  # one name, its matches together
+        named = [m for m in mentions if m.text == part]
+        narrowed = [m for m in named if m.sku in shown] if len(named) > 1 else named
+        kept += narrowed or named
+    return kept

@@ -187,7 +187,8 @@ async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 async def add(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Add what was named, with its quantity; a negated request adds nothing."""
+    """Add what was named, with its quantity; a negated request adds nothing, and neither
+    does a product named with 0 ("two coffee bags and 0 mugs" adds the coffee)."""
     shop, entities = await shop_of(state, runtime), entities_of(state)
     if entities.negated:
         return _not_adding(state, shop)
@@ -200,7 +201,9 @@ async def add(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             return _show(state, shop, list(shop.catalog.products), entities.quantity)
         said = entities.quantity or session.slots.get(OFFERED_QUANTITY) or 1
         return _add_products(state, runtime, shop, [(offered, int(said))])
-    groups = _groups(entities.products)
+    groups = [group for group in _groups(entities.products) if group[0].quantity != 0]
+    if not groups:  # every product named with 0 ("add 0 mugs")
+        return _zero_added(state, shop)
     ambiguous = next((group for group in groups if len(group) > 1), None)
     if ambiguous is not None:
         return _show(state, shop, _products(shop, ambiguous), ambiguous[0].quantity)
@@ -273,7 +276,7 @@ async def remove(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             sentences.append(say("cart.not_in_cart", language, name=name))
             continue
         mention = held[0]
-        change = remove_item(commerce, mention.sku, mention.quantity, now=_now(runtime))
+        change = remove_item(commerce, mention.sku, mention.quantity or None, now=_now(runtime))
         commerce = change.commerce
         name = shop.label(mention.sku, language)
         if change.quantity:

@@ -163,12 +163,18 @@ class Router:
         return Candidate(lane, None, scores[lane], scores)
 
     async def _classify(self, text: str) -> Candidate:
-        offline = self.offline(text)
-        if self._llm is None or (self.mode == "hybrid" and self.confident(offline)):
+        if self._llm is None:
+            return self.offline(text)
+        # In "llm" mode the offline model is only the fallback: it runs when the LLM fails,
+        # not on every turn (milliseconds of CPU saved while the LLM answers).
+        offline = None if self.mode == "llm" else self.offline(text)
+        if self.mode == "hybrid" and offline is not None and self.confident(offline):
             return offline
         try:
             verdict = await self._llm.classify(text)
         except LLMRouteError as error:
+            if offline is None:
+                offline = self.offline(text)
             logger.warning(
                 "router.llm.fallback",
                 extra={"fields": {"reason": error.reason, "transient": error.transient,

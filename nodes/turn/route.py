@@ -6,7 +6,8 @@ to "Would you like to talk to a person?" is the "Talk to a person" button). Anyt
 typed goes to the router with the conversation's language, stickiness and the tenant's
 catalog (so "the second one" and "la azul" resolve against what was shown last). A thanks,
 a goodbye or an acknowledgement typed while a lane holds the conversation stays in that lane
-(`nodes.router.social`).
+(`nodes.router.social`); "and the french press too" after an add is another add
+(`nodes.router.ellipsis`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from nodes.language import turn_language
 from nodes.registry import LaneRegistry
 from nodes.router.acts import dialogue_act
 from nodes.router.choices import choice_understanding
+from nodes.router.ellipsis import continued
 from nodes.router.social import kept_in_holding_lane
 from nodes.tenants import load_catalog, load_profile
 from nodes.turn.cart_expiry import drop_expired_cart
@@ -109,6 +111,8 @@ async def understand(
         holding = meta.current_lane if sticky else None
         chosen = kept_in_holding_lane(chosen, text, holding=holding,
                                       last_intent=meta.last_intent, registry=registry)  # fmt: skip
+        if holding is not None and chosen.lane == holding:
+            chosen = continued(chosen, text, meta.last_intent)
     if COMMERCE not in registry:
         return chosen
     shop = Shop(profile, catalog, card_links=True)

@@ -39,10 +39,15 @@ class SqlCommerceStore:
     def __init__(self, commerce: Commerce) -> None:
         self._commerce = commerce
         self._sessions = commerce.resources.sessions
+        self._seeded: set[str] = set()
+        """Tenants whose catalog this process saw seeded: their `catalog_states` row exists
+        (it is never deleted), so their turns skip the write transaction of the check."""
 
     async def catalog(self, tenant: str, fallback: Catalog) -> Catalog:
-        async with self._sessions.begin() as session:
-            await ensure_seeded(session, tenant, fallback)
+        if tenant not in self._seeded:
+            async with self._sessions.begin() as session:
+                await ensure_seeded(session, tenant, fallback)
+            self._seeded.add(tenant)
         async with self._sessions() as session:
             return await read_catalog(session, tenant, fallback.currency)
 

@@ -65,9 +65,13 @@ def queue_from_ctx(ctx: dict[str, Any]) -> ArqRedis:
     return queue
 
 
-async def enqueue_once(queue: ArqRedis, function: str, *args: Any, job_id: str) -> bool:
-    """Enqueue unless a job with this id is queued, running or has a kept result."""
-    return await queue.enqueue_job(function, *args, _job_id=job_id) is not None
+async def enqueue_once(
+    queue: ArqRedis, function: str, *args: Any, job_id: str, defer_s: float = 0
+) -> bool:
+    """Enqueue unless a job with this id is queued, running or has a kept result; the job
+    runs no sooner than `defer_s` seconds from now."""
+    defer = defer_s if defer_s > 0 else None
+    return await queue.enqueue_job(function, *args, _job_id=job_id, _defer_by=defer) is not None
 
 
 async def enqueue_again(queue: ArqRedis, function: str, *args: Any, job_id: str) -> bool:

@@ -1,14 +1,18 @@
 """Burst coalescing: text messages a customer sends within the tenant's window of each
 other ("hi" / "I want to return" / "the blue mug") are answered as one turn.
 
-The tenant's `burst_window_ms` (0: off) sets the window. Two parts:
+The tenant's `burst_window_ms` (0: off) sets the window. Three parts:
 
+- the turn job of a text message is enqueued deferred until its window is over
+  (:func:`remaining_s`): it waits in the queue, holding no worker slot;
 - :func:`settle`, before a text message's turn takes the session lock: wait until the
   window has passed since the conversation's newest waiting text message (a follow-up
   arriving meanwhile moves that point), at most :data:`MAX_WAIT_WINDOWS` windows after the
-  message itself arrived. This is the latency the feature adds: about one window per
-  answer, logged as `orchestrate_turn.burst_wait` and counted in
-  `convo_burst_wait_seconds`.
+  message itself arrived (a job slot is held only for the follow-ups' extra time). The
+  queue delay plus this wait is the latency the feature adds, about one window per
+  answer; the wait is logged as `orchestrate_turn.burst_wait` and counted in
+  `convo_burst_wait_seconds`, the delay as `deferred_ms` on
+  `process_message.orchestration_triggered`.
 - :func:`plan_bursts`, under the lock: the conversation's waiting messages in the order
   sent, grouped into bursts. A text joins the burst before it when that burst ends in a
   text that arrived (at the webhook) at most a window earlier; a button or list reply, a
@@ -70,10 +74,30 @@ def burst_window_ms(resources: Resources, tenant_id: str) -> int:
     return load_profile(tenant_id, resources.settings.tenants_dir).burst_window_ms
 
 
+def enqueue_delay_s(resources: Resources, row: WaMessage) -> float:
+    """How long to keep a text's turn job queued: until its window is over. 0 when the
+    tenant has no window, or its files do not load (the turn then fails saying why)."""
+    from nodes.tenants import TenantsError
+
+    if row.message_type != "text":
+        return 0.0
+    try:
+        window_ms = burst_window_ms(resources, row.tenant_id)
+    except TenantsError:
+        return 0.0
+    return remaining_s(row, window_ms) if window_ms else 0.0
+
+
 def arrived(row: WaMessage) -> datetime:
     """When the webhook stored the message, as an aware UTC time (SQLite keeps it naive)."""
     at = row.created_at
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def remaining_s(row: WaMessage, window_ms: int) -> float:
+    """Seconds until the window after `row` arrived is over (0 when it is)."""
+    end = arrived(row) + timedelta(milliseconds=window_ms)
+    return max(0.0, (end - CLOCK.now()).total_seconds())
 
 
 async def settle(resources: Resources, row: WaMessage, window_ms: int) -> float:

@@ -77,11 +77,13 @@ def _coordinates(message: Message) -> dict[str, Any]:
 async def make_controller(resources: Resources) -> ControllerLike:
     """The real controller (tests replace this function or put one in `ctx`)."""
     settings = resources.settings
-    use_model_cache(settings.model_cache_dir)
-    await asyncio.to_thread(load_turn_machinery, settings.tenants_dir)
+    await asyncio.to_thread(prepare_turn_machinery, settings.model_cache_dir, settings.tenants_dir)
     from server.controller import create_controller
+    from server.llm_warm_up import warm_up_llm_client
 
-    return cast(ControllerLike, await create_controller(resources))
+    controller = await create_controller(resources)
+    await asyncio.to_thread(warm_up_llm_client, settings)  # the LLM client's one-off work
+    return cast(ControllerLike, controller)
 
 
 async def get_controller(ctx: dict[str, Any]) -> ControllerLike:
@@ -108,6 +110,14 @@ def use_model_cache(folder: str | None) -> None:
 
     if folder:
         set_cache_dir(folder)
+
+
+def prepare_turn_machinery(model_cache_dir: str | None, tenants_dir: str | None) -> None:
+    """`use_model_cache` then `load_turn_machinery`, both in the caller's thread: call it
+    in a thread. (Setting the cache imports the router, numpy and scikit-learn: tens of
+    seconds on a loaded machine, during which an event loop could not even see a SIGTERM.)"""
+    use_model_cache(model_cache_dir)
+    load_turn_machinery(tenants_dir)
 
 
 def load_turn_machinery(tenants_dir: str | None = None) -> None:
@@ -311,11 +321,9 @@ class StoredBacklog:
             before = bursts[:own]
             self._own = burst.merged_turn([cast(InboundTurn, built[r.wamid]) for r in bursts[own]])
         turns = [burst.merged_turn([cast(InboundTurn, built[r.wamid]) for r in b]) for b in before]
-        if turns:
+        if waiting := [t.msg_id for t in turns if t.msg_id not in done]:  # not just delivery
             log.info(
-                "orchestrate_turn.earlier_first",
-                provider_message_id=turn.msg_id,
-                earlier=[t.msg_id for t in turns],
+                "orchestrate_turn.earlier_first", provider_message_id=turn.msg_id, earlier=waiting
             )
         for coalesced in [*turns, *([self._own] if self._own else [])]:
             if coalesced.merged_ids:

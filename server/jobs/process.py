@@ -25,6 +25,7 @@ from server.jobs import (
     ORCHESTRATE_TURN,
     PROCESS_MESSAGE,
     PROCESS_STATUS,
+    burst,
     enqueue_again,
     enqueue_once,
     orchestrate_job_id,
@@ -36,7 +37,7 @@ from server.jobs.retry import retry_transient
 from server.logging import get_logger
 from server.resources import Resources
 from server.store import repository
-from server.store.models import utcnow
+from server.store.models import WaMessage, utcnow
 from server.whatsapp.updates import Message
 
 log = get_logger(__name__)
@@ -57,7 +58,7 @@ async def process_message(ctx: dict[str, Any], wamid: str) -> str:
         message = Message.from_envelope(row.payload)
         triggered = resources.settings.enable_orchestration and message.starts_turn
         if triggered:
-            await _trigger_turn(ctx, row.id, message)
+            await _trigger_turn(ctx, row, message)
         async with resources.sessions.begin() as session:
             await repository.advance_inbound(
                 session, wamid, repository.PROCESSED, from_statuses=[repository.RECEIVED]
@@ -73,15 +74,21 @@ async def process_message(ctx: dict[str, Any], wamid: str) -> str:
         return "orchestrating" if triggered else "stored"
 
 
-async def _trigger_turn(ctx: dict[str, Any], row_id: int, message: Message) -> None:
+async def _trigger_turn(ctx: dict[str, Any], row: WaMessage, message: Message) -> None:
+    # A text of a tenant with a burst window: its turn runs once the window is over (queued
+    # until then, holding no worker slot), to take the follow-ups with it.
+    defer_s = burst.enqueue_delay_s(ctx["resources"], row)
     log.info(
         "process_message.orchestration_triggered",
-        wa_message_id=row_id,
+        wa_message_id=row.id,
         provider_message_id=message.id,
         message_type=message.type,
+        **({"deferred_ms": int(defer_s * 1000)} if defer_s else {}),
     )
     job_id = orchestrate_job_id(message.id)
-    await enqueue_once(queue_from_ctx(ctx), ORCHESTRATE_TURN, message.id, job_id=job_id)
+    await enqueue_once(
+        queue_from_ctx(ctx), ORCHESTRATE_TURN, message.id, job_id=job_id, defer_s=defer_s
+    )
 
 
 async def process_status(ctx: dict[str, Any], wamid: str) -> str | None:

@@ -217,3 +217,14 @@ def test_cli_chat_listen_option() -> None:
     args = build_parser().parse_args(["chat", "--say", "I want a person", "--listen", "90"])
     assert args.listen == 90.0
     assert build_parser().parse_args(["chat"]).listen == 0.0
+
+
+async def test_burst_sends_every_line_before_waiting(chat_app) -> None:
+    client, _, controller = chat_app
+    console = Console(record=True, width=100)
+    lines = ["hi", "I want to return", "the blue mug"]
+    assert await run_script(_session(client), lines, console, together=True) == 0
+    output = console.export_text()
+    assert output.index("you › the blue mug") < output.index("bot › echo: hi")
+    assert sorted(turn.text for turn in controller.turns) == sorted(lines)  # no window: 3 turns
+    assert build_parser().parse_args(["chat", "--burst", "--say", "hi"]).burst

@@ -228,9 +228,12 @@ async def test_a_claim_left_by_a_crashed_worker_does_not_block_the_retry(
     saver: HookedSaver, redis_client: aioredis.Redis
 ) -> None:
     controller = make_controller(saver, redis_client)
-    # The crashed run claimed the message and died before committing; its claim expires.
-    await redis_client.set(orchestrated_key("wamid.crashed"), "1", px=50)
+    # The crashed run claimed the message and died before committing; its claim expires
+    # (made to expire once the first try has seen it: a busy machine may take longer than
+    # any fixed claim time to get there).
+    await redis_client.set(orchestrated_key("wamid.crashed"), "1", px=60_000)
     assert (await controller.handle_turn(turn("wamid.crashed"))).status == "duplicate"
+    await redis_client.pexpire(orchestrated_key("wamid.crashed"), 1)
     while await redis_client.exists(orchestrated_key("wamid.crashed")):  # noqa: ASYNC110 (Redis expiry)
         await asyncio.sleep(0.01)
     result = await controller.handle_turn(turn("wamid.crashed"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
 
 import httpx
 import pytest
@@ -251,3 +253,26 @@ async def test_training_the_router_never_blocks_the_event_loop(
         "reason": "loading the router",
     }
     assert ready is not None and ready.status_code == 200, ready.json() if ready else None
+
+
+async def test_the_router_is_imported_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Setting the model cache imports the router (numpy, scikit-learn): tens of seconds on
+    a loaded machine. It runs in the loading thread, so the loop still answers (and a
+    SIGTERM during start-up is acted on at once)."""
+    threads: list[str] = []
+
+    def record(name: str) -> Any:
+        return lambda *args: threads.append(f"{name}:{threading.current_thread().name}")
+
+    monkeypatch.setattr(orchestrate, "use_model_cache", record("cache"))
+    monkeypatch.setattr(orchestrate, "load_turn_machinery", record("load"))
+
+    async def create(resources: object) -> object:
+        record("create")()
+        return object()
+
+    monkeypatch.setattr("server.controller.create_controller", create)
+    await orchestrate.make_controller(SimpleNamespace(settings=get_settings()))  # type: ignore[arg-type]
+    loop_thread = threading.current_thread().name
+    assert [t.split(":")[0] for t in threads] == ["cache", "load", "create"]
+    assert threads[0].split(":")[1] != loop_thread and threads[1].split(":")[1] != loop_thread

@@ -14,13 +14,19 @@ from typing import Any
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 from fastapi import FastAPI
 from webhook_support import post_webhook, running_app
 
 from benchmarks.deployment import session_state
+from graph.checkpointer import redis_checkpointer
+from graph.context import Context
+from graph.graph import build_graph
+from graph.messages import InboundTurn
 from server.chat_payloads import DEMO_PHONE_NUMBER_ID, ChatUser, reply_payload, text_payload
-from server.controller import session_key
+from server.controller import Controller, SessionShard, processed_key, session_key
 from server.embedded_redis import EmbeddedRedis
+from server.reshard import previous_shards
 from server.shards import shard_index, thread_id
 from server.worker import build_worker
 
@@ -127,3 +133,45 @@ async def test_a_conversation_moved_to_a_new_shard_goes_on_with_its_state(
 
 def shard_of(wa_id: str, shards: int) -> int:
     return shard_index(thread_id(TENANT, wa_id), shards)
+
+
+async def test_a_turn_committed_before_the_change_is_not_run_again_after_it(
+    shards: list[str],
+) -> None:
+    """A turn committed on the old shard whose replies had not reached the outbox (its
+    `turn:processed` marker holds them) is a duplicate after the move, with its replies:
+    exactly once across the change. Also covers going from one Redis to shards."""
+    clients = [aioredis.Redis.from_url(url) for url in shards]
+    try:
+        async with (
+            redis_checkpointer(client=clients[0]) as first,
+            redis_checkpointer(client=clients[1]) as second,
+        ):
+            one = SessionShard(build_graph(first), clients[0], first)
+            two = SessionShard(build_graph(second), clients[1], second)
+            before = Controller(one.graph, one.redis, saver=first, context=Context())
+            wa_id = next(
+                w for w in (f"5511{n:09d}" for n in range(500, 600)) if shard_of(w, 2) == 1
+            )
+            turn = InboundTurn(tenant_id=TENANT, wa_id=wa_id, msg_id=f"wamid.{wa_id}", text="hola")
+            done = await before.handle_turn(turn)  # on the one Redis (shard list: just it)
+            assert (done.status, done.state_version) == ("completed", 1)
+            moved_from = previous_shards(
+                shards[:2], shards[:1], {shards[0]: clients[0], shards[1]: clients[1]}
+            )
+            after = Controller(
+                one.graph, one.redis, saver=first, context=Context(), shards=[one, two],
+                moved_from=moved_from,
+            )  # fmt: skip
+            again = await after.handle_turn(turn)
+            assert again.status == "duplicate" and again.messages == done.messages
+            assert await clients[1].exists(processed_key(turn.msg_id))
+            assert not await clients[0].exists(processed_key(turn.msg_id))
+            later = InboundTurn(
+                tenant_id=TENANT, wa_id=wa_id, msg_id=f"wamid.{wa_id}.2", text="hola"
+            )
+            next_turn = await after.handle_turn(later)
+            assert (next_turn.status, next_turn.state_version) == ("completed", 2)
+    finally:
+        for client in clients:
+            await client.aclose()

@@ -363,3 +363,44 @@ async def test_yes_to_anything_else_offers_the_next_steps_not_thanks(
     assert isinstance(message, ButtonsMessage) and message.body.startswith(expected)
     assert [b.id for b in message.buttons] == ["commerce:catalog", "commerce:cart"]
     assert cart(result) == {}
+
+
+MIXED_ZERO = {
+    "en": ("add a blue mug", "add two coffee bags and 0 mugs"),
+    "es": ("agrega una taza azul", "agrega dos bolsas de café y 0 tazas"),
+    "pt": ("adiciona uma caneca azul", "adiciona dois pacotes de café e zero canecas"),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
+async def test_a_product_named_with_zero_is_skipped_and_the_others_added(lang: str) -> None:
+    # the blue mug was shown (and added) first: "mugs" must not narrow the message to it
+    first, mixed = MIXED_ZERO[lang]
+    conversation = shop(first, mixed)
+    await conversation.send(first)
+    result = await conversation.send(mixed)
+    assert cart(result) == {"MUG-BLUE": 1, "COFFEE-250": 2}, texts(result)
+
+
+TOO = {
+    "en": ("add a blue mug to my cart", "and the french press too", "and the french press?"),
+    "es": ("agrega una taza azul al carrito", "y la prensa francesa también",
+           "¿y la prensa francesa?"),
+    "pt": ("adiciona uma caneca azul no carrinho", "e a prensa francesa também",
+           "e a prensa francesa?"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
+async def test_and_the_other_product_too_after_an_add_adds_it(lang: str) -> None:
+    added, too, asked = TOO[lang]
+    conversation = shop(added, too)
+    await conversation.send(added)
+    result = await conversation.send(too)
+    assert result["understanding"].intent == "add_to_cart"
+    assert cart(result) == {"MUG-BLUE": 1, "FRENCH-PRESS": 1}, texts(result)
+    questioned = shop(added, asked)
+    await questioned.send(added)
+    question = await questioned.send(asked)  # a question about it is not an add
+    assert question["understanding"].intent == "product_question"
+    assert cart(question) == {"MUG-BLUE": 1}

@@ -108,6 +108,27 @@ async def test_a_transient_failure_does_not_poison_the_next_turn(respx_mock) -> 
     assert (await router.route("my order is late")).method == "llm"
 
 
+@respx.mock(base_url=LLM_BASE_URL)
+async def test_llm_mode_runs_the_offline_model_only_to_fall_back(respx_mock) -> None:
+    """In `llm` mode the offline decision is the fallback only: a turn the LLM answers does
+    not pay for it; a failed call still falls back to it (and `hybrid` still asks it first)."""
+    route = respx_mock.post("/chat/completions")
+    route.side_effect = [completion(route_json("commerce")), httpx.Response(503, json={})]
+    classifier = ScriptedClassifier(OFFLINE)
+    router = build_router("llm", chat_model=chat_model(), classifier=classifier)
+    assert (await router.route("my order is late")).method == "llm"
+    assert classifier.calls == []
+    decision = await router.route("my order is late")
+    assert (decision.lane, decision.method) == ("support", "fallback")
+    assert classifier.calls == ["my order is late"]
+
+    hybrid_classifier = ScriptedClassifier({"my order is late": ("support", 0.99)})
+    hybrid = build_router("hybrid", chat_model=chat_model(), classifier=hybrid_classifier)
+    assert (await hybrid.route("my order is late")).method != "llm"
+    assert hybrid_classifier.calls == ["my order is late"]
+    assert route.call_count == 2
+
+
 class _Trickle(httpx.AsyncByteStream):
     """A response body that arrives one byte at a time: every read is quick, so a
     per-read timeout never fires, but the whole answer would take minutes."""

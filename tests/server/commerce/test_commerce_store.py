@@ -89,3 +89,31 @@ async def test_card_links_are_offered_only_with_a_provider(
     async with running_app(monkeypatch, redis_url, **STRIPE_ENV) as (_, app):
         store = SqlCommerceStore(Commerce(app_resources(app)))
         assert await store.offers_card_links("demo") is True
+
+
+async def test_a_turn_reads_the_catalog_without_writing_once_it_is_seeded(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    """The first read seeds the tenant's catalog; later reads of the same store (every turn
+    of the worker) are reads only: no write transaction per turn, same products."""
+    from sqlalchemy import event
+
+    async with running_app(monkeypatch, redis_url) as (_, app):
+        resources = app_resources(app)
+        store = SqlCommerceStore(Commerce(resources))
+        statements: list[str] = []
+
+        def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+            statements.append(statement.split(None, 1)[0].upper())
+
+        event.listen(resources.engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            fallback = load_catalog(load_profile("demo"))
+            first = await store.catalog("demo", fallback)
+            assert "INSERT" in statements  # seeded (or found seeded) on the first read
+            statements.clear()
+            again = await store.catalog("demo", fallback)
+            assert statements and set(statements) == {"SELECT"}
+        finally:
+            event.remove(resources.engine.sync_engine, "before_cursor_execute", seen)
+        assert again == first
