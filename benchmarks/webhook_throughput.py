@@ -16,9 +16,13 @@ uvicorn, same flags), loaded by `benchmarks.loadgen` in a separate process:
 For each target, `--repeat` times: max throughput (32 connections, closed loop), 320
 requests/s offered for a few seconds (open loop; latency counted from when a request was
 due), and one request at a time (latency and server CPU per request, read from
-`/proc/{pid}/stat`). Every POST carries one text message with a new wamid and a valid
-signature. Prints a markdown table: medians with the [min–max] spread, ratios against
-the bare app measured in the same run.
+`/proc/{pid}/stat`). Before the 320 req/s and the one-at-a-time runs the harness waits (up
+to 60 s) until the worker has run every queued job: the closed loop queues thousands, and a
+worker still catching up would compete with the webhook for the CPU and SQLite's write lock,
+so the rate run would measure the backlog of the previous run instead of a steady 320 req/s
+(the faster the webhook, the bigger that backlog). Every POST carries one text message
+with a new wamid and a valid signature. Prints a markdown table: medians with the
+[min–max] spread, ratios against the bare app measured in the same run.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import tempfile
 import threading
 import zipfile
@@ -48,15 +49,29 @@ def model_version() -> str:
 
 
 class _OneThread:
-    """Enters a one-BLAS-thread limit; the controller scans the loaded libraries once."""
+    """Enters a one-BLAS-thread limit.
+
+    A controller knows the BLAS libraries loaded when it scanned (a few ms). An import
+    after that (scikit-learn brings scipy's own OpenBLAS) would go unlimited, so the scan is
+    redone whenever the number of imported modules changed; in a warmed-up process it does
+    not, and the limit costs no scan.
+    """
 
     def __init__(self) -> None:
-        from threadpoolctl import ThreadpoolController
-
-        self._controller = ThreadpoolController()
+        self._controller: Any = None
+        self._modules = -1
+        self._lock = threading.Lock()
 
     def __call__(self) -> AbstractContextManager[Any]:
-        return self._controller.limit(limits=1, user_api="blas")
+        with self._lock:
+            if self._controller is None or len(sys.modules) != self._modules:
+                from threadpoolctl import ThreadpoolController
+
+                self._modules = len(sys.modules)
+                self._controller = ThreadpoolController()
+                self._modules = len(sys.modules)
+            controller = self._controller
+        return controller.limit(limits=1, user_api="blas")
 
 
 @lru_cache(maxsize=1)

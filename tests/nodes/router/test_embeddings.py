@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import sys
+import types
 from collections.abc import Sequence
 from importlib.metadata import files
 from pathlib import Path
@@ -175,3 +177,17 @@ def test_an_unwritable_cache_still_trains(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setattr(embeddings, "_cache_dir", blocker / "cache")
     model = OfflineClassifier.train(_rows())
     assert model.predict("you charged my card twice").lane == "support"
+
+
+def test_the_one_thread_limit_rescans_after_an_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A BLAS library loaded after the first scan (scikit-learn brings scipy's) must be
+    # limited too: the limiter scans again once the set of imported modules grew.
+    limiter = embeddings._OneThread()
+    with limiter():
+        first = limiter._controller
+    with limiter():
+        assert limiter._controller is first  # nothing imported in between: no rescan
+    monkeypatch.setitem(sys.modules, "a_module_imported_later", types.ModuleType("later"))
+    with limiter():
+        assert limiter._controller is not first
+        assert set(_blas_threads()) <= {1}
