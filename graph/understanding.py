@@ -28,6 +28,7 @@ keyword: a lane's keywords matched."""
 Affirmation = Literal["yes", "no"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 RelativeDay = Literal["today", "tomorrow"]
+HoursEdge = Literal["closing"]
 
 
 class _Frozen(BaseModel):
@@ -66,6 +67,8 @@ class Entities(_Frozen):
     """A day of the week asked about ("are you open on sunday?")."""
     relative_day: RelativeDay | None = None
     """"today" / "tomorrow" in an hours question."""
+    hours_edge: HoursEdge | None = None
+    """An hours question about the closing time ("when do you close today?")."""
 
 
 class IntentScore(_Frozen):

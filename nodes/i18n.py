@@ -102,6 +102,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "es": "{day}{note} abrimos {hours}.",
         "pt": "{day}{note} abrimos {hours}.",
     },
+    "hours.day_closes": {
+        "en": "{day}{note} we close at {time}.",
+        "es": "{day}{note} cerramos a las {time}.",
+        "pt": "{day}{note} fechamos às {time}.",
+    },
     "hours.day_closed": {
         "en": "{day}{note} we're closed.",
         "es": "{day}{note} estamos cerrados.",

@@ -52,12 +52,11 @@ def create_app(
         settings = get_settings()
         async with open_resources(settings, redis_url=redis_url) as resources:
             app.state.resources = resources
-            worker_task = None
+            supervisor = None
             if run_worker:
                 from server.worker import WorkerSupervisor, worker_readiness
 
                 supervisor = WorkerSupervisor(resources, handle_signals=False)
-                worker_task = asyncio.create_task(supervisor.run(), name="arq-worker")
                 worker_readiness(supervisor, app.state.readiness, settings)
             app.state.dev_token = prepare_dev_token(settings)
             if public_url and settings.environment == "development":
@@ -76,6 +75,11 @@ def create_app(
                 sending=settings.sending_enabled,
                 router_mode=settings.effective_router_mode,
             )
+            # Started last: the worker's warm-up (imports and models, in a thread) would
+            # share the CPU with the rest of the start-up, and /healthz waits for all of it.
+            worker_task = None
+            if supervisor is not None:
+                worker_task = asyncio.create_task(supervisor.run(), name="arq-worker")
             try:
                 yield
             finally:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graph.understanding import Entities
-from nodes.entities.days import is_weekday_word, relative_day_in, weekday_in
+from nodes.entities.days import hours_edge_in, is_weekday_word, relative_day_in, weekday_in
 from nodes.entities.numbers import lone_number, position_in, quantities, says_zero, words_of
 from nodes.entities.orders import order_number_in
 from nodes.entities.products import among_shown, mentions_in
@@ -70,4 +70,5 @@ def extract_entities(
         negated=negated,
         weekday=weekday_in(words),
         relative_day=relative_day_in(words),
+        hours_edge=hours_edge_in(words),
     )

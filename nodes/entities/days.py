@@ -7,7 +7,7 @@ the word before decides.
 
 from __future__ import annotations
 
-from graph.understanding import RelativeDay, Weekday
+from graph.understanding import HoursEdge, RelativeDay, Weekday
 
 WEEKDAY_WORDS: dict[str, Weekday] = {
     "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
@@ -62,3 +62,14 @@ def relative_day_in(words: list[str]) -> RelativeDay | None:
 def is_weekday_word(words: list[str], index: int) -> bool:
     """True when the word at `index` names a day here (so it is not a list position)."""
     return words[index] in WEEKDAY_WORDS and _is_day(words, index)
+
+
+CLOSING_WORDS = frozenset({"close", "closes", "closing", "cierran", "cierra", "cierras",
+                           "cerrais", "cerrar", "cierre", "fecham", "fechar", "fechando",
+                           "fechamento"})  # fmt: skip
+"""Asking when the business closes. Not "closed" ("are you closed on sunday?" asks about the
+day) nor "fecha" (Spanish for "date")."""
+
+
+def hours_edge_in(words: list[str]) -> HoursEdge | None:
+    return "closing" if any(word in CLOSING_WORDS for word in words) else None

@@ -88,7 +88,8 @@ async def hours(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 def asked_day(state: State, profile: TenantProfile, now: datetime) -> date | None:
-    """The date an hours question is about: today, tomorrow, or the next such weekday."""
+    """The date an hours question is about: today, tomorrow, or the next such weekday (a
+    closing time asked without a day: today)."""
     entities = entities_of(state)
     today = now.astimezone(profile.zone).date()
     if entities.relative_day is not None:
@@ -96,7 +97,7 @@ def asked_day(state: State, profile: TenantProfile, now: datetime) -> date | Non
     if entities.weekday is not None:
         ahead = (WEEKDAYS.index(entities.weekday) - today.weekday()) % 7
         return today + timedelta(days=ahead)
-    return None
+    return today if entities.hours_edge == "closing" else None
 
 
 async def hours_on_day(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -104,8 +105,10 @@ async def hours_on_day(state: State, runtime: Runtime[Context]) -> dict[str, Any
     day = asked_day(state, profile, now)
     if day is None:
         return await hours(state, runtime)
-    named = entities_of(state).relative_day is None
-    text = day_hours_text(profile, day, now, state.language, named=named)
+    entities = entities_of(state)
+    named = entities.weekday is not None and entities.relative_day is None
+    closing = entities.hours_edge == "closing"
+    text = day_hours_text(profile, day, now, state.language, named=named, closing=closing)
     return reply(state, TextMessage(body=text))
 
 

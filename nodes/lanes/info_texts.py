@@ -59,11 +59,18 @@ def hours_text(profile: TenantProfile, now: datetime, language: Language) -> str
 
 
 def day_hours_text(
-    profile: TenantProfile, day: date, now: datetime, language: Language, *, named: bool = False
+    profile: TenantProfile,
+    day: date,
+    now: datetime,
+    language: Language,
+    *,
+    named: bool = False,
+    closing: bool = False,
 ) -> str:
     """One day's hours ("On Sunday we're closed."), with the exception's note if there is one.
     `named`: the customer named the weekday, so "tomorrow" also says which day it is
-    ("Tomorrow (Sunday) we're closed.")."""
+    ("Tomorrow (Sunday) we're closed."). `closing`: the closing time was asked ("Today we
+    close at 19:00.")."""
     today = now.astimezone(profile.zone).date()
     spans = intervals_on(profile, day)
     when = day_name(day, today, language)
@@ -75,6 +82,8 @@ def day_hours_text(
         note = f" ({exception.note.get(language) or exception.note.get('en', '')})"
     if not spans:
         text = say("hours.day_closed", language, day=when, note=note)
+    elif closing:
+        text = say("hours.day_closes", language, day=when, time=spans[-1][1], note=note)
     else:
         hours = spans_text(spans, language)
         text = say("hours.day_open", language, day=when, hours=hours, note=note)

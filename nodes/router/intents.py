@@ -120,7 +120,11 @@ def product_intent(spec: LaneSpec, entities: Entities) -> str | None:
 
 def refine(intent: str, spec: LaneSpec, entities: Entities) -> str:
     """Entities make an intent more precise (a day turns an hours question into one day's)."""
-    asks_day = entities.weekday is not None or entities.relative_day is not None
+    asks_day = (
+        entities.weekday is not None
+        or entities.relative_day is not None
+        or entities.hours_edge is not None  # "when do you close?": today's closing time
+    )
     if intent in DAY_INTENTS and asks_day and "hours_on_day" in spec.intents:
         return "hours_on_day"
     return intent

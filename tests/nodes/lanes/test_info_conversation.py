@@ -157,7 +157,7 @@ async def test_when_are_you_open_gets_the_hours_not_a_yes(lang: str) -> None:
 
 ONE_DAY = {
     "en": ("are you open on sunday?", "On Sunday we're closed."),
-    "es": ("¿a qué hora cierran hoy?", "Hoy abrimos 09:00-19:00."),
+    "es": ("¿abren hoy?", "Hoy abrimos 09:00-19:00."),
     "pt": ("vocês abrem sábado?", "No sábado abrimos 10:00-14:00."),
 }
 
@@ -167,6 +167,28 @@ async def test_an_hours_question_about_one_day_gets_that_day_only(lang: str) -> 
     question, expected = ONE_DAY[lang]
     result = await chat({question: ("info", 0.9)}).send(question)  # Monday noon
     assert texts(result) == expected
+
+
+CLOSING = {
+    "en": [("when do you close today?", "Today we close at 19:00."),
+           ("what time do you close on saturday?", "On Saturday we close at 14:00.")],
+    "es": [("¿a qué hora cierran hoy?", "Hoy cerramos a las 19:00."),
+           ("¿a qué hora cierran el sábado?", "El sábado cerramos a las 14:00.")],
+    "pt": [("que horas vocês fecham hoje?", "Hoje fechamos às 19:00."),
+           ("que horas vocês fecham no sábado?", "No sábado fechamos às 14:00.")],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_when_do_you_close_gets_the_closing_time(lang: str) -> None:
+    for question, expected in CLOSING[lang]:
+        result = await chat({question: ("info", 0.9)}).send(question)  # Monday noon
+        assert texts(result) == expected, question
+    sunday = {"en": "when do you close on sunday?", "es": "¿a qué hora cierran el domingo?",
+              "pt": "que horas vocês fecham domingo?"}[lang]  # fmt: skip
+    result = await chat({sunday: ("info", 0.9)}).send(sunday)  # a closed day says so
+    assert texts(result) == {"en": "On Sunday we're closed.", "es": "El domingo estamos cerrados.",
+                             "pt": "No domingo estamos fechados."}[lang]  # fmt: skip
 
 
 TOMORROW_SUNDAY = {
