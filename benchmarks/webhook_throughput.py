@@ -109,7 +109,14 @@ def serving(target: Target, logs: Path) -> Iterator[Target]:
             subprocess.Popen(worker, env=env, stdout=worker_log, stderr=worker_log)
         )
     try:
-        wait_healthy(target.port, target.processes[0])
+        try:
+            wait_healthy(target.port, target.processes[0])
+        except SystemExit:
+            # the logs live in a temporary directory that is gone after the run
+            log.flush()
+            tail = (logs / f"{slug}.web.log").read_text(errors="replace")[-3000:]
+            print(f"--- {slug}.web.log (tail)\n{tail}", file=sys.stderr)
+            raise
         yield target
     finally:
         for process in target.processes:
