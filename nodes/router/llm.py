@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 from nodes.registry import LaneSpec
 from nodes.router.config import LLMMethod
 from nodes.router.errors import LLMRouteError
+from nodes.router.llm_direct import DirectRoute
 from prompts import RenderedPrompt, load_prompt
 
 if TYPE_CHECKING:  # openai takes seconds to import: a process routing offline never needs it
@@ -117,14 +118,13 @@ class LLMClassifier:
         self._structured = chat_model.with_structured_output(
             LLMRoute, method=method, include_raw=True
         )
+        self._direct: DirectRoute | None = None
+        if method == "json_schema" and DirectRoute.supports(chat_model):
+            self._direct = DirectRoute(chat_model, self.prompt.text, LLMRoute)
 
     async def classify(self, text: str) -> LLMVerdict:
         """The LLM's lane for `text`; raises :class:`LLMRouteError` on any failure."""
-        messages: list[BaseMessage] = [SystemMessage(self.prompt.text), HumanMessage(text)]
-        result = await self._call(messages)
-        parsed = result.get("parsed")
-        if not isinstance(parsed, LLMRoute):
-            raise _unparsed_reason(result)
+        parsed = await self._ask(text)
         if parsed.lane not in self._lanes:
             raise LLMRouteError("unknown_lane", parsed.lane)
         confidence = min(max(parsed.confidence, 0.0), 1.0)
@@ -132,13 +132,33 @@ class LLMClassifier:
             parsed.lane, parsed.intent or parsed.lane, confidence, self.prompt.short_hash
         )
 
-    async def _call(self, messages: list[BaseMessage]) -> dict[str, Any]:
+    async def _ask(self, text: str) -> LLMRoute:
+        """The model's answer as an `LLMRoute` (the direct call when the model allows it,
+        else LangChain's structured output)."""
+        if self._direct is not None:
+            parsed = await self._guarded(self._direct.ainvoke(text))
+        else:
+            messages: list[BaseMessage] = [SystemMessage(self.prompt.text), HumanMessage(text)]
+            result = await self._guarded(self._structured.ainvoke(messages))
+            if not isinstance(result, dict):
+                raise LLMRouteError("malformed", type(result).__name__)
+            parsed = result.get("parsed")
+            if not isinstance(parsed, LLMRoute):
+                raise _unparsed_reason(result)
+        if not isinstance(parsed, LLMRoute):
+            raise LLMRouteError("malformed", type(parsed).__name__)
+        return parsed
+
+    async def _guarded(self, call: Awaitable[Any]) -> Any:
+        """Await `call` within the total deadline, every failure as an `LLMRouteError`."""
         import openai  # loaded with the chat model already: a lookup, not an import
         from langchain_openai.chat_models.base import OpenAIRefusalError
 
         try:
             async with asyncio.timeout(self._deadline_s):
-                result = await self._structured.ainvoke(messages)
+                return await call
+        except LLMRouteError:
+            raise
         except TimeoutError as error:  # the total deadline: connect and every read
             raise LLMRouteError("timeout", f"no answer within {self._deadline_s} s") from error
         except openai.OpenAIError as error:
@@ -152,6 +172,3 @@ class LLMClassifier:
             # it is logged with its traceback and the router falls back offline.
             logger.warning("router.llm.unexpected_error", exc_info=True)
             raise LLMRouteError("unexpected", type(error).__name__) from error
-        if not isinstance(result, dict):
-            raise LLMRouteError("malformed", type(result).__name__)
-        return result

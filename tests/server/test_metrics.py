@@ -165,6 +165,38 @@ async def test_llm_calls_are_counted_by_outcome_with_latency(
     assert delta(before, after, "convo_llm_call_seconds_count", purpose="direct") == 2
 
 
+@respx.mock(base_url=LLM_BASE_URL)
+async def test_the_routers_llm_calls_are_counted_too(
+    respx_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The router posts its request itself (not through LangChain's runnable): the
+    model's metrics callback still sees each call and its outcome."""
+    from nodes.registry import default_registry
+    from nodes.router.errors import LLMRouteError
+    from nodes.router.llm import LLMClassifier
+
+    monkeypatch.setenv("OPENAI_BASE_URL", LLM_BASE_URL)
+    get_settings.cache_clear()
+    model = build_chat_model(get_settings())
+    assert model is not None
+    respx_mock.post("/chat/completions").mock(
+        side_effect=[
+            completion(route_json("support")),
+            httpx.Response(503, json={"error": {"message": "overloaded"}}),
+        ]
+    )
+    classifier = LLMClassifier(model, list(default_registry()), "json_schema")
+    before = parse(metrics.render()[0].decode())
+    await classifier.classify("hello")
+    with pytest.raises(LLMRouteError):
+        await classifier.classify("hello")
+    after = parse(metrics.render()[0].decode())
+    assert delta(before, after, "convo_llm_calls_total", purpose="direct", outcome="ok") == 1
+    assert (
+        delta(before, after, "convo_llm_calls_total", purpose="direct", outcome="server_error") == 1
+    )
+
+
 def test_a_turn_with_an_llm_fallback_counts_the_reason() -> None:
     before = parse(metrics.render()[0].decode())
     metrics.record_turn(
