@@ -140,9 +140,14 @@ def _add_entities_parser(kinds: Any) -> None:
     entities.add_argument("--tenant", default="demo", help="whose catalog (default: demo)")
     entities.add_argument("--report-json", type=Path, metavar="FILE")
     entities.add_argument("--report-html", type=Path, metavar="FILE")
-    entities.add_argument("--limit", type=_positive, metavar="N", help="score only the first N rows")
     entities.add_argument(
-        "--min-f1", type=_fraction, metavar="X", help="fail (exit 1) when F1 over all kinds is below X"
+        "--limit", type=_positive, metavar="N", help="score only the first N rows"
+    )
+    entities.add_argument(
+        "--min-f1",
+        type=_fraction,
+        metavar="X",
+        help="fail (exit 1) when F1 over all kinds is below X",
     )
     entities.add_argument(
         "--min-language-f1",

@@ -123,7 +123,9 @@ def score_kind(tp: int, fp: int, fn: int) -> KindScore:
                      f1=f1)  # fmt: skip
 
 
-def _scores(results: Iterable[tuple[set[Fact], set[Fact]]]) -> tuple[KindScore, dict[str, KindScore]]:
+def _scores(
+    results: Iterable[tuple[set[Fact], set[Fact]]],
+) -> tuple[KindScore, dict[str, KindScore]]:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for gold, got in results:
         for kind, _ in gold & got:
@@ -159,8 +161,14 @@ def build_entity_report(
             n=len(mine), exact=exact, micro=lang_micro, per_kind=lang_kinds
         )
     errors = [
-        RowResult(line=row.line, lang=row.lang, text=row.text, shown=row.shown,
-                  missed=_shown(gold - got), extra=_shown(got - gold))  # fmt: skip
+        RowResult(
+            line=row.line,
+            lang=row.lang,
+            text=row.text,
+            shown=row.shown,
+            missed=_shown(gold - got),
+            extra=_shown(got - gold),
+        )
         for row, gold, got in scored
         if gold != got
     ]

@@ -33,7 +33,9 @@ def print_entity_report(console: Console, report: EntityReport, title: str) -> N
     console.print(kinds)
     languages = Table(title="per language (micro over kinds)")
     for header in ("lang", "messages", "exact rows", "precision", "recall", "F1", "worst kind"):
-        languages.add_column(header, justify="left" if header in ("lang", "worst kind") else "right")
+        languages.add_column(
+            header, justify="left" if header in ("lang", "worst kind") else "right"
+        )
     for lang, score in report.per_language.items():
         worst = min(score.per_kind.items(), key=lambda item: item[1].f1, default=None)
         languages.add_row(
@@ -54,9 +56,7 @@ def print_entity_report(console: Console, report: EntityReport, title: str) -> N
 
 def render_entities(report: EntityReport, title: str) -> str:
     """The report as one HTML page (every text escaped)."""
-    kinds = [
-        _kind_row(kind, report.per_kind[kind]) for kind in KINDS if kind in report.per_kind
-    ]
+    kinds = [_kind_row(kind, report.per_kind[kind]) for kind in KINDS if kind in report.per_kind]
     languages = [
         (lang, s.n, html.pct(s.exact), html.pct(s.micro.precision), html.pct(s.micro.recall),
          html.pct(s.micro.f1))
@@ -73,13 +73,15 @@ def render_entities(report: EntityReport, title: str) -> str:
         for row in report.errors
     ]  # fmt: skip
     body = [
-        html.cards([
-            ("messages", str(report.n)),
-            ("F1 (micro)", html.pct(report.micro.f1)),
-            ("precision", html.pct(report.micro.precision)),
-            ("recall", html.pct(report.micro.recall)),
-            ("exact rows", html.pct(report.exact)),
-        ]),  # fmt: skip
+        html.cards(
+            [
+                ("messages", str(report.n)),
+                ("F1 (micro)", html.pct(report.micro.f1)),
+                ("precision", html.pct(report.micro.precision)),
+                ("recall", html.pct(report.micro.recall)),
+                ("exact rows", html.pct(report.exact)),
+            ]
+        ),
         "<h2>Per entity kind</h2>",
         html.table(HEADERS, [*kinds, _kind_row("all (micro)", report.micro)]),
         "<h2>Per language</h2>",

@@ -8,7 +8,8 @@ step and the evals call. Pure and fast (regular expressions and set lookups, no 
 
 A lone small number after a list ("2", "la número 2") is a position, not a quantity. A
 product named with a quantity ("2 blue mugs", "blue mug x2") carries it; a quantity said alone
-("make it 3", "dos") is `quantity`; an amount of money ("$45", "45 reais") or a year ("in 2024") is neither.
+("make it 3", "dos") is `quantity`; an amount of money ("$45", "45 reais") or a year ("in
+2024") is neither.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Normalized to upper case without "#" or spaces ("#a-1042" -> "A-1042"). A bare number of
 four or more digits counts too ("it's 1234", "era o 88231") unless it looks like a phone
-number, a price or a year ("in 2024"); a short number alone is a list position or a quantity, not an order.
+number, a price or a year ("in 2024"); a short number alone is a list position or a
+quantity, not an order.
 """
 
 from __future__ import annotations

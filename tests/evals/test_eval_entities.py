@@ -18,7 +18,8 @@ from server.cli import main
 
 ROWS: list[dict[str, Any]] = [
     # right: product with its quantity
-    {"text": "add 2 blue mugs", "lang": "en", "entities": {"products": [{"sku": "MUG-BLUE", "quantity": 2}]}},
+    {"text": "add 2 blue mugs", "lang": "en",
+     "entities": {"products": [{"sku": "MUG-BLUE", "quantity": 2}]}},
     # a position picks from what was shown
     {"text": "la segunda", "lang": "es", "shown": ["MUG-BLUE", "MUG-RED"],
      "entities": {"position": 2, "products": [{"sku": "MUG-RED"}]}},

@@ -13,9 +13,7 @@ CATALOG = load_catalog(load_profile("demo"))
 SHOWN = ("MUG-BLUE", "MUG-RED", "COFFEE-250", "FRENCH-PRESS", "TOTE-BAG")
 
 
-@pytest.mark.parametrize(
-    "text", ["blue mug x2", "taza azul x2", "2x caneca azul"]
-)
+@pytest.mark.parametrize("text", ["blue mug x2", "taza azul x2", "2x caneca azul"])
 def test_a_multiplier_is_the_products_quantity(text: str) -> None:
     products = extract_entities(text, catalog=CATALOG).products
     assert [(m.sku, m.quantity) for m in products] == [("MUG-BLUE", 2)]
@@ -83,9 +81,7 @@ def test_yes_and_no_forms(text: str, said: str) -> None:
     assert extract_entities(text).affirmation == said
 
 
-@pytest.mark.parametrize(
-    "text", ["no i dont want that", "no no quiero eso", "não não quero isso"]
-)
+@pytest.mark.parametrize("text", ["no i dont want that", "no no quiero eso", "não não quero isso"])
 def test_no_then_a_refusal_is_also_a_negated_request(text: str) -> None:
     assert extract_entities(text).negated
 
