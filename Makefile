@@ -38,14 +38,18 @@ format: install ## apply ruff's fixes and formatting
 # set (98.4% of turns right, needless lane switches 2.2% = 2 of 93 follow-up turns when set,
 # 5.4% before social replies stayed in the holding lane); the goal is >= 93% and <= 2%: the
 # switch rate is just above it, so its gate (0.03) stops a regression, it does not prove the goal.
+# Entities (`convo eval entities`): F1 over all kinds on the frozen entities_test.jsonl was
+# 98.6% (en 98.0 / es 98.9 / pt 98.9) when set; the gates sit a few points under it.
 # The dev set is reported, not gated. Below a gate `make eval` fails (exit 1).
 EVAL_MIN_ACCURACY ?= 0.92
 EVAL_MIN_UNFAMILIAR_ACCURACY ?= 0.91
 EVAL_MIN_RECALL ?= --min-lane-recall info=0.92 --min-lane-recall commerce=0.90 --min-lane-recall support=0.92
 EVAL_MIN_TURN_ACCURACY ?= 0.93
 EVAL_MAX_NEEDLESS_SWITCH_RATE ?= 0.03
+EVAL_MIN_ENTITY_F1 ?= 0.95
+EVAL_MIN_ENTITY_LANGUAGE_F1 ?= 0.93
 
-eval: install ## score the offline router: test split (+ unfamiliar rows), conversations dev + frozen test; reports/eval-*.{html,json}; fails under the thresholds
+eval: install ## score the offline router: test split (+ unfamiliar rows), conversations dev + frozen test, entities dev + frozen test; reports/eval-*.{html,json}; fails under the thresholds
 	@mkdir -p reports
 	.venv/bin/convo eval routing --router offline --dataset evals/datasets/routing_test.jsonl \
 		--report-json reports/eval-routing.json --report-html reports/eval-routing.html \
@@ -54,6 +58,9 @@ eval: install ## score the offline router: test split (+ unfamiliar rows), conve
 	.venv/bin/convo eval conversations --router offline \
 		--report-json reports/eval-conversations.json --report-html reports/eval-conversations.html \
 		--min-accuracy $(EVAL_MIN_TURN_ACCURACY) --max-needless-switch-rate $(EVAL_MAX_NEEDLESS_SWITCH_RATE)
+	.venv/bin/convo eval entities \
+		--report-json reports/eval-entities.json --report-html reports/eval-entities.html \
+		--min-f1 $(EVAL_MIN_ENTITY_F1) --min-language-f1 $(EVAL_MIN_ENTITY_LANGUAGE_F1)
 
 studio: install ## LangGraph Studio: `langgraph dev` on a free port (STUDIO_PORT), offline, Redis-backed sessions
 	@PORT=$${STUDIO_PORT:-$$($(PY) -c "from server.embedded_redis import free_port; print(free_port())")}; \

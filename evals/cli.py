@@ -109,6 +109,7 @@ def add_eval_parser(commands: Any) -> None:
         metavar="X",
         help="with --compare: fail (exit 1) when accuracy fell by more than X (0.01 = 1 point)",
     )
+    _add_entities_parser(kinds)
     conversations = kinds.add_parser(
         "conversations", help="multi-turn conversations through the graph"
     )
@@ -122,6 +123,37 @@ def add_eval_parser(commands: Any) -> None:
         type=_fraction,
         metavar="X",
         help="fail (exit 1) when needless lane switches exceed X of the follow-up turns",
+    )
+
+
+def _add_entities_parser(kinds: Any) -> None:
+    entities = kinds.add_parser(
+        "entities", help="entities found in messages vs labels: precision/recall per kind"
+    )
+    entities.add_argument(
+        "--dataset",
+        type=Path,
+        help="JSONL rows {text, lang, shown?, entities} (default: both "
+        "evals/datasets/entities_dev.jsonl and the frozen entities_test.jsonl; gates apply "
+        "to the frozen set only)",
+    )
+    entities.add_argument("--tenant", default="demo", help="whose catalog (default: demo)")
+    entities.add_argument("--report-json", type=Path, metavar="FILE")
+    entities.add_argument("--report-html", type=Path, metavar="FILE")
+    entities.add_argument(
+        "--limit", type=_positive, metavar="N", help="score only the first N rows"
+    )
+    entities.add_argument(
+        "--min-f1",
+        type=_fraction,
+        metavar="X",
+        help="fail (exit 1) when F1 over all kinds is below X",
+    )
+    entities.add_argument(
+        "--min-language-f1",
+        type=_fraction,
+        metavar="X",
+        help="fail (exit 1) when a language's F1 over all kinds is below X",
     )
 
 
@@ -161,6 +193,10 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     console = Console(highlight=False)
     try:
         with _quiet_logs():
+            if args.eval_kind == "entities":
+                from evals.entity_command import entities
+
+                return entities(args, console)
             if args.eval_kind == "conversations":
                 return commands.conversations(args, settings, console)
             if args.compare:

@@ -2,7 +2,9 @@
 
 A routing row needs ``text``, ``lane`` and ``lang``; ``intent`` and ``id`` are optional and any
 other key is ignored, so any JSONL with those three keys can be scored. A conversation row is
-``{"id", "lang", "turns": [{"text", "lane"}, ...], "tags"?}``.
+``{"id", "lang", "turns": [{"text", "lane"}, ...], "tags"?}``. An entity row is
+``{"text", "lang", "shown"?, "entities": {...}}``: the entities the message carries, with the
+field names of :class:`graph.understanding.Entities` (see ``datasets/README.md``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evals.errors import DatasetError
+from graph.understanding import Entities
 
 LANES: tuple[str, ...] = ("info", "commerce", "support")
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
@@ -25,6 +28,12 @@ CONVERSATIONS_DEV = DATASETS_DIR / "conversations_dev.jsonl"
 CONVERSATIONS_TEST = DATASETS_DIR / "conversations_test.jsonl"
 """The frozen conversation test set: nothing is tuned on it or taken from it."""
 DEFAULT_CONVERSATION_SETS = {"dev": CONVERSATIONS_DEV, "test": CONVERSATIONS_TEST}
+DEFAULT_ENTITY_SETS = {
+    "dev": DATASETS_DIR / "entities_dev.jsonl",
+    "test": DATASETS_DIR / "entities_test.jsonl",
+}
+"""Entity-labelled messages: ``dev`` for finding and fixing extractor bugs, ``test`` frozen
+(written before the extractor was run on it; nothing is tuned on it)."""
 
 Row = TypeVar("Row", bound=BaseModel)
 
@@ -49,6 +58,19 @@ class RoutingExample(BaseModel):
     """1-based line number in the dataset file (set by the loader)."""
 
     _lane = field_validator("lane")(_known_lane)
+
+
+class EntityExample(BaseModel):
+    """One message and the entities it carries, read against the demo catalog."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str = Field(min_length=1)
+    lang: str = Field(min_length=1)
+    shown: tuple[str, ...] = ()
+    """The SKUs the bot listed last, in order ("the second one" picks from these)."""
+    entities: Entities
+    line: int = 0
 
 
 class ExpectedTurn(BaseModel):
@@ -150,3 +172,9 @@ def load_conversations(
 ) -> Dataset[Conversation]:
     """Multi-turn conversations; raises :class:`DatasetError` naming the bad line."""
     return sample_rows(_load(path, Conversation, limit), sample)
+
+
+def load_entity_dataset(path: Path, *, limit: int | None = None) -> Dataset[EntityExample]:
+    """Entity-labelled rows; raises :class:`DatasetError` naming the bad line (a misspelt
+    entity key is an error, not a silently empty label)."""
+    return _load(path, EntityExample, limit)

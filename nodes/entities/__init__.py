@@ -6,8 +6,10 @@ step and the evals call. Pure and fast (regular expressions and set lookups, no 
     >>> extract_entities("add 2 blue mugs to my cart", catalog=demo).products
     (ProductMention(sku='MUG-BLUE', quantity=2, text='add 2 blue mugs to my cart'),)
 
-A lone small number after a list ("2") is a position, not a quantity. A product named
-with a quantity carries it; a quantity said alone ("make it 3", "dos") is `quantity`.
+A lone small number after a list ("2", "la número 2") is a position, not a quantity. A
+product named with a quantity ("2 blue mugs", "blue mug x2") carries it; a quantity said alone
+("make it 3", "dos") is `quantity`; an amount of money ("$45", "45 reais") or a year ("in
+2024") is neither.
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from collections.abc import Sequence
 
 from graph.understanding import Entities
 from nodes.entities.days import hours_edge_in, is_weekday_word, relative_day_in, weekday_in
-from nodes.entities.numbers import lone_number, position_in, quantities, says_zero, words_of
+from nodes.entities.numbers import (
+    lone_number,
+    position_in,
+    quantities,
+    says_zero,
+    without_amounts,
+    words_of,
+)
 from nodes.entities.orders import order_number_in
 from nodes.entities.products import among_shown, mentions_in
 from nodes.entities.yesno import affirmation_in
@@ -51,11 +60,12 @@ def extract_entities(
 ) -> Entities:
     """Everything concrete `text` says; `shown` are the SKUs the bot listed last (in order)."""
     folded = fold(text)
-    words = words_of(text)
+    counted = without_amounts(text)  # "$45", "in 2024": not how many
+    words = words_of(counted)
     order_number = order_number_in(text)
     position = _position(text, words)
     free = _free_quantity(words, order_number, position)
-    named = mentions_in(text, catalog or EMPTY_CATALOG)
+    named = mentions_in(counted, catalog or EMPTY_CATALOG)
     mentions = among_shown(named, position, shown, text, quantity=free)
     affirmation, negated = affirmation_in(folded, words)
     quantity = None if mentions else free

@@ -47,9 +47,13 @@ def weekday_in(words: list[str]) -> Weekday | None:
     return None
 
 
+TONIGHT = frozenset({"noche", "noite"})
+"""'esta noche', 'esta noite': tonight, so today (like English "tonight")."""
+
+
 def relative_day_in(words: list[str]) -> RelativeDay | None:
     for index, word in enumerate(words):
-        if word in TODAY:
+        if word in TODAY or (word in TONIGHT and index > 0 and words[index - 1] == "esta"):
             return "today"
         if word in TOMORROW:
             before = words[index - 1] if index > 0 else ""

@@ -40,9 +40,24 @@ ORDINALS: dict[str, int] = {
 
 _ORDINAL_DIGITS = re.compile(r"^(\d{1,2})(?:st|nd|rd|th|o|a|º|ª)$")
 _ONLY_NUMBER = re.compile(
-    r"^\s*(?:#|n[o°º]\.?\s*|number\s+|numero\s+|opcion\s+|opcao\s+|option\s+)?(\d{1,2})\s*[.!?]?\s*$"
+    r"^\s*(?:(?:the|el|la|o|a)\s+)?"
+    r"(?:#|n[o°º]\.?\s*|number\s+|numero\s+|opcion\s+|opcao\s+|option\s+)?(\d{1,2})\s*[.!?]?\s*$"
 )
 _NUMBER_TOKEN = re.compile(r"[a-z0-9]+")
+_TIMES = re.compile(r"^(?:x(\d{1,3})|(\d{1,3})x)$")
+"""A count written as a multiplier: "blue mug x2", "2x tote bag"."""
+_MONEY = re.compile(
+    r"(?:us\$|r\$|\$|€|£)\s*\d+(?:[.,]\d+)?"
+    r"|\d+(?:[.,]\d+)?\s*(?:dollars?|dolares|dolar|bucks|reais|real|euros?|pesos?|usd|brl|eur)\b"
+)
+"""An amount of money ("$45", "45 dólares", "R$ 30"): a price, never a quantity."""
+_YEAR = re.compile(r"\b(?:in|since|year|en|desde|ano|em|de|of)\s+(?:199\d|20[0-3]\d)\b")
+"""A year ("bought it in 2024", "comprei em 2024"): never a quantity."""
+
+
+def without_amounts(text: str) -> str:
+    """`text` folded, with amounts of money and years blanked out, for counting in it."""
+    return _YEAR.sub(" ", _MONEY.sub(" ", fold(text)))
 
 
 def lone_number(text: str) -> int | None:
@@ -68,6 +83,10 @@ def number_at(words: list[str], index: int) -> int | None:
     if word.isdigit():
         value = int(word)
         return value if value > 0 and len(word) <= MAX_QUANTITY_DIGITS else None
+    times = _TIMES.match(word)
+    if times:
+        value = int(times.group(1) or times.group(2))
+        return value if value > 0 else None
     if word in {"couple", "par", "pair"} and index > 0 and words[index - 1] in {"a", "un", "um"}:
         return 2
     if word in NUMBER_WORDS and word not in ARTICLE_ONE:

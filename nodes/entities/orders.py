@@ -2,7 +2,8 @@
 
 Normalized to upper case without "#" or spaces ("#a-1042" -> "A-1042"). A bare number of
 four or more digits counts too ("it's 1234", "era o 88231") unless it looks like a phone
-number or a price; a short number alone is a list position or a quantity, not an order.
+number, a price or a year ("in 2024"); a short number alone is a list position or a
+quantity, not an order.
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ _AFTER_WORD = re.compile(rf"\b{_ORDER_WORD}\b\.?\s*(?:(?:number|numero|n[o°º]|
 _HASHED = re.compile(r"(?<![\w#])#\s*([a-z]{0,3}-?\d{3,12})\b")
 _BARE = re.compile(r"(?<![\w.,$€£-])(\d{4,10})(?![\w.,%])")
 _MONEY_BEFORE = re.compile(r"(?:\$|usd|r\$|eur|€|£|brl)\s*$")
+_YEAR_BEFORE = re.compile(r"\b(?:in|since|year|en|desde|ano|em|de|of)\s*$")
+""""bought it in 2024", "desde 2023", "comprei em 2024": a year, not an order."""
+
+
+def _is_year(number: str, before: str) -> bool:
+    return len(number) == 4 and 1990 <= int(number) <= 2039 and bool(_YEAR_BEFORE.search(before))
 
 
 def _normalize(raw: str) -> str:
@@ -34,6 +41,7 @@ def order_number_in(text: str) -> str | None:
         if match:
             return _normalize(match.group(1))
     for match in _BARE.finditer(folded):
-        if not _MONEY_BEFORE.search(folded[: match.start()]):
+        before = folded[: match.start()]
+        if not _MONEY_BEFORE.search(before) and not _is_year(match.group(1), before):
             return match.group(1)
     return None

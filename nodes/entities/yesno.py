@@ -25,8 +25,11 @@ YES_PHRASES = (
 
 NO_PHRASES = (
     "no", "nope", "nah", "not", "never", "no thanks", "no thank you", "neither", "none",
-    "no gracias", "ninguno", "ninguna", "nada", "tampoco", "nunca",
+    "not now", "not today",
+    "no gracias", "ninguno", "ninguna", "nada", "tampoco", "nunca", "nop", "ahora no",
+    "por ahora no",
     "nao", "nao obrigado", "nao obrigada", "nenhum", "nenhuma", "tambem nao", "negativo",
+    "agora nao", "por enquanto nao",
 )  # fmt: skip
 
 ACKNOWLEDGING_NO = ("no problem", "no worries", "sin problema", "sem problema", "no hay problema")
@@ -64,7 +67,8 @@ NEGATION_REACH = 3
 
 def _starts_with(text: str, words: list[str], phrases: tuple[str, ...]) -> str | None:
     """The longest of `phrases` the message opens with; a `BOUNDED` one must stand alone
-    (followed by punctuation, the end, or politeness: "no, gracias", "si por favor")."""
+    (followed by punctuation, the end, politeness or another of `phrases`: "no, gracias",
+    "si por favor", "si claro", "no no quiero")."""
     padded = " ".join(words) + " "
     for phrase in sorted(phrases, key=len, reverse=True):
         if not padded.startswith(phrase + " "):
@@ -73,6 +77,8 @@ def _starts_with(text: str, words: list[str], phrases: tuple[str, ...]) -> str |
             return phrase
         rest = words[len(phrase.split()) :]
         if not rest or rest[0] in POLITE or _stands_alone(text, phrase):
+            return phrase
+        if any((" ".join(rest) + " ").startswith(other + " ") for other in phrases):
             return phrase
     return None
 
@@ -122,6 +128,8 @@ def affirmation_in(text: str, words: list[str]) -> tuple[Affirmation | None, boo
         return ("no" if negated else "yes"), negated
     if negated and len(words) <= 4:  # "I don't want it", "não quero"
         return "no", True
+    if negated and words[0] in TRAILING_NO and negated_request(words[1:]):
+        return "no", True  # "no i dont want that": a no, then the refusal itself
     if 1 < len(words) <= MAX_TRAILING_NO and words[-1] in TRAILING_NO:  # "esa no", "essa não"
         return "no", negated
     return None, negated
