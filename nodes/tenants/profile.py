@@ -166,10 +166,18 @@ def _profiles(folder: Path) -> tuple[TenantProfile, ...]:
     return tuple(profiles)
 
 
+@lru_cache(maxsize=16)
+def _resolved(folder: Path) -> Path:
+    """An absolute folder resolved once: a turn looks its tenant up several times, and
+    resolving walks the path with a system call per part each time."""
+    return folder.resolve()
+
+
 def load_profiles(tenants_dir: str | Path | None = None) -> tuple[TenantProfile, ...]:
     """Every profile of the folder (read once per process, then cached)."""
     folder = Path(tenants_dir) if tenants_dir else DEFAULT_TENANTS_DIR
-    return _profiles(folder.resolve())
+    # A relative folder depends on the working directory: resolved on every call.
+    return _profiles(_resolved(folder) if folder.is_absolute() else folder.resolve())
 
 
 def load_profile(tenant_id: str, tenants_dir: str | Path | None = None) -> TenantProfile:

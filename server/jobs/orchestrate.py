@@ -270,16 +270,23 @@ async def _orchestrate(ctx: dict[str, Any], wamid: str) -> str:
     result = cast(TurnResultLike, await controller.handle_turn(turn, backlog=backlog))
     if result.status == "duplicate" and not result.messages:
         return await _duplicate_turn(ctx, turn, committed=getattr(result, "committed", False))
-    await _deliver(ctx, wamid, result)
+    await _deliver(ctx, wamid, result, inbound=row)
     return str(result.status)
 
 
-async def _deliver(ctx: dict[str, Any], wamid: str, result: TurnResultLike) -> None:
+async def _deliver(
+    ctx: dict[str, Any], wamid: str, result: TurnResultLike, *, inbound: WaMessage | None = None
+) -> None:
     """Put a turn's replies in the outbox (the inbound row becomes `answered`) and send.
-    A burst's replies belong to its newest message; the others become `answered` with it."""
+    A burst's replies belong to its newest message; the others become `answered` with it.
+    `inbound`: the row of `wamid` as the job read it (its identity columns never change),
+    so the outbox transaction does not read it again."""
     answered: Sequence[str] = getattr(result, "message_ids", ()) or (wamid,)
+    known = inbound if inbound is not None and inbound.wamid == answered[-1] else None
     wamid = answered[-1]
-    rows = await _store_replies(ctx["resources"], wamid, result.messages, answered[:-1])
+    rows = await _store_replies(
+        ctx["resources"], wamid, result.messages, answered[:-1], inbound=known
+    )
     log.info(
         "orchestrate_turn.replies_stored",
         provider_message_id=wamid,
@@ -421,11 +428,15 @@ async def _store_replies(
     wamid: str,
     messages: Sequence[OutboundMessage],
     merged_ids: Sequence[str] = (),
+    *,
+    inbound: WaMessage | None = None,
 ) -> list[WaMessage]:
-    """Store the replies to `wamid` and mark it (and the burst's `merged_ids`) answered."""
+    """Store the replies to `wamid` and mark it (and the burst's `merged_ids`) answered;
+    `inbound`: its row when the caller has it already."""
     status = repository.QUEUED if resources.settings.sending_enabled else repository.LOGGED
     async with resources.sessions.begin() as session:
-        inbound = await repository.get_by_wamid(session, wamid)
+        if inbound is None:
+            inbound = await repository.get_by_wamid(session, wamid)
         assert inbound is not None
         conversation = (inbound.tenant_id, inbound.wa_id)
         rows = await repository.add_outbox(session, inbound, messages, status=status)
